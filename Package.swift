@@ -1,0 +1,37 @@
+// swift-tools-version: 6.0
+import PackageDescription
+
+let package = Package(
+    name: "snn-theory",
+    platforms: [.macOS(.v13)],
+    products: [
+        .executable(name: "snn-theory", targets: ["snn-theory"]),
+        .library(name: "SNNTheory", targets: ["SNNTheory"]),
+        .library(name: "SNNSimulator", targets: ["SNNSimulator"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+    ],
+    targets: [
+        // GSL without its reference CBLAS on the link line (see Sources/CGSL/README.md).
+        .systemLibrary(name: "CGSL", path: "Sources/CGSL"),
+        // OpenBLAS for the simulator's matrix products; kept apart from GSL's CBLAS header.
+        .systemLibrary(name: "COpenBLAS", path: "Sources/COpenBLAS", pkgConfig: "openblas"),
+        // Parameter value types shared by the theory and the simulator.
+        .target(name: "SNNModel"),
+        .target(name: "SNNTheory", dependencies: ["SNNModel", "CGSL"]),
+        .target(name: "SNNSimulator", dependencies: ["SNNModel", "COpenBLAS"]),
+        .target(name: "SNNVerification", dependencies: ["SNNModel", "SNNTheory", "SNNSimulator"]),
+        .executableTarget(
+            name: "snn-theory",
+            dependencies: [
+                "SNNModel", "SNNTheory", "SNNSimulator", "SNNVerification",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        .testTarget(name: "SNNTheoryTests", dependencies: ["SNNTheory", "SNNModel"],
+                    exclude: ["Reference/make_reference.py"]),
+        .testTarget(name: "SNNSimulatorTests", dependencies: ["SNNSimulator", "SNNModel", "SNNTheory"]),
+        .testTarget(name: "SNNTheoryCLITests", dependencies: ["snn-theory"]),
+    ]
+)

@@ -1,0 +1,64 @@
+/// A weight initialization: a rule for Var[w_l] given the architecture and, for the paper's scheme, the neuron.
+/// The variances themselves are computed by `SNNTheory.weightVariances`, since the paper's rule needs
+/// the Gaussian tail function.
+public enum InitScheme: Sendable, Equatable, Codable, CustomStringConvertible {
+    /// Micheli et al.: Var[w_l] = sigma_t^2 / (n_{l-1} Q(theta / sigma_t)), and sigma_t^2 / (n_0 E[s_0^2]) at layer 1.
+    case paper
+    /// Kaiming/He: 2 / n_in.
+    case kaiming
+    /// LeCun: 1 / n_in.
+    case lecun
+    /// Glorot/Xavier: 2 / (n_in + n_out).
+    case glorot
+    /// PyTorch's default `nn.Linear`: Uniform(-1/sqrt(n_in), 1/sqrt(n_in)), variance 1 / (3 n_in).
+    case pytorch
+    /// A fixed scale: Var[w] = value^2 / n_in.
+    case sigmaW(Double)
+
+    public static let allowedNames = "paper, kaiming, lecun, glorot, pytorch or sigma-w:VALUE (VALUE > 0)"
+
+    public init(parsing text: String) throws {
+        switch text {
+        case "paper": self = .paper
+        case "kaiming", "he": self = .kaiming
+        case "lecun": self = .lecun
+        case "glorot", "xavier": self = .glorot
+        case "pytorch": self = .pytorch
+        default:
+            if text.hasPrefix("sigma-w:"), let v = Double(text.dropFirst("sigma-w:".count)), v.isFinite, v > 0 {
+                self = .sigmaW(v)
+            } else {
+                throw ModelError.invalid(parameter: "init", value: text, allowed: Self.allowedNames)
+            }
+        }
+    }
+
+    /// Parses a comma-separated list such as `paper,kaiming`.
+    public static func parseList(_ text: String) throws -> [InitScheme] {
+        let items = text.split(separator: ",", omittingEmptySubsequences: false).map(String.init)
+        guard !items.isEmpty, !items.contains(where: \.isEmpty) else {
+            throw ModelError.invalid(parameter: "init", value: text, allowed: "a comma-separated list of " + allowedNames)
+        }
+        return try items.map(InitScheme.init(parsing:))
+    }
+
+    public var description: String {
+        switch self {
+        case .paper: "paper"
+        case .kaiming: "kaiming"
+        case .lecun: "lecun"
+        case .glorot: "glorot"
+        case .pytorch: "pytorch"
+        case let .sigmaW(v): "sigma-w:\(v)"
+        }
+    }
+
+    /// The distribution the scheme is usually drawn from: PyTorch's default is uniform, the others Gaussian.
+    public var naturalDistribution: WeightDistribution { self == .pytorch ? .uniform : .gaussian }
+}
+
+/// The distribution of the iid weights, with mean 0 and the scheme's variance.
+public enum WeightDistribution: String, Sendable, Codable, CaseIterable {
+    case gaussian
+    case uniform
+}

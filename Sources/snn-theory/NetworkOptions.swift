@@ -1,0 +1,91 @@
+import ArgumentParser
+import SNNModel
+
+/// The network and neuron options every subcommand shares.
+struct NetworkOptions: ParsableArguments {
+    @Option(help: "Number of layers L (ignored when --widths is given).")
+    var depth: Int = 100
+
+    @Option(help: "Neurons per layer (ignored when --widths is given).")
+    var width: Int = 1000
+
+    @Option(name: .customLong("input-size"), help: "Input size n0 (default: --width).")
+    var inputSize: Int?
+
+    @Option(help: ArgumentHelp("Layer sizes n0,n1,...,nL: input size, then each layer's width.",
+                               valueName: "n0,n1,...,nL"))
+    var widths: String?
+
+    @Option(help: "Firing threshold theta > 0.")
+    var theta: Double = 1
+
+    @Option(help: "Leak beta in [0, 1] (1: non-leaky integrate-and-fire).")
+    var beta: Double = 0.9
+
+    @Option(help: "Reset after a spike: subtract (u -= theta) or zero (u = 0).")
+    var reset: String = "subtract"
+
+    @Option(help: "Number of time steps T >= 1.")
+    var steps: Int = 1
+
+    @Option(help: ArgumentHelp("Input: bernoulli:P (spikes of rate P, iid over time) or gaussian:S (analog currents).",
+                               valueName: "kind:value"))
+    var input: String = "bernoulli:0.2"
+
+    @Option(name: .customLong("target-variance"),
+            help: "Membrane variance sigma_t^2 the paper's initialization holds (> 0).")
+    var targetVariance: Double = 1
+
+    func architecture() throws -> Architecture {
+        if let widths {
+            let parts = widths.split(separator: ",", omittingEmptySubsequences: false)
+            var values: [Int] = []
+            for part in parts {
+                guard let v = Int(part.trimmingCharacters(in: .whitespaces)) else {
+                    throw ModelError.invalid(parameter: "widths", value: widths,
+                                             allowed: "comma-separated integers n0,n1,...,nL, each >= 1")
+                }
+                values.append(v)
+            }
+            return try Architecture(widths: values)
+        }
+        return try Architecture(inputSize: inputSize ?? width, width: width, depth: depth)
+    }
+
+    func neuron() throws -> NeuronModel {
+        guard let r = Reset(rawValue: reset) else {
+            throw ModelError.invalid(parameter: "reset", value: reset, allowed: "subtract or zero")
+        }
+        return try NeuronModel(threshold: theta, leak: beta, reset: r)
+    }
+
+    func inputEncoding() throws -> InputEncoding { try InputEncoding(parsing: input) }
+
+    func checkedSteps() throws -> Int {
+        guard steps >= 1, steps <= 1024 else {
+            throw ModelError.invalid(parameter: "steps", value: "\(steps)", allowed: "an integer from 1 to 1024")
+        }
+        return steps
+    }
+
+    func checkedTargetVariance() throws -> Double {
+        guard targetVariance.isFinite, targetVariance > 0 else {
+            throw ModelError.invalid(parameter: "target-variance", value: "\(targetVariance)",
+                                     allowed: "a finite number > 0")
+        }
+        return targetVariance
+    }
+
+    /// Checks every option, so bad input fails before any work starts.
+    func validateAll() throws {
+        _ = try architecture()
+        _ = try neuron()
+        _ = try inputEncoding()
+        _ = try checkedSteps()
+        _ = try checkedTargetVariance()
+    }
+}
+
+enum OutputFormat: String, ExpressibleByArgument, CaseIterable {
+    case table, csv, json
+}

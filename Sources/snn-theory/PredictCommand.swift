@@ -1,0 +1,236 @@
+import ArgumentParser
+import Foundation
+import SNNModel
+import SNNTheory
+
+struct PredictCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "predict",
+        abstract: "Predict membrane variance and spike rate at every layer, and the weight scale to use.",
+        discussion: """
+        Mean-field theory of the first time step (THEORY.md section 3): Var[u_l] = n_{l-1} Var[w_l] P(u_{l-1} > theta).
+
+        Examples:
+          # The paper's point: its initialization holds the variance at 1, Kaiming's collapses.
+          snn-theory predict --depth 100 --width 1000 --theta 1 --init paper,kaiming,glorot,lecun,pytorch
+
+          # A non-uniform architecture, as JSON for a script.
+          snn-theory predict --widths 784,1000,1000,10 --init paper --format json
+        """
+    )
+
+    @OptionGroup var network: NetworkOptions
+
+    @Option(help: ArgumentHelp("Initialization, or a comma-separated list to compare: \(InitScheme.allowedNames).",
+                               valueName: "scheme[,scheme...]"))
+    var `init`: String = "paper"
+
+    @Option(help: "Output: table (for people), csv or json (for scripts).")
+    var format: OutputFormat = .table
+
+    @Flag(name: .customLong("all-layers"), help: "Show every layer in the table (default: a selection when L > 20).")
+    var allLayers = false
+
+    func validate() throws {
+        try network.validateAll()
+        _ = try InitScheme.parseList(`init`)
+    }
+
+    func run() throws {
+        let architecture = try network.architecture()
+        let neuron = try network.neuron()
+        let input = try network.inputEncoding()
+        let steps = try network.checkedSteps()
+        let target = try network.checkedTargetVariance()
+        let schemes = try InitScheme.parseList(`init`)
+        if steps > 1 {
+            throw CommandFailure(message: "steps: T = \(steps) needs the multi-step theory, which this version does "
+                + "not have yet; use --steps 1 (the first time step, where the paper's theory applies)")
+        }
+        let predictions = schemes.map { scheme in
+            let variances = WeightVariance.forScheme(scheme, architecture: architecture, neuron: neuron, input: input,
+                                                     targetVariance: target)
+            return SchemePrediction(
+                scheme: scheme,
+                layers: VarianceRecursion.firstStep(architecture: architecture, neuron: neuron, input: input,
+                                                    weightVariances: variances))
+        }
+        let report = PredictReport(architecture: architecture, neuron: neuron, input: input, steps: steps,
+                                   targetVariance: target, predictions: predictions)
+        switch format {
+        case .json: print(report.json().rendered())
+        case .csv: print(report.csv(), terminator: "")
+        case .table: print(report.table(allLayers: allLayers))
+        }
+    }
+}
+
+struct SchemePrediction {
+    let scheme: InitScheme
+    let layers: [FirstStepLayer]
+
+    /// One line a person can act on: held, vanishing or growing, and whether the fixed point is stable.
+    var verdict: String {
+        guard let first = layers.first, let last = layers.last else { return "" }
+        var parts: [String] = []
+        if let fading = layers.first(where: { $0.logRate < log(1e-6) }) {
+            let silent = layers.first(where: \.isSilent)
+            parts.append("activity vanishes: rate below 1e-6 from layer \(fading.layer)"
+                + " (Var[u] = \(Format.fromLog(value: fading.membraneVariance, log: fading.logMembraneVariance, digits: 3)))"
+                + (silent.map { "; layer \($0.layer) on is silent (expected spikes per step < 0.001)" } ?? ""))
+        } else {
+            let ratio = last.membraneVariance / first.membraneVariance
+            if abs(ratio - 1) < 1e-3 {
+                parts.append("held: Var[u] \(Format.number(last.membraneVariance)) and rate \(Format.number(last.rate)) "
+                    + "at layer \(last.layer)")
+            } else {
+                parts.append("Var[u] goes from \(Format.number(first.membraneVariance)) at layer 1 to "
+                    + "\(Format.number(last.membraneVariance)) at layer \(last.layer) (rate \(Format.number(last.rate)))")
+            }
+        }
+        if let chi = last.fixedPointSlope, chi > 0 {
+            if chi > 1 {
+                parts.append("unstable: deviations grow \(Format.number(chi, digits: 3))x per layer")
+            } else if let scale = last.depthScale {
+                parts.append("stable: deviations shrink \(Format.number(chi, digits: 3))x per layer "
+                    + "(depth scale \(Format.number(scale, digits: 3)) layers)")
+            }
+        }
+        return parts.joined(separator: "; ")
+    }
+}
+
+struct PredictReport {
+    let architecture: Architecture
+    let neuron: NeuronModel
+    let input: InputEncoding
+    let steps: Int
+    let targetVariance: Double
+    let predictions: [SchemePrediction]
+
+    var modelJSON: JSON {
+        .object([
+            ("tool", .string("snn-theory")),
+            ("version", .string(SNNTheoryCommand.version)),
+            ("command", .string("predict")),
+            ("theory", .string("mean field (infinite width), first time step")),
+            ("depth", .integer(architecture.depth)),
+            ("widths", .array(architecture.widths.map { .integer($0) })),
+            ("theta", .number(neuron.threshold)),
+            ("beta", .number(neuron.leak)),
+            ("reset", .string(neuron.reset.rawValue)),
+            ("steps", .integer(steps)),
+            ("input", .string(input.description)),
+            ("init", .string(predictions.map(\.scheme.description).joined(separator: ","))),
+            ("target_variance", .number(targetVariance)),
+            ("conventions", .string(neuron.conventions)),
+        ])
+    }
+
+    func layerJSON(_ l: FirstStepLayer) -> JSON {
+        .object([
+            ("layer", .integer(l.layer)),
+            ("fan_in", .integer(l.fanIn)),
+            ("width", .integer(l.width)),
+            ("weight_variance", .number(l.weightVariance)),
+            ("weight_std", .number(l.weightVariance.squareRoot())),
+            ("membrane_variance", .number(l.membraneVariance)),
+            ("log10_membrane_variance", .finite(l.logMembraneVariance / log(10.0))),
+            ("rate", .number(l.rate)),
+            ("log10_rate", .finite(l.logRate / log(10.0))),
+            ("silent", .bool(l.isSilent)),
+            ("fixed_point_slope", .finite(l.fixedPointSlope)),
+            ("depth_scale", .finite(l.depthScale)),
+        ])
+    }
+
+    func json() -> JSON {
+        if predictions.count == 1, let only = predictions.first {
+            return .object([
+                ("model", modelJSON),
+                ("verdict", .string(only.verdict)),
+                ("layers", .array(only.layers.map(layerJSON))),
+            ])
+        }
+        return .object([
+            ("model", modelJSON),
+            ("predictions", .array(predictions.map { p in
+                .object([("init", .string(p.scheme.description)), ("verdict", .string(p.verdict)),
+                         ("layers", .array(p.layers.map(layerJSON)))])
+            })),
+        ])
+    }
+
+    var provenance: [String] {
+        [
+            "snn-theory \(SNNTheoryCommand.version) predict: mean field (infinite width), first time step",
+            "network: \(architecture.depth) layers, widths \(widthSummary); input \(input)",
+            "neuron: theta \(Format.exact(neuron.threshold)), beta \(Format.exact(neuron.leak)), reset \(neuron.reset.rawValue); \(neuron.conventions)",
+            "init: \(predictions.map(\.scheme.description).joined(separator: ",")) (paper target variance \(Format.exact(targetVariance)))",
+        ]
+    }
+
+    var widthSummary: String {
+        let hidden = Set(architecture.widths.dropFirst())
+        if hidden.count == 1, let w = hidden.first { return "\(w) (input \(architecture.widths[0]))" }
+        return architecture.widths.map(String.init).joined(separator: ",")
+    }
+
+    func csv() -> String {
+        var lines = provenance.map { "# " + $0 }
+        lines.append("init,layer,fan_in,width,weight_variance,weight_std,membrane_variance,log10_membrane_variance,"
+            + "rate,log10_rate,silent,fixed_point_slope,depth_scale")
+        for p in predictions {
+            for l in p.layers {
+                lines.append([
+                    Format.csvField(p.scheme.description), "\(l.layer)", "\(l.fanIn)", "\(l.width)",
+                    Format.exact(l.weightVariance), Format.exact(l.weightVariance.squareRoot()),
+                    Format.exact(l.membraneVariance), Format.exact(l.logMembraneVariance / log(10.0)),
+                    Format.exact(l.rate), Format.exact(l.logRate / log(10.0)), l.isSilent ? "true" : "false",
+                    Format.exact(l.fixedPointSlope), Format.exact(l.depthScale),
+                ].joined(separator: ","))
+            }
+        }
+        return lines.joined(separator: "\n") + "\n"
+    }
+
+    func shownLayers(allLayers: Bool) -> [Int] {
+        let depth = architecture.depth
+        if allLayers || depth <= 20 { return Array(1...depth) }
+        let step = depth <= 200 ? 10 : depth <= 2000 ? 100 : 1000
+        var shown = Array(1...5) + stride(from: step, through: depth, by: step)
+        if shown.last != depth { shown.append(depth) }
+        return shown
+    }
+
+    func table(allLayers: Bool) -> String {
+        let rows = shownLayers(allLayers: allLayers)
+        var header: [String]
+        var cells: [[String]]
+        if predictions.count == 1, let p = predictions.first {
+            header = ["layer", "fan_in", "width", "Var[w]", "Var[u]", "rate", "chi"]
+            cells = rows.map { i in
+                let l = p.layers[i - 1]
+                return ["\(l.layer)", "\(l.fanIn)", "\(l.width)", Format.number(l.weightVariance),
+                        Format.fromLog(value: l.membraneVariance, log: l.logMembraneVariance),
+                        Format.fromLog(value: l.rate, log: l.logRate),
+                        l.fixedPointSlope.map { Format.number($0) } ?? "-"]
+            }
+        } else {
+            header = ["layer"] + predictions.flatMap { ["Var[u] \($0.scheme)", "rate \($0.scheme)"] }
+            cells = rows.map { i in
+                ["\(i)"] + predictions.flatMap { p in
+                    let l = p.layers[i - 1]
+                    return [Format.fromLog(value: l.membraneVariance, log: l.logMembraneVariance),
+                            Format.fromLog(value: l.rate, log: l.logRate)]
+                }
+            }
+        }
+        var out = provenance
+        out.append("")
+        out.append(Format.table(header: header, rows: cells))
+        out.append("")
+        for p in predictions { out.append("\(p.scheme): \(p.verdict)") }
+        return out.joined(separator: "\n")
+    }
+}

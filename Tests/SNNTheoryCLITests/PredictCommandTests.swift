@@ -1,0 +1,112 @@
+import Foundation
+import Testing
+
+/// End-to-end checks of `snn-theory predict`, run as a user would run it.
+@Suite struct PredictCommandTests {
+    func layers(_ result: CLIResult) throws -> [[String: Any]] {
+        let json = try #require(result.json, "stdout is not a JSON object: \(result.stdout.prefix(200))")
+        return try #require(json["layers"] as? [[String: Any]])
+    }
+
+    @Test func paperInitHoldsUnitVarianceAndRateToDepth100() throws {
+        let result = try CLI.run(["predict", "--depth", "100", "--width", "1000", "--theta", "1", "--init", "paper",
+                                  "--input", "bernoulli:0.2", "--format", "json"])
+        #expect(result.status == 0)
+        let records = try layers(result)
+        #expect(records.count == 100)
+        let qOfOne = 0.158655253931457051  // Q(1) = erfc(1/sqrt 2)/2, known to 18 digits
+        for record in records {
+            let variance = try #require(record["membrane_variance"] as? Double)
+            let rate = try #require(record["rate"] as? Double)
+            #expect(abs(variance - 1) < 1e-12, "layer \(record["layer"] ?? "?")")
+            #expect(abs(rate - qOfOne) / qOfOne < 1e-12)
+        }
+        let model = try #require(result.json?["model"] as? [String: Any])
+        #expect(model["theta"] as? Double == 1)
+        #expect(model["reset"] as? String == "subtract")
+    }
+
+    @Test func kaimingCollapsesBelowThreshold() throws {
+        let result = try CLI.run(["predict", "--depth", "6", "--width", "1000", "--theta", "1", "--init", "kaiming",
+                                  "--input", "bernoulli:0.158655253931457", "--format", "json"])
+        #expect(result.status == 0)
+        let records = try layers(result)
+        let expected = [0.317310507862914, 0.0758577967672215, 2.82566400144887e-4]
+        for (i, value) in expected.enumerated() {
+            let variance = try #require(records[i]["membrane_variance"] as? Double)
+            #expect(abs(variance - value) / value < 1e-9, "layer \(i + 1)")
+        }
+        // Layer 4's variance, 4.4e-771, is below the smallest Double: 0, rate 0, silent, its log kept, no NaN.
+        let fourth = records[3]
+        #expect(fourth["membrane_variance"] as? Double == 0)
+        #expect(fourth["rate"] as? Double == 0)
+        #expect(fourth["silent"] as? Bool == true)
+        let log10Variance = try #require(fourth["log10_membrane_variance"] as? Double)
+        #expect(abs(log10Variance - (-770.36)) < 0.01)
+        #expect(!result.stdout.lowercased().contains("nan"))
+    }
+
+    @Test func tableNamesConventionsAndVerdict() throws {
+        let result = try CLI.run(["predict", "--depth", "100", "--init", "paper,kaiming"])
+        #expect(result.status == 0)
+        #expect(result.stdout.contains("reset by subtraction"))
+        #expect(result.stdout.contains("kaiming: activity vanishes"))
+        #expect(result.stdout.contains("paper: held"))
+    }
+
+    @Test func csvHasOneRowPerLayerAndScheme() throws {
+        let result = try CLI.run(["predict", "--widths", "784,1000,1000,10", "--init", "paper,glorot", "--format", "csv"])
+        #expect(result.status == 0)
+        let rows = result.stdout.split(separator: "\n").filter { !$0.hasPrefix("#") }
+        #expect(rows.count == 1 + 2 * 3)
+        #expect(rows.first?.hasPrefix("init,layer,fan_in,width,weight_variance") == true)
+    }
+
+    @Test func severalStepsAreRefusedUntilTheMultiStepTheoryExists() throws {
+        let result = try CLI.run(["predict", "--steps", "4"])
+        #expect(result.status != 0)
+        #expect(result.stderr.contains("steps"))
+    }
+
+    static let invalidArguments: [([String], String)] = [
+        (["predict", "--theta", "0"], "theta"),
+        (["predict", "--theta", "-1"], "theta"),
+        (["predict", "--theta", "nan"], "theta"),
+        (["predict", "--theta", "inf"], "theta"),
+        (["predict", "--beta", "1.5"], "beta"),
+        (["predict", "--beta", "-0.1"], "beta"),
+        (["predict", "--beta", "nan"], "beta"),
+        (["predict", "--width", "0"], "width"),
+        (["predict", "--depth", "0"], "depth"),
+        (["predict", "--depth", "-3"], "depth"),
+        (["predict", "--steps", "0"], "steps"),
+        (["predict", "--input", "bernoulli"], "input"),
+        (["predict", "--input", "bernoulli:1.5"], "input"),
+        (["predict", "--input", "bernoulli:nan"], "input"),
+        (["predict", "--input", "poisson:0.2"], "input"),
+        (["predict", "--input", "gaussian:-1"], "input"),
+        (["predict", "--init", "xavierr"], "init"),
+        (["predict", "--init", "paper,"], "init"),
+        (["predict", "--init", "sigma-w:-2"], "init"),
+        (["predict", "--init", "sigma-w:inf"], "init"),
+        (["predict", "--widths", "100,0,10"], "widths"),
+        (["predict", "--widths", "100"], "widths"),
+        (["predict", "--widths", "100,abc"], "widths"),
+        (["predict", "--widths", ""], "widths"),
+        (["predict", "--reset", "hard"], "reset"),
+        (["predict", "--target-variance", "0"], "target-variance"),
+        (["predict", "--format", "xml"], "format"),
+        (["predict", "--theta", "abc"], "theta"),
+    ]
+
+    @Test(arguments: invalidArguments)
+    func invalidInputGetsOneLineNamingTheParameter(arguments: [String], parameter: String) throws {
+        let result = try CLI.run(arguments)
+        #expect(!result.terminatedBySignal)
+        #expect(result.status > 0 && result.status < 128)
+        let lines = result.stderr.split(separator: "\n")
+        #expect(lines.count == 1, "stderr: \(result.stderr)")
+        #expect(result.stderr.contains(parameter), "stderr: \(result.stderr)")
+        #expect(result.stdout.isEmpty)
+    }
+}

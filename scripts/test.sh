@@ -1,0 +1,7 @@
+#!/usr/bin/env bash
+# Set-up and test in one step: installs what is missing, then runs the whole test suite.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/ensure-deps.sh
+swift build --build-tests
+swift test --skip-build
