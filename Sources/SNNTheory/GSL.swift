@@ -71,6 +71,21 @@ enum GSL {
         }
     }
 
+    /// integral_-infinity^b f(x) dx (QAGIL).
+    static func integrateFromMinusInfinity(to b: Double, absoluteTolerance: Double = 0,
+                                           relativeTolerance: Double = 1e-12,
+                                           _ f: @escaping (Double) -> Double) throws -> Quadrature {
+        try withWorkspace { ws in
+            try withGSLFunction(f) { fn in
+                var result = 0.0, error = 0.0
+                let status = gsl_integration_qagil(fn, b, absoluteTolerance, relativeTolerance, workspaceSize, ws,
+                                                   &result, &error)
+                try check(status, "gsl_integration_qagil")
+                return Quadrature(value: result, absoluteError: error)
+            }
+        }
+    }
+
     /// integral_a^b f(x) dx with end-point singularities allowed (QAGS, extrapolation).
     static func integrate(from a: Double, to b: Double, absoluteTolerance: Double = 0,
                           relativeTolerance: Double = 1e-13,

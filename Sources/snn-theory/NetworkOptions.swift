@@ -1,5 +1,6 @@
 import ArgumentParser
 import SNNModel
+import SNNTheory
 
 /// The network and neuron options every subcommand shares.
 struct NetworkOptions: ParsableArguments {
@@ -88,4 +89,38 @@ struct NetworkOptions: ParsableArguments {
 
 enum OutputFormat: String, ExpressibleByArgument, CaseIterable {
     case table, csv, json
+}
+
+/// Numerical settings of the multi-step theory.
+struct TemporalOptions: ParsableArguments {
+    @Option(help: "Multi-step integral: automatic (quadrature for T <= 2, else qmc), quadrature, or qmc.")
+    var method: String = "automatic"
+
+    @Option(name: .customLong("qmc-points"), help: "Quasi-Monte Carlo points per replicate (64 to 1048576).")
+    var qmcPoints: Int = 4096
+
+    @Option(name: .customLong("qmc-replicates"),
+            help: "Independent randomizations (2 to 256); their spread is the reported error.")
+    var qmcReplicates: Int = 8
+
+    @Option(help: "Seed of the quasi-Monte Carlo randomization.")
+    var seed: UInt64 = 1
+
+    func settings(steps: Int) throws -> TemporalKernelSettings {
+        guard let m = TemporalKernelMethod(rawValue: method) else {
+            throw ModelError.invalid(parameter: "method", value: method, allowed: "automatic, quadrature or qmc")
+        }
+        if m == .quadrature && steps > 2 {
+            throw ModelError.invalid(parameter: "method", value: method,
+                                     allowed: "automatic or qmc for --steps above 2 (quadrature covers T <= 2)")
+        }
+        guard qmcPoints >= 64, qmcPoints <= 1 << 20 else {
+            throw ModelError.invalid(parameter: "qmc-points", value: "\(qmcPoints)", allowed: "an integer from 64 to 1048576")
+        }
+        guard qmcReplicates >= 2, qmcReplicates <= 256 else {
+            throw ModelError.invalid(parameter: "qmc-replicates", value: "\(qmcReplicates)",
+                                     allowed: "an integer from 2 to 256")
+        }
+        return TemporalKernelSettings(method: m, points: qmcPoints, replicates: qmcReplicates, seed: seed)
+    }
 }

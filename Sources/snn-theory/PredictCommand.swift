@@ -31,6 +31,8 @@ struct PredictCommand: ParsableCommand {
     @Flag(name: .customLong("all-layers"), help: "Show every layer in the table (default: a selection when L > 20).")
     var allLayers = false
 
+    @OptionGroup(title: "Several time steps (--steps > 1)") var temporal: TemporalOptions
+
     func validate() throws {
         try network.validateAll()
         _ = try InitScheme.parseList(`init`)
@@ -43,17 +45,19 @@ struct PredictCommand: ParsableCommand {
         let steps = try network.checkedSteps()
         let target = try network.checkedTargetVariance()
         let schemes = try InitScheme.parseList(`init`)
-        if steps > 1 {
-            throw CommandFailure(message: "steps: T = \(steps) needs the multi-step theory, which this version does "
-                + "not have yet; use --steps 1 (the first time step, where the paper's theory applies)")
-        }
-        let predictions = schemes.map { scheme in
+        let settings = try temporal.settings(steps: steps)
+        let predictions = try schemes.map { scheme in
             let variances = WeightVariance.forScheme(scheme, architecture: architecture, neuron: neuron, input: input,
                                                      targetVariance: target)
+            let temporalPrediction = steps > 1
+                ? try TemporalKernel.propagate(architecture: architecture, neuron: neuron, input: input, steps: steps,
+                                               weightVariances: variances, settings: settings)
+                : nil
             return SchemePrediction(
                 scheme: scheme,
                 layers: VarianceRecursion.firstStep(architecture: architecture, neuron: neuron, input: input,
-                                                    weightVariances: variances))
+                                                    weightVariances: variances),
+                temporal: temporalPrediction)
         }
         let report = PredictReport(architecture: architecture, neuron: neuron, input: input, steps: steps,
                                    targetVariance: target, predictions: predictions)
@@ -68,6 +72,7 @@ struct PredictCommand: ParsableCommand {
 struct SchemePrediction {
     let scheme: InitScheme
     let layers: [FirstStepLayer]
+    let temporal: TemporalPrediction?
 
     /// One line a person can act on: held, vanishing or growing, and whether the fixed point is stable.
     var verdict: String {
@@ -87,6 +92,13 @@ struct SchemePrediction {
                 parts.append("Var[u] goes from \(Format.number(first.membraneVariance)) at layer 1 to "
                     + "\(Format.number(last.membraneVariance)) at layer \(last.layer) (rate \(Format.number(last.rate)))")
             }
+        }
+        if let temporal, let lastSteps = temporal.layers.last?.steps,
+           let finalStep = lastSteps.last
+        {
+            parts.append("over \(lastSteps.count) steps the rate at layer \(last.layer) goes from "
+                + "\(Format.number(last.rate)) (t=1) to \(Format.number(finalStep.rate)) (t=\(finalStep.t)), "
+                + "Var[u] from \(Format.number(last.membraneVariance)) to \(Format.number(finalStep.membraneVariance))")
         }
         if let chi = last.fixedPointSlope, chi > 0 {
             if chi > 1 {
@@ -113,7 +125,7 @@ struct PredictReport {
             ("tool", .string("snn-theory")),
             ("version", .string(SNNTheoryCommand.version)),
             ("command", .string("predict")),
-            ("theory", .string("mean field (infinite width), first time step")),
+            ("theory", .string(steps == 1 ? "mean field (infinite width), first time step" : "mean field (infinite width), \(steps) time steps; layer fields membrane_variance and rate are the first step's")),
             ("depth", .integer(architecture.depth)),
             ("widths", .array(architecture.widths.map { .integer($0) })),
             ("theta", .number(neuron.threshold)),
@@ -124,11 +136,22 @@ struct PredictReport {
             ("init", .string(predictions.map(\.scheme.description).joined(separator: ","))),
             ("target_variance", .number(targetVariance)),
             ("conventions", .string(neuron.conventions)),
-        ])
+        ] + temporalModelFields)
     }
 
-    func layerJSON(_ l: FirstStepLayer) -> JSON {
-        .object([
+    var temporalModelFields: [(String, JSON)] {
+        guard let t = predictions.first?.temporal else { return [] }
+        return [
+            ("multi_step_theory", .string("mean-field temporal kernel K_l = F(n Var[w_l] K_(l-1))")),
+            ("multi_step_method", .string(t.method.rawValue)),
+            ("qmc_points", .integer(t.settings.points)),
+            ("qmc_replicates", .integer(t.settings.replicates)),
+            ("seed", .integer(Int(truncatingIfNeeded: t.settings.seed))),
+        ]
+    }
+
+    func layerJSON(_ l: FirstStepLayer, _ temporal: TemporalLayer?) -> JSON {
+        var fields: [(String, JSON)] = [
             ("layer", .integer(l.layer)),
             ("fan_in", .integer(l.fanIn)),
             ("width", .integer(l.width)),
@@ -141,7 +164,26 @@ struct PredictReport {
             ("silent", .bool(l.isSilent)),
             ("fixed_point_slope", .finite(l.fixedPointSlope)),
             ("depth_scale", .finite(l.depthScale)),
-        ])
+        ]
+        if let temporal {
+            fields.append(("time_averaged_rate", .number(temporal.timeAveragedRate)))
+            fields.append(("steps", .array(temporal.steps.map { s in
+                .object([
+                    ("t", .integer(s.t)),
+                    ("rate", .number(s.rate)),
+                    ("rate_error", .number(s.rateError)),
+                    ("membrane_mean", .number(s.membraneMean)),
+                    ("membrane_variance", .number(s.membraneVariance)),
+                    ("membrane_variance_error", .number(s.membraneVarianceError)),
+                    ("spike_correlation_previous", .finite(s.spikeCorrelationWithPrevious)),
+                ])
+            })))
+        }
+        return .object(fields)
+    }
+
+    func layerRecords(_ p: SchemePrediction) -> [JSON] {
+        p.layers.enumerated().map { i, l in layerJSON(l, p.temporal?.layers[i]) }
     }
 
     func json() -> JSON {
@@ -149,25 +191,32 @@ struct PredictReport {
             return .object([
                 ("model", modelJSON),
                 ("verdict", .string(only.verdict)),
-                ("layers", .array(only.layers.map(layerJSON))),
+                ("layers", .array(layerRecords(only))),
             ])
         }
         return .object([
             ("model", modelJSON),
             ("predictions", .array(predictions.map { p in
                 .object([("init", .string(p.scheme.description)), ("verdict", .string(p.verdict)),
-                         ("layers", .array(p.layers.map(layerJSON)))])
+                         ("layers", .array(layerRecords(p)))])
             })),
         ])
     }
 
     var provenance: [String] {
         [
-            "snn-theory \(SNNTheoryCommand.version) predict: mean field (infinite width), first time step",
+            "snn-theory \(SNNTheoryCommand.version) predict: mean field (infinite width)" + (steps == 1 ? ", first time step" : ", \(steps) time steps"),
             "network: \(architecture.depth) layers, widths \(widthSummary); input \(input)",
             "neuron: theta \(Format.exact(neuron.threshold)), beta \(Format.exact(neuron.leak)), reset \(neuron.reset.rawValue); \(neuron.conventions)",
             "init: \(predictions.map(\.scheme.description).joined(separator: ",")) (paper target variance \(Format.exact(targetVariance)))",
-        ]
+        ] + temporalProvenance
+    }
+
+    var temporalProvenance: [String] {
+        guard let t = predictions.first?.temporal else { return [] }
+        let how = t.method == .quadrature ? "nested quadrature (GSL)"
+            : "randomized quasi-Monte Carlo, \(t.settings.points) points x \(t.settings.replicates) replicates, seed \(t.settings.seed)"
+        return ["steps: \(steps), mean-field temporal kernel by \(how); t=1 columns are the paper's recursion"]
     }
 
     var widthSummary: String {
@@ -207,7 +256,31 @@ struct PredictReport {
         let rows = shownLayers(allLayers: allLayers)
         var header: [String]
         var cells: [[String]]
-        if predictions.count == 1, let p = predictions.first {
+        if let steps = predictions.first?.temporal?.layers.first?.steps.count {
+            let last = "t=\(steps)"
+            if predictions.count == 1, let p = predictions.first, let temporal = p.temporal {
+                header = ["layer", "Var[w]", "Var[u] t=1", "rate t=1", "rate \(last)", "mean rate", "Var[u] \(last)",
+                          "rate error"]
+                cells = rows.map { i in
+                    let l = p.layers[i - 1], t = temporal.layers[i - 1]
+                    return ["\(i)", Format.number(l.weightVariance),
+                            Format.fromLog(value: l.membraneVariance, log: l.logMembraneVariance),
+                            Format.fromLog(value: l.rate, log: l.logRate),
+                            Format.number(t.steps[steps - 1].rate), Format.number(t.timeAveragedRate),
+                            Format.number(t.steps[steps - 1].membraneVariance),
+                            Format.number(t.steps.map(\.rateError).max() ?? 0, digits: 2)]
+                }
+            } else {
+                header = ["layer"] + predictions.flatMap { ["rate t=1 \($0.scheme)", "rate \(last) \($0.scheme)"] }
+                cells = rows.map { i in
+                    ["\(i)"] + predictions.flatMap { p -> [String] in
+                        let l = p.layers[i - 1]
+                        return [Format.fromLog(value: l.rate, log: l.logRate),
+                                p.temporal.map { Format.number($0.layers[i - 1].steps[steps - 1].rate) } ?? "-"]
+                    }
+                }
+            }
+        } else if predictions.count == 1, let p = predictions.first {
             header = ["layer", "fan_in", "width", "Var[w]", "Var[u]", "rate", "chi"]
             cells = rows.map { i in
                 let l = p.layers[i - 1]

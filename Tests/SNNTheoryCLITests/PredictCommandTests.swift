@@ -62,10 +62,21 @@ import Testing
         #expect(rows.first?.hasPrefix("init,layer,fan_in,width,weight_variance") == true)
     }
 
-    @Test func severalStepsAreRefusedUntilTheMultiStepTheoryExists() throws {
-        let result = try CLI.run(["predict", "--steps", "4"])
-        #expect(result.status != 0)
-        #expect(result.stderr.contains("steps"))
+    /// THEORY.md section 4's reference run through the command line: each layer record carries `steps`.
+    @Test func severalStepsGiveTheTemporalKernelPerLayer() throws {
+        let result = try CLI.run(["predict", "--depth", "20", "--width", "1000", "--theta", "1", "--beta", "0.9",
+                                  "--steps", "4", "--input", "bernoulli:0.2", "--init", "paper", "--format", "json"])
+        #expect(result.status == 0, "\(result.stderr)")
+        let records = try layers(result)
+        let steps = try #require(records.last?["steps"] as? [[String: Any]])
+        #expect(steps.count == 4)
+        for (step, reference) in zip(steps, [0.159, 0.250, 0.284, 0.300]) {
+            let rate = try #require(step["rate"] as? Double), error = try #require(step["rate_error"] as? Double)
+            #expect(abs(rate - reference) <= error + 0.003)
+            #expect(step["membrane_mean"] is Double && step["membrane_variance"] is Double)
+        }
+        // The layer's own first-step fields stay the paper recursion's.
+        #expect(abs((records.last?["rate"] as? Double ?? 0) - 0.158655253931457) < 1e-12)
     }
 
     static let invalidArguments: [([String], String)] = [
@@ -97,6 +108,11 @@ import Testing
         (["predict", "--target-variance", "0"], "target-variance"),
         (["predict", "--format", "xml"], "format"),
         (["predict", "--theta", "abc"], "theta"),
+        (["predict", "--steps", "3", "--method", "quadrature"], "method"),
+        (["predict", "--steps", "3", "--method", "exact"], "method"),
+        (["predict", "--steps", "3", "--qmc-points", "10"], "qmc-points"),
+        (["predict", "--steps", "3", "--qmc-replicates", "1"], "qmc-replicates"),
+        (["predict", "--steps", "5000"], "steps"),
     ]
 
     @Test(arguments: invalidArguments)

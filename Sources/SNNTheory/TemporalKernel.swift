@@ -1,0 +1,454 @@
+import CGSL
+import Dispatch
+import Foundation
+import SNNModel
+
+/// Statistics of one layer at one time step, from the multi-step mean-field theory.
+public struct TemporalStep: Sendable, Equatable {
+    /// 1-based time step.
+    public let t: Int
+    /// E[s_l[t]].
+    public let rate: Double
+    /// Standard error of `rate` (quasi-Monte Carlo: across independent randomizations; quadrature: GSL's bound).
+    public let rateError: Double
+    /// E[u_l[t]] before reset.
+    public let membraneMean: Double
+    /// Var[u_l[t]] before reset.
+    public let membraneVariance: Double
+    /// Standard error of `membraneVariance`.
+    public let membraneVarianceError: Double
+    /// Correlation of s_l[t-1] and s_l[t] across neurons and inputs (nil at t = 1 or when either rate is 0 or 1).
+    public let spikeCorrelationWithPrevious: Double?
+}
+
+/// One layer of the multi-step mean-field prediction.
+public struct TemporalLayer: Sendable, Equatable {
+    public let layer: Int
+    public let fanIn: Int
+    public let width: Int
+    public let weightVariance: Double
+    public let steps: [TemporalStep]
+    /// K_l(t, t') = E[s_l[t] s_l[t']], row-major T x T (0-based indices).
+    public let kernel: [Double]
+
+    /// The rate averaged over the T time steps.
+    public var timeAveragedRate: Double { steps.map(\.rate).reduce(0, +) / Double(steps.count) }
+}
+
+/// How the T-dimensional Gaussian integral F(Sigma) is evaluated.
+public enum TemporalKernelMethod: String, Sendable, CaseIterable {
+    /// Quadrature for T <= 2, quasi-Monte Carlo above.
+    case automatic
+    /// Deterministic nested quadrature (GSL QAGIL/QAGIU split at the threshold); T <= 2 only.
+    case quadrature
+    /// Randomized quasi-Monte Carlo: Sobol points (GSL qrng; reverse Halton above 40 steps), independent random
+    /// shifts per replicate, the error estimated from the spread across replicates.
+    case quasiMonteCarlo = "qmc"
+}
+
+public struct TemporalKernelSettings: Sendable, Equatable {
+    public var method: TemporalKernelMethod
+    /// Quasi-random points per replicate.
+    public var points: Int
+    /// Independent randomizations; each runs the whole recursion, so the error estimate includes its propagation.
+    public var replicates: Int
+    public var seed: UInt64
+
+    public init(method: TemporalKernelMethod = .automatic, points: Int = 4096, replicates: Int = 8, seed: UInt64 = 1) {
+        self.method = method
+        self.points = points
+        self.replicates = replicates
+        self.seed = seed
+    }
+}
+
+public struct TemporalPrediction: Sendable {
+    public let layers: [TemporalLayer]
+    /// The method actually used (quadrature falls back to quasi-Monte Carlo for a degenerate covariance).
+    public let method: TemporalKernelMethod
+    public let settings: TemporalKernelSettings
+}
+
+public enum TemporalKernelError: Error, CustomStringConvertible, Equatable {
+    case quadratureNeedsAtMostTwoSteps(Int)
+    case degenerateCovariance
+
+    public var description: String {
+        switch self {
+        case let .quadratureNeedsAtMostTwoSteps(t):
+            "method: quadrature covers T <= 2 time steps, not \(t); use qmc or automatic"
+        case .degenerateCovariance: "the current covariance is singular; quadrature cannot split it"
+        }
+    }
+}
+
+/// The multi-step mean-field theory (THEORY.md section 4): with the same W_l at every step, the currents of one
+/// neuron over time are jointly Gaussian at infinite width, I_l ~ N(0, Sigma_l) with
+///
+///     Sigma_l(t, t') = n_{l-1} Var[w_l] K_{l-1}(t, t'),   K_l(t, t') = E[s_l[t] s_l[t']] = F(Sigma_l)(t, t'),
+///
+/// and u_l, s_l are deterministic functions of that sequence through the LIF update of `NeuronModel`. K_0 comes from
+/// the input (`InputEncoding.temporalKernel`). T = 1 is the paper's recursion exactly; T = 2 by nested quadrature;
+/// larger T by randomized quasi-Monte Carlo, with the standard error reported beside every value.
+public enum TemporalKernel {
+    public static func propagate(architecture: Architecture, neuron: NeuronModel, input: InputEncoding, steps: Int,
+                                 weightVariances: [Double],
+                                 settings: TemporalKernelSettings = TemporalKernelSettings()) throws
+        -> TemporalPrediction
+    {
+        precondition(steps >= 1 && weightVariances.count == architecture.depth)
+        precondition(settings.points >= 1 && settings.replicates >= 2)
+        GSL.prepare()
+        let inputKernel = (0..<steps * steps).map { input.temporalKernel(t: $0 / steps, tPrime: $0 % steps) }
+        var method = settings.method
+        if method == .automatic { method = steps <= 2 ? .quadrature : .quasiMonteCarlo }
+        if method == .quadrature {
+            guard steps <= 2 else { throw TemporalKernelError.quadratureNeedsAtMostTwoSteps(steps) }
+            do {
+                let layers = try propagateByQuadrature(architecture: architecture, neuron: neuron, steps: steps,
+                                                       inputKernel: inputKernel, weightVariances: weightVariances)
+                return TemporalPrediction(layers: layers, method: .quadrature, settings: settings)
+            } catch TemporalKernelError.degenerateCovariance where settings.method == .automatic {
+                method = .quasiMonteCarlo
+            }
+        }
+        let layers = try propagateByQuasiMonteCarlo(architecture: architecture, neuron: neuron, steps: steps,
+                                                    inputKernel: inputKernel, weightVariances: weightVariances,
+                                                    settings: settings)
+        return TemporalPrediction(layers: layers, method: .quasiMonteCarlo, settings: settings)
+    }
+
+    // MARK: Per-layer statistics from one evaluation of F
+
+    /// What one evaluation of F(Sigma) yields for one layer.
+    struct LayerMoments {
+        var kernel: [Double]
+        var membraneMean: [Double]
+        var membraneVariance: [Double]
+        var rateError: [Double]
+        var membraneVarianceError: [Double]
+    }
+
+    static func makeLayer(_ l: Int, architecture: Architecture, weightVariance: Double, moments m: LayerMoments,
+                          steps: Int) -> TemporalLayer
+    {
+        let stepRecords = (0..<steps).map { t -> TemporalStep in
+            let r = m.kernel[t * steps + t]
+            var correlation: Double? = nil
+            if t > 0 {
+                let rp = m.kernel[(t - 1) * steps + t - 1]
+                let denominator = (rp * (1 - rp) * r * (1 - r)).squareRoot()
+                if denominator > 0 { correlation = (m.kernel[(t - 1) * steps + t] - rp * r) / denominator }
+            }
+            return TemporalStep(t: t + 1, rate: r, rateError: m.rateError[t], membraneMean: m.membraneMean[t],
+                                membraneVariance: m.membraneVariance[t],
+                                membraneVarianceError: m.membraneVarianceError[t],
+                                spikeCorrelationWithPrevious: correlation)
+        }
+        return TemporalLayer(layer: l, fanIn: architecture.fanIn(layer: l), width: architecture.width(layer: l),
+                             weightVariance: weightVariance, steps: stepRecords, kernel: m.kernel)
+    }
+
+    // MARK: Quadrature (T <= 2)
+
+    static func propagateByQuadrature(architecture: Architecture, neuron: NeuronModel, steps: Int,
+                                      inputKernel: [Double], weightVariances: [Double]) throws -> [TemporalLayer]
+    {
+        var previous = inputKernel
+        var layers: [TemporalLayer] = []
+        for l in 1...architecture.depth {
+            let gain = Double(architecture.fanIn(layer: l)) * weightVariances[l - 1]
+            let sigma = previous.map { gain * $0 }
+            let moments = steps == 1 ? oneStep(sigma[0], neuron) : try twoSteps(sigma, neuron)
+            layers.append(makeLayer(l, architecture: architecture, weightVariance: weightVariances[l - 1],
+                                    moments: moments, steps: steps))
+            previous = moments.kernel
+        }
+        return layers
+    }
+
+    static func oneStep(_ variance: Double, _ neuron: NeuronModel) -> LayerMoments {
+        let r = variance > 0 ? QuantizedGaussian(variance: variance, threshold: neuron.threshold).spikeProbability : 0
+        return LayerMoments(kernel: [r], membraneMean: [0], membraneVariance: [variance], rateError: [0],
+                            membraneVarianceError: [0])
+    }
+
+    /// T = 2: condition on I[1] (split at the threshold, where s[1] jumps); given I[1] = x the second current is
+    /// N(k x, v) with k = Sigma_12 / Sigma_11 and v = Sigma_22 - Sigma_12^2 / Sigma_11, so u[2] = g(x) + N(0, v) and
+    /// P(s[2] = 1 | x) = Q((theta - g(x)) / sqrt v) in closed form. Every moment is then a 1-D GSL quadrature.
+    static func twoSteps(_ sigma: [Double], _ neuron: NeuronModel) throws -> LayerMoments {
+        let a = sigma[0], c = sigma[1], b = sigma[3], theta = neuron.threshold, beta = neuron.leak
+        if a <= 0 {
+            // I[1] = 0: no spike at t = 1, and u[2] = I[2].
+            let second = oneStep(b, neuron)
+            return LayerMoments(kernel: [0, 0, 0, second.kernel[0]], membraneMean: [0, 0],
+                                membraneVariance: [0, b], rateError: [0, 0], membraneVarianceError: [0, 0])
+        }
+        let sd1 = a.squareRoot(), k = c / a, v = b - c * c / a
+        if v <= 1e-12 * max(a, b) {
+            return try twoStepsDeterministicSecondCurrent(a: a, k: k, neuron)
+        }
+        let sdc = v.squareRoot()
+        let y0 = theta / sd1
+        // g(sd1 * y): the part of u[2] fixed by I[1] (leak, reset, and the conditional mean of I[2]).
+        func g(_ y: Double) -> Double {
+            let x = sd1 * y
+            let spiked = x > theta
+            switch neuron.reset {
+            case .subtract: return beta * x - (spiked ? theta : 0) + k * x
+            case .zero: return (spiked ? 0 : beta * x) + k * x
+            }
+        }
+        func both(_ f: @escaping (Double) -> Double) throws -> (below: GSL.Quadrature, above: GSL.Quadrature) {
+            let integrand: (Double) -> Double = { y in
+                let w = StandardNormal.density(y)
+                return w == 0 ? 0 : w * f(y)
+            }
+            let below = try GSL.integrateFromMinusInfinity(to: y0, absoluteTolerance: 1e-15, integrand)
+            let above = try GSL.integrateToInfinity(from: y0, absoluteTolerance: 1e-15, relativeTolerance: 1e-12,
+                                                    integrand)
+            return (below, above)
+        }
+        let secondSpike = try both { y in StandardNormal.tail((theta - g(y)) / sdc) }
+        let mean2 = try both { y in g(y) }
+        let square2 = try both { y in let m = g(y); return m * m + v }
+        let r1 = StandardNormal.tail(y0)
+        let r2 = secondSpike.below.value + secondSpike.above.value
+        let k12 = secondSpike.above.value
+        let m2 = mean2.below.value + mean2.above.value
+        let var2 = square2.below.value + square2.above.value - m2 * m2
+        let r2Error = secondSpike.below.absoluteError + secondSpike.above.absoluteError
+        let var2Error = square2.below.absoluteError + square2.above.absoluteError
+            + 2 * abs(m2) * (mean2.below.absoluteError + mean2.above.absoluteError)
+        return LayerMoments(kernel: [r1, k12, k12, r2], membraneMean: [0, m2], membraneVariance: [a, var2],
+                            rateError: [0, r2Error], membraneVarianceError: [0, var2Error])
+    }
+
+    /// T = 2 when I[2] = k I[1] exactly (a rank-one covariance, e.g. a constant analog input, or a silent t = 2):
+    /// u[2] = alpha x + gamma on each side of the threshold x = theta, so every spike probability is a Gaussian
+    /// interval probability in closed form; the membrane moments are smooth 1-D quadratures.
+    static func twoStepsDeterministicSecondCurrent(a: Double, k: Double, _ neuron: NeuronModel) throws
+        -> LayerMoments
+    {
+        let sd1 = a.squareRoot(), theta = neuron.threshold, beta = neuron.leak
+        // (slope, intercept) of u[2] as a function of x = I[1], below and above the threshold.
+        let below = (beta + k, 0.0)
+        let above = neuron.reset == .subtract ? (beta + k, -theta) : (k, 0.0)
+        func probability(_ piece: (Double, Double), lower: Double, upper: Double) -> Double {
+            let (alpha, gamma) = piece
+            var lo = lower, hi = upper
+            if alpha > 0 {
+                lo = max(lo, (theta - gamma) / alpha)
+            } else if alpha < 0 {
+                hi = min(hi, (theta - gamma) / alpha)
+            } else if gamma <= theta {
+                return 0
+            }
+            guard lo < hi else { return 0 }
+            return StandardNormal.tail(lo / sd1) - StandardNormal.tail(hi / sd1)
+        }
+        let joint = probability(above, lower: theta, upper: .infinity)
+        let r2 = probability(below, lower: -.infinity, upper: theta) + joint
+        let y0 = theta / sd1
+        func moment(_ power: Double) throws -> Double {
+            let f: (Double, (Double, Double)) -> Double = { y, piece in
+                let w = StandardNormal.density(y)
+                return w == 0 ? 0 : w * pow(piece.0 * sd1 * y + piece.1, power)
+            }
+            let lower = try GSL.integrateFromMinusInfinity(to: y0, absoluteTolerance: 1e-15) { f($0, below) }
+            let upper = try GSL.integrateToInfinity(from: y0, absoluteTolerance: 1e-15, relativeTolerance: 1e-12) {
+                f($0, above)
+            }
+            return lower.value + upper.value
+        }
+        let m2 = try moment(1), s2 = try moment(2)
+        return LayerMoments(kernel: [StandardNormal.tail(y0), joint, joint, r2], membraneMean: [0, m2],
+                            membraneVariance: [a, max(s2 - m2 * m2, 0)], rateError: [0, 0],
+                            membraneVarianceError: [0, 0])
+    }
+
+    // MARK: Randomized quasi-Monte Carlo (any T)
+
+    static func propagateByQuasiMonteCarlo(architecture: Architecture, neuron: NeuronModel, steps: Int,
+                                           inputKernel: [Double], weightVariances: [Double],
+                                           settings: TemporalKernelSettings) throws -> [TemporalLayer]
+    {
+        let n = settings.points, replicates = settings.replicates, depth = architecture.depth
+        let base = try quasiRandomPoints(count: n, dimension: steps)
+        let results = ReplicateResults(replicates: replicates)
+        DispatchQueue.concurrentPerform(iterations: replicates) { r in
+            var rng = SplitMix(seed: settings.seed &+ 0x9E37_79B9_7F4A_7C15 &* UInt64(r + 1))
+            let shift = (0..<steps).map { _ in rng.nextUnit() }
+            // Standard normal coordinates of this replicate's shifted points, reused at every layer.
+            var z = [Double](repeating: 0, count: n * steps)
+            for i in 0..<n {
+                for t in 0..<steps {
+                    var p = base[i * steps + t] + shift[t]
+                    if p >= 1 { p -= 1 }
+                    p = min(max(p, 0x1p-60), 1 - 0x1p-53)
+                    z[i * steps + t] = gsl_cdf_ugaussian_Pinv(p)
+                }
+            }
+            var previous = inputKernel
+            var perLayer: [LayerMoments] = []
+            perLayer.reserveCapacity(depth)
+            for l in 1...depth {
+                let gain = Double(architecture.fanIn(layer: l)) * weightVariances[l - 1]
+                let sigma = previous.map { gain * $0 }
+                let m = monteCarloMoments(sigma: sigma, steps: steps, z: z, points: n, neuron: neuron)
+                perLayer.append(m)
+                previous = m.kernel
+            }
+            results.store(r, perLayer)
+        }
+        let all = results.values()
+        return (1...depth).map { l in
+            let reps = all.map { $0[l - 1] }
+            let kernel = mean(reps.map(\.kernel))
+            let membraneMean = mean(reps.map(\.membraneMean))
+            let membraneVariance = mean(reps.map(\.membraneVariance))
+            let rateError = standardError(reps.map { m in (0..<steps).map { m.kernel[$0 * steps + $0] } })
+            let varianceError = standardError(reps.map(\.membraneVariance))
+            let moments = LayerMoments(kernel: kernel, membraneMean: membraneMean, membraneVariance: membraneVariance,
+                                       rateError: rateError, membraneVarianceError: varianceError)
+            return makeLayer(l, architecture: architecture, weightVariance: weightVariances[l - 1], moments: moments,
+                             steps: steps)
+        }
+    }
+
+    /// The first `count` points of a `dimension`-dimensional low-discrepancy sequence, point-major.
+    static func quasiRandomPoints(count: Int, dimension: Int) throws -> [Double] {
+        let type = dimension <= 40 ? cgsl_qrng_sobol() : cgsl_qrng_reversehalton()
+        guard let q = gsl_qrng_alloc(type, UInt32(dimension)) else {
+            throw GSLError(status: Int32(GSL_ENOMEM), routine: "gsl_qrng_alloc")
+        }
+        defer { gsl_qrng_free(q) }
+        var points = [Double](repeating: 0, count: count * dimension)
+        try points.withUnsafeMutableBufferPointer { buffer in
+            for i in 0..<count {
+                try GSL.check(gsl_qrng_get(q, buffer.baseAddress! + i * dimension), "gsl_qrng_get")
+            }
+        }
+        return points
+    }
+
+    /// F(Sigma) and the membrane moments as averages over the points I = L z, L the (PSD) Cholesky factor of Sigma.
+    static func monteCarloMoments(sigma: [Double], steps: Int, z: [Double], points n: Int,
+                                  neuron: NeuronModel) -> LayerMoments
+    {
+        let l = psdCholesky(sigma, steps)
+        let theta = neuron.threshold, beta = neuron.leak, subtract = neuron.reset == .subtract
+        var counts = [Double](repeating: 0, count: steps * steps)
+        var uSum = [Double](repeating: 0, count: steps), u2Sum = [Double](repeating: 0, count: steps)
+        var active = [Int](repeating: 0, count: steps)
+        l.withUnsafeBufferPointer { lp in
+            z.withUnsafeBufferPointer { zp in
+                counts.withUnsafeMutableBufferPointer { cp in
+                    for i in 0..<n {
+                        let zi = zp.baseAddress! + i * steps
+                        var u = 0.0, spikedBefore = false, nActive = 0
+                        for t in 0..<steps {
+                            var current = 0.0
+                            let row = lp.baseAddress! + t * steps
+                            for k in 0...t { current += row[k] * zi[k] }
+                            if subtract {
+                                u = beta * u + current - (spikedBefore ? theta : 0)
+                            } else {
+                                u = spikedBefore ? current : beta * u + current
+                            }
+                            uSum[t] += u
+                            u2Sum[t] += u * u
+                            spikedBefore = u > theta
+                            if spikedBefore {
+                                active[nActive] = t
+                                nActive += 1
+                            }
+                        }
+                        for a in 0..<nActive {
+                            let rowStart = active[a] * steps
+                            for b in a..<nActive { cp[rowStart + active[b]] += 1 }
+                        }
+                    }
+                }
+            }
+        }
+        let scale = 1 / Double(n)
+        var kernel = [Double](repeating: 0, count: steps * steps)
+        for t in 0..<steps {
+            for s in t..<steps {
+                kernel[t * steps + s] = counts[t * steps + s] * scale
+                kernel[s * steps + t] = kernel[t * steps + s]
+            }
+        }
+        let membraneMean = uSum.map { $0 * scale }
+        let membraneVariance = (0..<steps).map { max(u2Sum[$0] * scale - membraneMean[$0] * membraneMean[$0], 0) }
+        return LayerMoments(kernel: kernel, membraneMean: membraneMean, membraneVariance: membraneVariance,
+                            rateError: Array(repeating: 0, count: steps),
+                            membraneVarianceError: Array(repeating: 0, count: steps))
+    }
+
+    /// Lower-triangular L with L L^T = A for a positive semi-definite A (row-major n x n): a pivot below 1e-12 of its
+    /// diagonal entry is taken as an exact zero (a singular covariance, such as a constant analog input's).
+    static func psdCholesky(_ a: [Double], _ n: Int) -> [Double] {
+        var l = [Double](repeating: 0, count: n * n)
+        for j in 0..<n {
+            var d = a[j * n + j]
+            for k in 0..<j { d -= l[j * n + k] * l[j * n + k] }
+            if d <= 1e-12 * a[j * n + j] || d <= 0 { continue }
+            let pivot = d.squareRoot()
+            l[j * n + j] = pivot
+            for i in (j + 1)..<n {
+                var s = a[i * n + j]
+                for k in 0..<j { s -= l[i * n + k] * l[j * n + k] }
+                l[i * n + j] = s / pivot
+            }
+        }
+        return l
+    }
+
+    static func mean(_ vectors: [[Double]]) -> [Double] {
+        let r = Double(vectors.count)
+        return (0..<vectors[0].count).map { i in vectors.reduce(0) { $0 + $1[i] } / r }
+    }
+
+    static func standardError(_ vectors: [[Double]]) -> [Double] {
+        let r = Double(vectors.count), m = mean(vectors)
+        return (0..<m.count).map { i in
+            let ss = vectors.reduce(0) { $0 + ($1[i] - m[i]) * ($1[i] - m[i]) }
+            return (ss / (r - 1) / r).squareRoot()
+        }
+    }
+}
+
+/// Per-replicate results written from concurrent iterations, each into its own slot.
+private final class ReplicateResults: @unchecked Sendable {
+    private var slots: [[TemporalKernel.LayerMoments]]
+    private let lock = NSLock()
+
+    init(replicates: Int) { slots = Array(repeating: [], count: replicates) }
+
+    func store(_ r: Int, _ value: [TemporalKernel.LayerMoments]) {
+        lock.lock()
+        slots[r] = value
+        lock.unlock()
+    }
+
+    func values() -> [[TemporalKernel.LayerMoments]] { slots }
+}
+
+/// SplitMix64: the random shifts of the quasi-Monte Carlo replicates, reproducible from a seed.
+struct SplitMix {
+    var state: UInt64
+    init(seed: UInt64) { state = seed }
+
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var x = state
+        x = (x ^ (x >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        x = (x ^ (x >> 27)) &* 0x94D0_49BB_1331_11EB
+        return x ^ (x >> 31)
+    }
+
+    /// Uniform in [0, 1) with 53 random bits.
+    mutating func nextUnit() -> Double { Double(next() >> 11) * 0x1p-53 }
+}
