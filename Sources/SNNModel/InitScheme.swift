@@ -4,6 +4,12 @@
 public enum InitScheme: Sendable, Equatable, Codable, CustomStringConvertible {
     /// Micheli et al.: Var[w_l] = sigma_t^2 / (n_{l-1} Q(theta / sigma_t)), and sigma_t^2 / (n_0 E[s_0^2]) at layer 1.
     case paper
+    /// The authors' leak-and-reset-aware variant for subtractive reset (unit-variance potential, p = Q(theta)):
+    /// Var[w] = (1 - beta^2 - theta^2 p (1 - p) + 2 beta theta E[u | u > theta]) / (n_in p).
+    case paperReset
+    /// The stationary variance balance of the subtractive-reset update with Cov(u, s) = phi(theta):
+    /// Var[w] = (1 - beta^2 - theta^2 p (1 - p) + 2 beta theta phi(theta)) / (n_in p).
+    case paperBalance
     /// Kaiming/He: 2 / n_in.
     case kaiming
     /// LeCun: 1 / n_in.
@@ -15,11 +21,14 @@ public enum InitScheme: Sendable, Equatable, Codable, CustomStringConvertible {
     /// A fixed scale: Var[w] = value^2 / n_in.
     case sigmaW(Double)
 
-    public static let allowedNames = "paper, kaiming, lecun, glorot, pytorch or sigma-w:VALUE (VALUE > 0)"
+    public static let allowedNames =
+        "paper, paper-reset, paper-balance, kaiming, lecun, glorot, pytorch or sigma-w:VALUE (VALUE > 0)"
 
     public init(parsing text: String) throws {
         switch text {
         case "paper": self = .paper
+        case "paper-reset": self = .paperReset
+        case "paper-balance": self = .paperBalance
         case "kaiming", "he": self = .kaiming
         case "lecun": self = .lecun
         case "glorot", "xavier": self = .glorot
@@ -45,6 +54,8 @@ public enum InitScheme: Sendable, Equatable, Codable, CustomStringConvertible {
     public var description: String {
         switch self {
         case .paper: "paper"
+        case .paperReset: "paper-reset"
+        case .paperBalance: "paper-balance"
         case .kaiming: "kaiming"
         case .lecun: "lecun"
         case .glorot: "glorot"

@@ -89,7 +89,8 @@ public enum TemporalKernelError: Error, CustomStringConvertible, Equatable {
 ///
 /// and u_l, s_l are deterministic functions of that sequence through the LIF update of `NeuronModel`. K_0 comes from
 /// the input (`InputEncoding.temporalKernel`). T = 1 is the paper's recursion exactly; T = 2 by nested quadrature;
-/// larger T by randomized quasi-Monte Carlo, with the standard error reported beside every value.
+/// larger T by randomized quasi-Monte Carlo, with the standard error reported beside every value. The first time step
+/// is always the closed form, so its rates and variances equal the paper's recursion whatever the method.
 public enum TemporalKernel {
     public static func propagate(architecture: Architecture, neuron: NeuronModel, input: InputEncoding, steps: Int,
                                  weightVariances: [Double],
@@ -380,8 +381,12 @@ public enum TemporalKernel {
                 kernel[s * steps + t] = kernel[t * steps + s]
             }
         }
-        let membraneMean = uSum.map { $0 * scale }
-        let membraneVariance = (0..<steps).map { max(u2Sum[$0] * scale - membraneMean[$0] * membraneMean[$0], 0) }
+        var membraneMean = uSum.map { $0 * scale }
+        var membraneVariance = (0..<steps).map { max(u2Sum[$0] * scale - membraneMean[$0] * membraneMean[$0], 0) }
+        // The first step is known in closed form (u[1] = I[1] ~ N(0, Sigma_11)): use it rather than its estimate.
+        kernel[0] = sigma[0] > 0 ? QuantizedGaussian(variance: sigma[0], threshold: theta).spikeProbability : 0
+        membraneMean[0] = 0
+        membraneVariance[0] = sigma[0]
         return LayerMoments(kernel: kernel, membraneMean: membraneMean, membraneVariance: membraneVariance,
                             rateError: Array(repeating: 0, count: steps),
                             membraneVarianceError: Array(repeating: 0, count: steps))

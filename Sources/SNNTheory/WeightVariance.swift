@@ -8,6 +8,10 @@ public enum WeightVariance {
     /// input's second moment, Var[w_1] = sigma_t^2 / (n_0 E[s_0^2]); deeper layers see spikes of a potential already at
     /// the target, Var[w_l] = sigma_t^2 / (n_{l-1} Q(theta / sigma_t)). With sigma_t^2 = 1 this is the paper's
     /// Var[w_l] = 1 / (n_{l-1} P(u_{l-1} > theta)).
+    ///
+    /// `paper-reset` and `paper-balance` (THEORY.md section 6) assume a unit-variance potential and ignore
+    /// `targetVariance`; like `paper`, their first layer divides by the input's second moment instead of Q(theta).
+    /// (The authors' code uses Q(theta) at the first layer too.)
     public static func forScheme(_ scheme: InitScheme, architecture: Architecture, neuron: NeuronModel,
                                  input: InputEncoding, targetVariance: Double = 1) -> [Double]
     {
@@ -18,6 +22,13 @@ public enum WeightVariance {
                 if l == 1 { return targetVariance / (nIn * input.secondMoment) }
                 let p = QuantizedGaussian(variance: targetVariance, threshold: neuron.threshold).spikeProbability
                 return targetVariance / (nIn * p)
+            case .paperReset, .paperBalance:
+                let theta = neuron.threshold, beta = neuron.leak
+                let unit = QuantizedGaussian(variance: 1, threshold: theta)
+                let p = unit.spikeProbability
+                let cross = scheme == .paperReset ? unit.meanGivenSpike : StandardNormal.density(theta)
+                let numerator = 1 - beta * beta - theta * theta * p * (1 - p) + 2 * beta * theta * cross
+                return numerator / (nIn * (l == 1 ? input.secondMoment : p))
             case .kaiming: return 2 / nIn
             case .lecun: return 1 / nIn
             case .glorot: return 2 / (nIn + nOut)

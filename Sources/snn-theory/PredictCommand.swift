@@ -227,17 +227,32 @@ struct PredictReport {
 
     func csv() -> String {
         var lines = provenance.map { "# " + $0 }
+        let temporal = predictions.first?.temporal != nil
         lines.append("init,layer,fan_in,width,weight_variance,weight_std,membrane_variance,log10_membrane_variance,"
-            + "rate,log10_rate,silent,fixed_point_slope,depth_scale")
+            + "rate,log10_rate,silent,fixed_point_slope,depth_scale"
+            + (temporal ? ",t,step_rate,step_rate_error,step_membrane_mean,step_membrane_variance,"
+                + "step_membrane_variance_error,step_spike_correlation_previous" : ""))
         for p in predictions {
-            for l in p.layers {
-                lines.append([
+            for (i, l) in p.layers.enumerated() {
+                let layerFields = [
                     Format.csvField(p.scheme.description), "\(l.layer)", "\(l.fanIn)", "\(l.width)",
                     Format.exact(l.weightVariance), Format.exact(l.weightVariance.squareRoot()),
                     Format.exact(l.membraneVariance), Format.exact(l.logMembraneVariance / log(10.0)),
                     Format.exact(l.rate), Format.exact(l.logRate / log(10.0)), l.isSilent ? "true" : "false",
                     Format.exact(l.fixedPointSlope), Format.exact(l.depthScale),
-                ].joined(separator: ","))
+                ]
+                if let t = p.temporal?.layers[i] {
+                    // One row per time step; the layer's first-step fields repeat on each.
+                    for s in t.steps {
+                        lines.append((layerFields + [
+                            "\(s.t)", Format.exact(s.rate), Format.exact(s.rateError), Format.exact(s.membraneMean),
+                            Format.exact(s.membraneVariance), Format.exact(s.membraneVarianceError),
+                            Format.exact(s.spikeCorrelationWithPrevious),
+                        ]).joined(separator: ","))
+                    }
+                } else {
+                    lines.append(layerFields.joined(separator: ","))
+                }
             }
         }
         return lines.joined(separator: "\n") + "\n"

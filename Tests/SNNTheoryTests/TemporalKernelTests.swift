@@ -36,7 +36,8 @@ import Testing
         let steps = try #require(prediction.layers.last?.steps)
         for (step, reference) in zip(steps, [0.159, 0.250, 0.284, 0.300]) {
             #expect(abs(step.rate - reference) <= step.rateError + 0.003, "t=\(step.t): \(step.rate) ± \(step.rateError)")
-            #expect(step.rateError > 0 && step.rateError < 0.005)
+            // t = 1 is the closed form (no error); later steps carry a genuine, small quasi-Monte Carlo error.
+            #expect(step.t == 1 ? step.rateError == 0 : step.rateError > 0 && step.rateError < 0.005)
         }
     }
 
