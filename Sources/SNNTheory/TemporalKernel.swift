@@ -31,6 +31,9 @@ public struct TemporalLayer: Sendable, Equatable {
     /// K_l(t, t') = E[s_l[t] s_l[t']], row-major T x T (0-based indices).
     public let kernel: [Double]
 
+    /// Standard error of `timeAveragedRate` (its own replicate spread: per-step errors partly cancel in the average).
+    public let timeAveragedRateError: Double
+
     /// The rate averaged over the T time steps.
     public var timeAveragedRate: Double { steps.map(\.rate).reduce(0, +) / Double(steps.count) }
 }
@@ -128,6 +131,7 @@ public enum TemporalKernel {
         var membraneVariance: [Double]
         var rateError: [Double]
         var membraneVarianceError: [Double]
+        var timeAveragedRateError = 0.0
     }
 
     static func makeLayer(_ l: Int, architecture: Architecture, weightVariance: Double, moments m: LayerMoments,
@@ -147,7 +151,8 @@ public enum TemporalKernel {
                                 spikeCorrelationWithPrevious: correlation)
         }
         return TemporalLayer(layer: l, fanIn: architecture.fanIn(layer: l), width: architecture.width(layer: l),
-                             weightVariance: weightVariance, steps: stepRecords, kernel: m.kernel)
+                             weightVariance: weightVariance, steps: stepRecords, kernel: m.kernel,
+                             timeAveragedRateError: m.timeAveragedRateError)
     }
 
     // MARK: Quadrature (T <= 2)
@@ -310,8 +315,10 @@ public enum TemporalKernel {
             let membraneVariance = mean(reps.map(\.membraneVariance))
             let rateError = standardError(reps.map { m in (0..<steps).map { m.kernel[$0 * steps + $0] } })
             let varianceError = standardError(reps.map(\.membraneVariance))
+            let averages = reps.map { m in [(0..<steps).reduce(0) { $0 + m.kernel[$1 * steps + $1] } / Double(steps)] }
             let moments = LayerMoments(kernel: kernel, membraneMean: membraneMean, membraneVariance: membraneVariance,
-                                       rateError: rateError, membraneVarianceError: varianceError)
+                                       rateError: rateError, membraneVarianceError: varianceError,
+                                       timeAveragedRateError: standardError(averages)[0])
             return makeLayer(l, architecture: architecture, weightVariance: weightVariances[l - 1], moments: moments,
                              steps: steps)
         }

@@ -33,9 +33,48 @@ struct PredictCommand: ParsableCommand {
 
     @OptionGroup(title: "Several time steps (--steps > 1)") var temporal: TemporalOptions
 
+    @Option(name: .customLong("target-rate"),
+            help: "Also solve for per-layer weight scales that hold this rate in (0, 1) at every layer.")
+    var targetRate: Double?
+
+    @Option(name: .customLong("solve-over"),
+            help: "What --target-rate holds: first-step, time-averaged (over --steps) or final-step.")
+    var solveOver: String = "time-averaged"
+
     func validate() throws {
         try network.validateAll()
         _ = try InitScheme.parseList(`init`)
+        if let targetRate, !(targetRate > 0 && targetRate < 1) {
+            throw ModelError.invalid(parameter: "target-rate", value: "\(targetRate)", allowed: "a number in (0, 1)")
+        }
+        if SolverHorizon(rawValue: solveOver) == nil {
+            throw ModelError.invalid(parameter: "solve-over", value: solveOver,
+                                     allowed: "first-step, time-averaged or final-step")
+        }
+    }
+
+    func solvedPrediction(architecture: Architecture, neuron: NeuronModel, input: InputEncoding, steps: Int,
+                          settings: TemporalKernelSettings) throws -> SchemePrediction?
+    {
+        guard let targetRate, let horizon = SolverHorizon(rawValue: solveOver) else { return nil }
+        let solved: SolvedInitialization
+        do {
+            solved = try InitializationSolver.solve(architecture: architecture, neuron: neuron, input: input,
+                                                    steps: steps, target: .rate(targetRate), horizon: horizon,
+                                                    settings: settings)
+        } catch let error as SolverError {
+            throw CommandFailure(message: error.description)
+        }
+        let variances = solved.weightVariances
+        let temporal = steps > 1
+            ? try TemporalKernel.propagate(architecture: architecture, neuron: neuron, input: input, steps: steps,
+                                           weightVariances: variances, settings: settings)
+            : nil
+        return SchemePrediction(
+            scheme: "target-rate:\(Format.exact(targetRate))",
+            layers: VarianceRecursion.firstStep(architecture: architecture, neuron: neuron, input: input,
+                                                weightVariances: variances),
+            temporal: temporal)
     }
 
     func run() throws {
@@ -46,7 +85,7 @@ struct PredictCommand: ParsableCommand {
         let target = try network.checkedTargetVariance()
         let schemes = try InitScheme.parseList(`init`)
         let settings = try temporal.settings(steps: steps)
-        let predictions = try schemes.map { scheme in
+        var predictions = try schemes.map { scheme in
             let variances = WeightVariance.forScheme(scheme, architecture: architecture, neuron: neuron, input: input,
                                                      targetVariance: target)
             let temporalPrediction = steps > 1
@@ -54,10 +93,15 @@ struct PredictCommand: ParsableCommand {
                                                weightVariances: variances, settings: settings)
                 : nil
             return SchemePrediction(
-                scheme: scheme,
+                scheme: scheme.description,
                 layers: VarianceRecursion.firstStep(architecture: architecture, neuron: neuron, input: input,
                                                     weightVariances: variances),
                 temporal: temporalPrediction)
+        }
+        if let solved = try solvedPrediction(architecture: architecture, neuron: neuron, input: input, steps: steps,
+                                             settings: settings)
+        {
+            predictions.append(solved)
         }
         let report = PredictReport(architecture: architecture, neuron: neuron, input: input, steps: steps,
                                    targetVariance: target, predictions: predictions)
@@ -70,7 +114,8 @@ struct PredictCommand: ParsableCommand {
 }
 
 struct SchemePrediction {
-    let scheme: InitScheme
+    /// The initialization's name: a scheme, or `target-rate:R` / `target-variance:V` for the solver's scales.
+    let scheme: String
     let layers: [FirstStepLayer]
     let temporal: TemporalPrediction?
 
@@ -133,7 +178,7 @@ struct PredictReport {
             ("reset", .string(neuron.reset.rawValue)),
             ("steps", .integer(steps)),
             ("input", .string(input.description)),
-            ("init", .string(predictions.map(\.scheme.description).joined(separator: ","))),
+            ("init", .string(predictions.map(\.scheme).joined(separator: ","))),
             ("target_variance", .number(targetVariance)),
             ("conventions", .string(neuron.conventions)),
         ] + temporalModelFields)
@@ -167,6 +212,7 @@ struct PredictReport {
         ]
         if let temporal {
             fields.append(("time_averaged_rate", .number(temporal.timeAveragedRate)))
+            fields.append(("time_averaged_rate_error", .number(temporal.timeAveragedRateError)))
             fields.append(("steps", .array(temporal.steps.map { s in
                 .object([
                     ("t", .integer(s.t)),
@@ -197,7 +243,7 @@ struct PredictReport {
         return .object([
             ("model", modelJSON),
             ("predictions", .array(predictions.map { p in
-                .object([("init", .string(p.scheme.description)), ("verdict", .string(p.verdict)),
+                .object([("init", .string(p.scheme)), ("verdict", .string(p.verdict)),
                          ("layers", .array(layerRecords(p)))])
             })),
         ])
@@ -208,7 +254,7 @@ struct PredictReport {
             "snn-theory \(SNNTheoryCommand.version) predict: mean field (infinite width)" + (steps == 1 ? ", first time step" : ", \(steps) time steps"),
             "network: \(architecture.depth) layers, widths \(widthSummary); input \(input)",
             "neuron: theta \(Format.exact(neuron.threshold)), beta \(Format.exact(neuron.leak)), reset \(neuron.reset.rawValue); \(neuron.conventions)",
-            "init: \(predictions.map(\.scheme.description).joined(separator: ",")) (paper target variance \(Format.exact(targetVariance)))",
+            "init: \(predictions.map(\.scheme).joined(separator: ",")) (paper target variance \(Format.exact(targetVariance)))",
         ] + temporalProvenance
     }
 
@@ -235,7 +281,7 @@ struct PredictReport {
         for p in predictions {
             for (i, l) in p.layers.enumerated() {
                 let layerFields = [
-                    Format.csvField(p.scheme.description), "\(l.layer)", "\(l.fanIn)", "\(l.width)",
+                    Format.csvField(p.scheme), "\(l.layer)", "\(l.fanIn)", "\(l.width)",
                     Format.exact(l.weightVariance), Format.exact(l.weightVariance.squareRoot()),
                     Format.exact(l.membraneVariance), Format.exact(l.logMembraneVariance / log(10.0)),
                     Format.exact(l.rate), Format.exact(l.logRate / log(10.0)), l.isSilent ? "true" : "false",

@@ -1,0 +1,226 @@
+import CGSL
+import Dispatch
+import Foundation
+import SNNModel
+
+/// What the solver holds fixed at every layer.
+public enum SolverTarget: Sendable, Equatable {
+    /// A spike rate in (0, 1).
+    case rate(Double)
+    /// A membrane-potential variance > 0.
+    case membraneVariance(Double)
+}
+
+/// Which time steps the target refers to.
+public enum SolverHorizon: String, Sendable, CaseIterable {
+    /// t = 1 only: closed form through the inverse normal tail.
+    case firstStep = "first-step"
+    /// The average over t = 1..T.
+    case timeAveraged = "time-averaged"
+    /// The last step t = T (with a long horizon, the stationary state of the leaky dynamics).
+    case finalStep = "final-step"
+}
+
+public struct SolvedInitialization: Sendable {
+    /// Var[w_l] per layer (index 0 = layer 1).
+    public let weightVariances: [Double]
+    /// The targeted quantity at each layer, evaluated on the solver's own integration rule.
+    public let achieved: [Double]
+}
+
+public enum SolverError: Error, CustomStringConvertible, Equatable {
+    case unreachable(layer: Int, detail: String)
+    case invalidTarget(String)
+
+    public var description: String {
+        switch self {
+        case let .unreachable(layer, detail): "target-rate: no weight scale reaches the target at layer \(layer): \(detail)"
+        case let .invalidTarget(detail): detail
+        }
+    }
+}
+
+/// A per-layer weight scale that holds a target rate or membrane variance at every layer of the actual network,
+/// not only for an idealised input: layer by layer, the gain g_l = n_{l-1} Var[w_l] is the root of
+/// stat(F(g K_{l-1})) = target on the multi-step mean-field theory (`TemporalKernel`), found by GSL's Brent solver
+/// after bracketing. For T >= 3 the integral uses fixed randomized quasi-Monte Carlo rules for every evaluation, so
+/// the function is deterministic (common random numbers); for T <= 2 it is the nested quadrature.
+///
+/// Why an average over rules: deep in a network with many time steps the kernel map has a nearly neutral temporal
+/// direction, so the estimation noise of one rule accumulates over layers and shifts the rate it reports (measured:
+/// one 4096-point rule held 0.1 on its own estimate while an independent evaluation read 0.092-0.100 at layers 20-50,
+/// beta 0.5, T 20). Solving on the replicate average is solving for the same estimator that `propagate` reports.
+public enum InitializationSolver {
+    public static func solve(architecture: Architecture, neuron: NeuronModel, input: InputEncoding, steps: Int,
+                             target: SolverTarget, horizon: SolverHorizon,
+                             settings: TemporalKernelSettings = TemporalKernelSettings()) throws
+        -> SolvedInitialization
+    {
+        switch target {
+        case let .rate(r) where !(r > 0 && r < 1):
+            throw SolverError.invalidTarget("target-rate: '\(r)' is not allowed; expected a number in (0, 1)")
+        case let .membraneVariance(v) where !(v > 0 && v.isFinite):
+            throw SolverError.invalidTarget("target-variance: '\(v)' is not allowed; expected a finite number > 0")
+        default: break
+        }
+        if horizon == .firstStep || steps == 1 {
+            return firstStep(architecture: architecture, neuron: neuron, input: input, target: target)
+        }
+        // T >= 3: the statistic is averaged over independent randomized rules, each carrying its own kernel from layer
+        // to layer, exactly as `TemporalKernel.propagate` estimates it; the rules' seeds differ from propagate's
+        // default ones, so evaluating the solution there is an independent check.
+        let rules = steps <= 2 ? [] : try (0..<settings.replicates).map { r in
+            try QuasiMonteCarloRule(points: settings.points, steps: steps,
+                                    seed: settings.seed &+ 0x5851_F42D_4C95_7F2D &* UInt64(r + 1))
+        }
+        let inputKernel = (0..<steps * steps).map { input.temporalKernel(t: $0 / steps, tPrime: $0 % steps) }
+        var previous = Array(repeating: inputKernel, count: max(rules.count, 1))
+        var variances: [Double] = [], achieved: [Double] = []
+        let firstGuess = firstStep(architecture: architecture, neuron: neuron, input: input, target: target)
+        for l in 1...architecture.depth {
+            let fanIn = Double(architecture.fanIn(layer: l))
+            let kernels = previous
+            func moments(_ gain: Double) throws -> [TemporalKernel.LayerMoments] {
+                if rules.isEmpty {
+                    let sigma = kernels[0].map { gain * $0 }
+                    return [steps == 1 ? TemporalKernel.oneStep(sigma[0], neuron) : try TemporalKernel.twoSteps(sigma, neuron)]
+                }
+                return zip(rules, kernels).map { rule, k in rule.moments(sigma: k.map { gain * $0 }, neuron: neuron) }
+            }
+            func statistic(_ m: TemporalKernel.LayerMoments) -> Double {
+                let values: [Double]
+                switch target {
+                case .rate: values = (0..<steps).map { m.kernel[$0 * steps + $0] }
+                case .membraneVariance: values = m.membraneVariance
+                }
+                return horizon == .finalStep ? values[steps - 1] : values.reduce(0, +) / Double(steps)
+            }
+            let goal: Double
+            switch target {
+            case let .rate(r): goal = r
+            case let .membraneVariance(v): goal = v
+            }
+            func averaged(_ ms: [TemporalKernel.LayerMoments]) -> Double {
+                ms.map(statistic).reduce(0, +) / Double(ms.count)
+            }
+            var failure: Error?
+            let f: (Double) -> Double = { gain in
+                do { return averaged(try moments(gain)) - goal } catch {
+                    failure = error
+                    return .nan
+                }
+            }
+            // Bracket the root around the first-step guess: the statistic grows with the gain.
+            var lo = firstGuess.weightVariances[l - 1] * fanIn, hi = lo
+            var flo = f(lo), fhi = flo
+            var expansions = 0
+            while flo > 0 && expansions < 200 { hi = lo; fhi = flo; lo /= 2; flo = f(lo); expansions += 1 }
+            while fhi < 0 && expansions < 200 { lo = hi; flo = fhi; hi *= 2; fhi = f(hi); expansions += 1 }
+            if let failure { throw failure }
+            guard flo <= 0, fhi >= 0, flo.isFinite, fhi.isFinite else {
+                throw SolverError.unreachable(layer: l, detail: "the statistic stays between \(flo + goal) and "
+                    + "\(fhi + goal) for every gain tried (\(lo) to \(hi))")
+            }
+            let gain = flo == 0 ? lo : fhi == 0 ? hi : try GSL.findRoot(lower: lo, upper: hi, relativeTolerance: 1e-10, f)
+            if let failure { throw failure }
+            let ms = try moments(gain)
+            variances.append(gain / fanIn)
+            achieved.append(averaged(ms))
+            previous = ms.map(\.kernel)
+        }
+        return SolvedInitialization(weightVariances: variances, achieved: achieved)
+    }
+
+    /// The first step in closed form: the membrane variance sigma^2 = (theta / Q^{-1}(r))^2 for a rate target, and
+    /// Var[w_l] = sigma^2 / (n_{l-1} E[s_{l-1}^2]) with E[s^2] the input's second moment at layer 1 and the held rate
+    /// Q(theta / sigma) after it.
+    public static func firstStep(architecture: Architecture, neuron: NeuronModel, input: InputEncoding,
+                                 target: SolverTarget) -> SolvedInitialization
+    {
+        let variance: Double
+        switch target {
+        case let .rate(r):
+            let z = StandardNormal.inverseTail(r)
+            variance = (neuron.threshold / z) * (neuron.threshold / z)
+        case let .membraneVariance(v): variance = v
+        }
+        let rate = QuantizedGaussian(variance: variance, threshold: neuron.threshold).spikeProbability
+        let variances = (1...architecture.depth).map { l in
+            variance / (Double(architecture.fanIn(layer: l)) * (l == 1 ? input.secondMoment : rate))
+        }
+        let achieved: [Double]
+        switch target {
+        case .rate: achieved = Array(repeating: rate, count: architecture.depth)
+        case .membraneVariance: achieved = Array(repeating: variance, count: architecture.depth)
+        }
+        return SolvedInitialization(weightVariances: variances, achieved: achieved)
+    }
+}
+
+/// One fixed randomized quasi-Monte Carlo rule (shifted Sobol points mapped to normals), evaluated in a fixed
+/// number of chunks so the result does not depend on the number of threads.
+struct QuasiMonteCarloRule: Sendable {
+    let z: [Double]
+    let points: Int
+    let steps: Int
+    static let chunks = 8
+
+    init(points: Int, steps: Int, seed: UInt64) throws {
+        let base = try TemporalKernel.quasiRandomPoints(count: points, dimension: steps)
+        var rng = SplitMix(seed: seed ^ 0xD1B5_4A32_D192_ED03)
+        let shift = (0..<steps).map { _ in rng.nextUnit() }
+        var z = [Double](repeating: 0, count: points * steps)
+        for i in 0..<points {
+            for t in 0..<steps {
+                var p = base[i * steps + t] + shift[t]
+                if p >= 1 { p -= 1 }
+                z[i * steps + t] = gsl_cdf_ugaussian_Pinv(min(max(p, 0x1p-60), 1 - 0x1p-53))
+            }
+        }
+        self.z = z
+        self.points = points
+        self.steps = steps
+    }
+
+    func moments(sigma: [Double], neuron: NeuronModel) -> TemporalKernel.LayerMoments {
+        let chunkSize = (points + Self.chunks - 1) / Self.chunks
+        let parts = ChunkResults(count: Self.chunks)
+        DispatchQueue.concurrentPerform(iterations: Self.chunks) { c in
+            let start = c * chunkSize, end = min(points, start + chunkSize)
+            guard start < end else { return }
+            let slice = Array(z[(start * steps)..<(end * steps)])
+            parts.store(c, TemporalKernel.monteCarloMoments(sigma: sigma, steps: steps, z: slice, points: end - start,
+                                                            neuron: neuron), weight: Double(end - start))
+        }
+        return parts.combined(steps: steps, total: Double(points))
+    }
+}
+
+private final class ChunkResults: @unchecked Sendable {
+    private var slots: [(TemporalKernel.LayerMoments, Double)?]
+    private let lock = NSLock()
+    init(count: Int) { slots = Array(repeating: nil, count: count) }
+
+    func store(_ i: Int, _ m: TemporalKernel.LayerMoments, weight: Double) {
+        lock.lock()
+        slots[i] = (m, weight)
+        lock.unlock()
+    }
+
+    /// Weighted means in chunk order: the kernel and the first and second moments of u.
+    func combined(steps: Int, total: Double) -> TemporalKernel.LayerMoments {
+        var kernel = [Double](repeating: 0, count: steps * steps)
+        var mean = [Double](repeating: 0, count: steps), second = [Double](repeating: 0, count: steps)
+        for case let (m, w)? in slots {
+            for i in 0..<kernel.count { kernel[i] += m.kernel[i] * w / total }
+            for t in 0..<steps {
+                mean[t] += m.membraneMean[t] * w / total
+                second[t] += (m.membraneVariance[t] + m.membraneMean[t] * m.membraneMean[t]) * w / total
+            }
+        }
+        let variance = (0..<steps).map { max(second[$0] - mean[$0] * mean[$0], 0) }
+        return TemporalKernel.LayerMoments(kernel: kernel, membraneMean: mean, membraneVariance: variance,
+                                           rateError: Array(repeating: 0, count: steps),
+                                           membraneVarianceError: Array(repeating: 0, count: steps))
+    }
+}
