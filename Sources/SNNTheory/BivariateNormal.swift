@@ -21,7 +21,7 @@ public enum BivariateNormal {
         if rho == 0 { return exact(StandardNormal.tail(a) * StandardNormal.tail(b)) }
         // Integrate over the variable with the higher threshold: its density carries the result's scale.
         let (hi, lo) = a >= b ? (a, b) : (b, a)
-        let s = (1 - rho * rho).squareRoot()
+        let s = ((1 - rho) * (1 + rho)).squareRoot()  // not 1 - rho^2, which cancels near |rho| = 1
         let scaled = hi > 0
         let result = try GSL.integrateToInfinity(from: 0) { t in
             let x = hi + t
@@ -41,7 +41,7 @@ public enum BivariateNormal {
         let base = StandardNormal.tail(a) * StandardNormal.tail(b)
         if rho == 0 { return exact(base) }
         let integral = try GSL.integrate(from: 0, to: rho, absoluteTolerance: 1e-300) { r in
-            let oneMinus = 1 - r * r
+            let oneMinus = (1 - r) * (1 + r)
             return exp(-(a * a - 2 * r * a * b + b * b) / (2 * oneMinus)) / (2 * Double.pi * oneMinus.squareRoot())
         }
         return IntegralEstimate(value: base + integral.value, absoluteError: integral.absoluteError)

@@ -38,6 +38,7 @@ public enum StandardNormal {
     public static func logTail(_ z: Double) -> Double {
         if z == .infinity { return -.infinity }
         if z == -.infinity { return 0 }
+        if z < 0 { return log1p(-tail(-z)) }  // Q(z) near 1: log1p keeps the tiny gap to 1
         if z <= millsCrossover { return log(tail(z)) }
         if z > 1e150 { return -0.5 * z * z }  // every other term is negligible, and z^2 alone may overflow
         return logDensity(z) - log(z + millsContinuedFraction(from: 1, z))

@@ -1,0 +1,124 @@
+import Foundation
+import SNNModel
+import Testing
+@testable import SNNTheory
+
+/// Every closed form and the recursion against independent mpmath values (Reference/make_reference.py, 50-60
+/// digits). Values below 1e-300 are outside what the closed forms promise and are skipped; their logarithms are not.
+@Suite struct ReferenceValueTests {
+    static let gaussian = try! ReferenceTable(named: "gaussian_integrals.csv")
+
+    /// The relative tolerance of the closed forms. The table's inputs are decimals and the code's are their nearest
+    /// Doubles; near z = 37 that alone moves Q by z^2 x 1.1e-16 = 1.5e-13 relative, well inside 1e-12.
+    static let tolerance = 1e-12
+
+    @Test func tableCoversTheFarTailAndBothSides() {
+        let zs = Self.gaussian.rows.compactMap { Self.gaussian.value($0, "z") }
+        #expect(zs.contains { $0 >= 37 })
+        #expect(zs.contains { $0 <= -37 })
+        #expect(Self.gaussian.rows.count > 150)
+    }
+
+    @Test(arguments: ["spike_probability", "log_spike_probability", "spike_probability_dsigma", "u_spike",
+                      "u_given_spike", "u2_spike", "spike_variance"])
+    func closedFormMatchesTheMpmathTable(column: String) throws {
+        var checked = 0
+        for row in Self.gaussian.rows {
+            guard let mu = Self.gaussian.value(row, "mu"), let sigma = Self.gaussian.value(row, "sigma"),
+                  let theta = Self.gaussian.value(row, "theta"),
+                  let expected = Self.gaussian.value(row, column), expected.isFinite
+            else { continue }
+            // Probabilities and moments are promised above 1e-300; a conditional mean and a log are O(1) anywhere.
+            if column != "log_spike_probability" && column != "u_given_spike" && abs(expected) <= 1e-300 { continue }
+            if column == "u_given_spike", (Self.gaussian.value(row, "spike_probability") ?? 0) <= 1e-300 { continue }
+            let q = QuantizedGaussian(mean: mu, standardDeviation: sigma, threshold: theta)
+            let actual: Double
+            switch column {
+            case "spike_probability": actual = q.spikeProbability
+            case "log_spike_probability": actual = q.logSpikeProbability
+            case "spike_probability_dsigma": actual = q.spikeProbabilityDerivativeWithRespectToSigma
+            case "u_spike": actual = q.meanTimesSpike
+            case "u_given_spike": actual = q.meanGivenSpike
+            case "u2_spike": actual = q.secondMomentTimesSpike
+            default: actual = q.spikeVariance
+            }
+            #expect(relativeError(actual, expected) < Self.tolerance,
+                    "\(column) at mu \(mu) sigma \(sigma) theta \(theta): \(actual) vs \(expected)")
+            checked += 1
+        }
+        #expect(checked > 100)
+    }
+
+    @Test func bivariateOrthantMatchesTheMpmathTable() throws {
+        let table = try ReferenceTable(named: "bivariate_orthant.csv")
+        var checked = 0
+        for row in table.rows {
+            guard let a = table.value(row, "a"), let b = table.value(row, "b"), let rho = table.value(row, "rho"),
+                  let expected = table.value(row, "probability"), expected > 1e-300 else { continue }
+            let actual = try BivariateNormal.upperOrthant(a, b, correlation: rho).value
+            #expect(relativeError(actual, expected) < Self.tolerance, "a \(a) b \(b) rho \(rho): \(actual) vs \(expected)")
+            checked += 1
+        }
+        #expect(checked > 300)
+    }
+
+    @Test func fixedPointSlopeAndCriticalThresholdMatchTheTable() throws {
+        let table = try ReferenceTable(named: "stability.csv")
+        for row in table.rows {
+            let label = table.text(row, "theta_over_sigma"), expected = try #require(table.value(row, "chi"))
+            if label == "critical" {
+                #expect(abs(try VarianceRecursion.criticalThresholdOverSigma() - expected) < 1e-10)
+            } else {
+                let x = try #require(Double(label))
+                #expect(relativeError(VarianceRecursion.fixedPointSlope(thresholdOverSigma: x), expected) < 1e-12)
+            }
+        }
+    }
+
+    /// The recursion of THEORY.md section 3 for each configuration in the table, layer by layer: variances and rates
+    /// within 1e-9 relative while a Double holds them (1e-12 for the paper's scheme, whose fixed point is exact), and
+    /// log10 of the variance within 1e-12 relative as long as the table's logarithm is itself a Double.
+    @Test func recursionMatchesTheMpmathTable() throws {
+        let table = try ReferenceTable(named: "recursion.csv")
+        var groups: [String: [[String]]] = [:]
+        for row in table.rows { groups[row[0..<5].joined(separator: ","), default: []].append(row) }
+        #expect(groups.count >= 8)
+        for (_, rows) in groups {
+            let first = rows[0]
+            let scheme = try InitScheme(parsing: table.text(first, "init"))
+            let theta = try #require(table.value(first, "theta"))
+            let width = try #require(Int(table.text(first, "width")))
+            let rate = try #require(table.value(first, "input_rate"))
+            let target = table.value(first, "target_variance") ?? 1
+            let depth = rows.count
+            let arch = try Architecture(inputSize: width, width: width, depth: depth)
+            let neuron = try NeuronModel(threshold: theta)
+            let input = InputEncoding.bernoulli(rate: rate)
+            let variances = WeightVariance.forScheme(scheme, architecture: arch, neuron: neuron, input: input,
+                                                     targetVariance: target)
+            let layers = VarianceRecursion.firstStep(architecture: arch, neuron: neuron, input: input,
+                                                     weightVariances: variances)
+            let tolerance = scheme == .paper ? 1e-12 : 1e-9
+            for row in rows {
+                let l = try #require(Int(table.text(row, "layer")))
+                let mine = layers[l - 1]
+                #expect(!mine.membraneVariance.isNaN && !mine.rate.isNaN && !mine.logMembraneVariance.isNaN)
+                if let v = table.value(row, "membrane_variance"), v > 1e-300 {
+                    #expect(relativeError(mine.membraneVariance, v) < tolerance, "\(scheme) layer \(l): \(mine.membraneVariance) vs \(v)")
+                } else {
+                    #expect(mine.membraneVariance == 0 && mine.isSilent, "\(scheme) layer \(l) should underflow to 0")
+                }
+                if let r = table.value(row, "rate"), r > 1e-300 {
+                    #expect(relativeError(mine.rate, r) < tolerance, "\(scheme) layer \(l) rate: \(mine.rate) vs \(r)")
+                } else {
+                    #expect(mine.rate == 0)
+                }
+                if let log10Variance = table.value(row, "log10_membrane_variance"), abs(log10Variance) < 1e300,
+                   mine.logMembraneVariance.isFinite
+                {
+                    #expect(relativeError(mine.logMembraneVariance / log(10.0), log10Variance) < 1e-12)
+                }
+            }
+        }
+    }
+}
