@@ -33,6 +33,10 @@ struct PredictCommand: ParsableCommand {
 
     @OptionGroup(title: "Several time steps (--steps > 1)") var temporal: TemporalOptions
 
+    @Option(help: ArgumentHelp("Also write an SVG figure: variance and rate against depth per initialization.",
+                               valueName: "file.svg"))
+    var plot: String?
+
     @Option(name: .customLong("target-rate"),
             help: "Also solve for per-layer weight scales that hold this rate in (0, 1) at every layer.")
     var targetRate: Double?
@@ -105,6 +109,7 @@ struct PredictCommand: ParsableCommand {
         }
         let report = PredictReport(architecture: architecture, neuron: neuron, input: input, steps: steps,
                                    targetVariance: target, predictions: predictions)
+        if let plot { try Figures.write(Figures.predict(report), to: plot) }
         switch format {
         case .json: print(report.json().rendered())
         case .csv: print(report.csv(), terminator: "")

@@ -16,9 +16,10 @@ struct SNNTheoryCommand: ParsableCommand {
         Examples:
           snn-theory predict --depth 100 --init paper,kaiming,glorot
           snn-theory predict --widths 784,1000,1000,10 --theta 1 --format json
+          snn-theory simulate --depth 100 --init paper --networks 20
         """,
         version: version,
-        subcommands: [PredictCommand.self]
+        subcommands: [PredictCommand.self, SimulateCommand.self, CompareCommand.self]
     )
 
     /// Parses, runs, and turns every failure into one line on stderr and a non-zero exit, never a trace.

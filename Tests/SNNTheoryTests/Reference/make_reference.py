@@ -12,9 +12,10 @@ What it computes (all from first principles, independently of the Swift code):
                           conditional form int_a^inf phi(x) Q((b - rho x)/sqrt(1 - rho^2)) dx, asserted to 25
                           digits against the correlation (Plackett) integral
                           Q(a)Q(b) + int_0^rho exp(-(a^2 - 2 r a b + b^2)/(2(1 - r^2))) / (2 pi sqrt(1 - r^2)) dr,
-                          evaluated with as many extra digits as its cancellation costs.  Where that costs
-                          more than 400 digits (strongly negative rho far in the tail) the check is instead the
-                          conditional form with the roles of a and b swapped.
+                          evaluated with as many extra digits as its cancellation costs (up to 100 extra).
+                          For rho < 0 it is also checked against the same integral anchored at rho = -1,
+                          P(-1) + int_{-1}^rho ..., which has no cancellation; for strongly negative rho far
+                          in the tail (P ~ 1e-43437 against Q(a)Q(b) ~ 1e-47) that is the only check.
   recursion.csv           The first-time-step mean-field variance recursion of THEORY.md section 3,
                           Var[u_1] = n Var[w_1] p0, Var[u_l] = n Var[w_l] Q(theta / sqrt(Var[u_{l-1}])),
                           rate_l = Q(theta / sqrt(Var[u_l])), for Kaiming, LeCun, Glorot, PyTorch-default and the
@@ -23,9 +24,12 @@ What it computes (all from first principles, independently of the Swift code):
                           point (checked against mpmath.diff of the map), and the root of chi(x) = 1.
 
 How: mpmath only (erfc, npdf, quad with split points, diff, findroot).  Gaussian, bivariate and stability
-tables at mp.dps = 50; the recursion at mp.dps >= 60.  The recursion is ill-conditioned once a layer's
-variance is tiny (a relative error e in Var[u_{l-1}] becomes about e * theta^2 / (2 Var[u_{l-1}]) in
-Var[u_l]; e.g. Kaiming layer 5 ~ 1e-(4.8e769) needs ~800 digits), so it is rerun at increasing precision
+tables at mp.dps = 50; the recursion at mp.dps >= 60.  mpmath.quad's stopping rule is absolute, so every
+integrand is rescaled and the error estimate is required to be small relative to the result (rquad).
+The tables' integrals use Gauss-Legendre, the cross-checks tanh-sinh.  For z < 0, 1 - P is taken as
+Q(-z) directly, so log P and Var[s] keep all their digits when P is within 1e-50 of 1.
+The recursion is ill-conditioned once a layer's variance is tiny (a relative error e in Var[u_{l-1}] becomes about e * theta^2 / (2 Var[u_{l-1}]) in
+Var[u_l]; e.g. Kaiming layer 5 ~ 1e-(4.9e769) needs ~800 digits), so it is rerun at increasing precision
 (60, 120, 240, ... digits) until every printed digit is unchanged between two successive precisions.
 For Q(x) with x > 1e100 (where mpmath.erfc overflows internally) log Q(x) uses the asymptotic series
 -x^2/2 - log(x sqrt(2 pi)) + log(1 - 1/x^2 + 3/x^4 - ...), checked against erfc at x = 1e20 and 1e100.
@@ -34,13 +38,14 @@ Numbers are printed with 25 significant digits in scientific notation
 (mpmath.nstr(x, 25, min_fixed=0, max_fixed=0)); a 0 appears only where the true value is exactly 0.
 Values far below Double's range are still printed in full (Swift parses them as 0 and the tests skip them).
 In recursion.csv a field is left EMPTY where the true value is positive but not representable even in
-mpmath (e.g. Kaiming layer 6: Var ~ 10^(-10^(4.8e769)); its log10 is still given, with a ~770-digit exponent).
+mpmath (e.g. Kaiming layer 6: Var ~ 10^(-10^(4.9e769)); its log10 is still given, with a ~770-digit exponent).
 In the paper's rows Var[u_l] = n Var[w_l] Q_l is evaluated as target * (Q_l / Q_design), which is
 algebraically identical and stays exactly equal to the target when Var[u_{l-1}] equals it; the naive product
 n * Var[w_l] * Q_l is also computed and asserted to agree to the working precision.
 
 Rerun by hand (never run by the tests):   cd Tests/SNNTheoryTests/Reference && python3 make_reference.py
-Requires Python 3 and mpmath (pip install mpmath).  Takes about a minute.
+Requires Python 3 and mpmath (pip install mpmath).  Takes about two to three minutes.
+It prints the largest relative difference seen in each self-check (all below 1e-43 when last run).
 """
 
 import csv
@@ -86,7 +91,7 @@ def Q(x):
     return erfc(x / sqrt(2)) / 2
 
 
-def rquad(f, pts):
+def rquad(f, pts, method="tanh-sinh"):
     """mpmath.quad with a relative error target.
 
     mpmath.quad stops on an *absolute* error of about 10^-dps, which is useless for integrals like 1e-837.
@@ -106,10 +111,15 @@ def rquad(f, pts):
     scale = max(values)
     if scale == 0:
         raise AssertionError("integrand vanishes on all probes")
-    val, err = quad(lambda x: f(x) / scale, pts, error=True)
+    val, err = quad(lambda x: f(x) / scale, pts, error=True, method=method)
     if val == 0 or abs(err / val) > mpf(10) ** (-(mp.dps * 7 // 10)):
         raise AssertionError(f"quad error estimate too large: {nstr(val, 10)} +- {nstr(err, 5)}")
     return val * scale
+
+
+# The tables' integrals use Gauss-Legendre (fast for these smooth integrands once split); the cross-checks
+# (correlation integrals) use tanh-sinh, so the two sides share neither formula nor quadrature rule.
+GAUSS = "gauss-legendre"
 
 
 def rel_diff(a, b):
@@ -119,8 +129,13 @@ def rel_diff(a, b):
     return abs(a - b) / max(abs(a), abs(b))
 
 
+WORST = {}  # check kind -> largest relative difference seen
+
+
 def agree(a, b, digits, what):
     d = rel_diff(a, b)
+    kind = what.split(" a=")[0].split(" mu=")[0].split(" layer")[0].split(" at ")[0]
+    WORST[kind] = max(WORST.get(kind, mpf(0)), d)
     if d > mpf(10) ** (-digits):
         raise AssertionError(f"{what}: {nstr(a, 40)} vs {nstr(b, 40)} (rel diff {nstr(d, 5)})")
 
@@ -148,8 +163,9 @@ def gaussian_row(mu, sigma, theta):
     #          = int_0^inf (theta + sigma t)^k phi(z + t) dt.
     pts = {mpf(0), mpf(1), mpf(5), mpf(20)}
     if z > 1:  # integrand decays like exp(-z t): resolve the scale 1/z
-        for k in (1, 3, 10, 30):
-            pts.add(k / z)
+        for k in (1, 4, 16, 64, 256):
+            if k / z < 1:
+                pts.add(k / z)
     if z < 0:  # density peaks at t = -z
         for d in (-10, -3, -1, 0, 1, 3, 10):
             if -z + d > 0:
@@ -157,7 +173,7 @@ def gaussian_row(mu, sigma, theta):
     pts = sorted(pts) + [inf]
 
     def moment(k):
-        return rquad(lambda t: (theta + sigma * t) ** k * npdf(z + t), pts)
+        return rquad(lambda t: (theta + sigma * t) ** k * npdf(z + t), pts, GAUSS)
 
     m0 = moment(0)
     m1 = moment(1)
@@ -169,7 +185,10 @@ def gaussian_row(mu, sigma, theta):
     agree(m1, c1, 30, f"E[u s] mu={mu} sigma={sigma} theta={theta}")
     agree(m2, c2, 30, f"E[u^2 s] mu={mu} sigma={sigma} theta={theta}")
 
-    return [mu, sigma, theta, z, q, log(q), dsig_num, m1, m1 / q, m2, q * (1 - q)]
+    # For z < 0, 1 - Q(z) = Q(-z) is tiny: take it directly, not as a difference that loses digits.
+    q_complement = Q(-z)
+    log_q = log(q) if z >= 0 else mpmath.log1p(-q_complement)
+    return [mu, sigma, theta, z, q, log_q, dsig_num, m1, m1 / q, m2, q * q_complement]
 
 
 def make_gaussian():
@@ -209,19 +228,23 @@ def orthant_conditional(a, b, rho):
     """P(X > a, Y > b) = int_a^inf phi(x) Q((b - rho x)/sqrt(1 - rho^2)) dx."""
     c = sqrt(1 - rho ** 2)
     pts = {a, a + 1, a + 4, a + 10}
-    for k in range(1, 7):  # resolve fast decay at the lower end (tails, strongly negative rho)
-        pts.add(a + mpf(10) ** (-k))
-    if rho != 0:  # the Q factor steps at x = b / rho over a width ~ c / |rho|
+    # Resolve a fast decay at the lower end (tails, strongly negative rho): the integrand's log-slope at a
+    # is -a - (rho/c) phi(y)/Q(y), y = (b - rho a)/c.
+    y = (b - rho * a) / c
+    rate = abs(-a - (rho / c) * npdf(y) / Q(y))
+    if rate > 1:
+        for k in (1, 4, 16, 64, 256):
+            if k / rate < 1:
+                pts.add(a + k / rate)
+    if rho != 0:  # the Q factor steps at x = b / rho; at x0 + d w its argument is -d sign(rho)
         x0 = b / rho
         w = c / abs(rho)
-        for d in (-10, -3, -1, 0, 1, 3, 10):
+        for d in (-16, -8, -4, -2, -1, 0, 1, 2, 4, 8, 16):
             p = x0 + d * w
             if p > a:
                 pts.add(p)
-    if a < 0:
-        pts.add(mpf(0))
     pts = sorted(pts) + [inf]
-    return rquad(lambda x: npdf(x) * Q((b - rho * x) / c), pts)
+    return rquad(lambda x: npdf(x) * Q((b - rho * x) / c), pts, GAUSS)
 
 
 def orthant_plackett(a, b, rho):
@@ -236,13 +259,23 @@ def orthant_plackett(a, b, rho):
 def orthant_plackett_from_minus_one(a, b, rho):
     """The same correlation integral anchored at rho = -1, free of cancellation for rho < 0:
     P(rho) = P(-1) + int_{-1}^rho ..., with P(-1) = P(a < X < -b) = max(0, Q(a) - Q(-b)).
-    With r = sin(phi) the 1/sqrt(1 - r^2) endpoint singularity (a + b = 0) disappears:
-    int_{-pi/2}^{asin rho} exp(-(a^2 - 2 a b sin phi + b^2) / (2 cos^2 phi)) / (2 pi) dphi."""
-    f = lambda ph: exp(-(a * a - 2 * a * b * mpmath.sin(ph) + b * b) / (2 * mpmath.cos(ph) ** 2)) / (2 * pi)
+    Using (a^2 - 2 r a b + b^2)/(1 - r^2) = (a+b)^2/(2(1+r)) + (a-b)^2/(2(1-r)) and r = -cos(2t)
+    (so 1 + r = 2 sin^2 t, 1 - r = 2 cos^2 t, and the 1/sqrt(1 - r^2) singularity disappears):
+    int_0^T exp(-(a+b)^2/(8 sin^2 t) - (a-b)^2/(8 cos^2 t)) / pi dt,  T = (asin(rho) + pi/2)/2."""
+    sp, sm = (a + b) ** 2, (a - b) ** 2
+
+    def f(t):
+        e = mpf(0)
+        if sp != 0:
+            e -= sp / (8 * mpmath.sin(t) ** 2)
+        if sm != 0:
+            e -= sm / (8 * mpmath.cos(t) ** 2)
+        return exp(e) / pi
+
     base = max(mpf(0), Q(a) - Q(-b))
     h = 1 + rho
     rs = [rho - h * k for k in (mpf("0.5"), mpf("0.1"), mpf("0.01"), mpf("0.001"))] + [rho]
-    pts = [-pi / 2] + [mpmath.asin(r) for r in rs]
+    pts = [mpf(0)] + [(mpmath.asin(r) + pi / 2) / 2 for r in rs]
     return base + rquad(f, pts)
 
 
@@ -429,7 +462,7 @@ def make_recursion():
               ["first-time-step mean-field recursion (THEORY.md section 3); mpmath, >= 60 digits, "
                "precision raised until every printed digit is stable; made by make_reference.py",
                "an empty field is a positive value not representable even in mpmath "
-               "(e.g. 10^(-10^(4.8e769))), never a zero"])
+               "(e.g. 10^(-10^(4.9e769))), never a zero"])
     return rows
 
 
@@ -467,3 +500,6 @@ if __name__ == "__main__":
         t0 = time.time()
         make()
         print(f"  ({make.__name__}: {time.time() - t0:.0f} s)")
+    print("largest relative differences in the self-checks:")
+    for kind, d in WORST.items():
+        print(f"  {kind}: {nstr(d, 3)}")

@@ -1,0 +1,592 @@
+import COpenBLAS
+import SNNModel
+
+/// The buffers of one network in flight, sized for the largest layer and reused layer after layer and network
+/// after network (`SimulationConfiguration.estimatedBytes` counts them). Matrices are column-major Float32;
+/// column c = b T + t holds batch item b at step t.
+///
+/// `@unchecked Sendable`: the parallel pieces of one phase write disjoint regions (their own columns of W_l, their
+/// own columns of the input lists, their own rows and (tile, column) slots) and read only what earlier, finished
+/// phases wrote.
+final class NetworkWorkspace: @unchecked Sendable {
+    let configuration: SimulationConfiguration
+    let lif: LIFUpdate
+    let threads: Int
+    let widths: [Int]
+    let steps: Int, batch: Int, columns: Int
+
+    /// W_l: column-major n_l x k over the active inputs (dense route), or in panels of 32 neurons (sparse route):
+    /// panel p holds rows 32p..<32p+32 as n_{l-1} entries of 32 floats (entry j = w_{32p..., j}), so the weights a
+    /// block of 32 neurons needs are contiguous.
+    let weights: UnsafeMutablePointer<Float>
+    var spikesIn: UnsafeMutablePointer<Float>
+    var spikesOut: UnsafeMutablePointer<Float>
+    let currents: UnsafeMutablePointer<Float>
+    /// Either the rows of the active inputs (k x columns Float32) for the dense product, or, for the sparse
+    /// accumulation, two lists per column (UInt32, fanIn + 4 slots each): the final list, and the inputs that
+    /// switched off before they are appended to it.
+    let scratch: UnsafeMutableRawPointer
+    let listLengths: UnsafeMutablePointer<Int>
+    /// Per column: how many of its list's entries are added (the rest are subtracted), and whether the list updates
+    /// the previous step's currents (true) or sums from zero (false).
+    let listAdditions: UnsafeMutablePointer<Int>
+    let listIncremental: UnsafeMutablePointer<Bool>
+    /// u[t] of the neurons, carried from step to step for the batch item being scanned.
+    let potentials: UnsafeMutablePointer<Float>
+    /// s[0] = 0 for every neuron.
+    let noSpikes: UnsafeMutablePointer<Float>
+    /// Per neuron of the layer just simulated (out) or of its input (in): its spikes over all steps and batch items,
+    /// counted in Float32 (exact to 2^24; only "nonzero" matters).
+    var spikeCountIn: UnsafeMutablePointer<Float>
+    var spikeCountOut: UnsafeMutablePointer<Float>
+    /// Indices of the active inputs of the current layer.
+    let activeIndices: UnsafeMutablePointer<Int>
+    /// Per (tile, column): sum of u, sum of u^2, spike count.
+    let tileSums: UnsafeMutablePointer<Double>
+    let tileSquares: UnsafeMutablePointer<Double>
+    let tileSpikes: UnsafeMutablePointer<Int>
+
+    init(configuration c: SimulationConfiguration) {
+        configuration = c
+        lif = LIFUpdate(c.neuron)
+        threads = c.threadsPerNetwork
+        widths = c.architecture.widths
+        steps = c.steps
+        batch = c.batch
+        columns = c.batch * c.steps
+        let widths = c.architecture.widths
+        let maxWidth = widths.max()!, maxLayerWidth = widths.dropFirst().max()!, maxFanIn = widths.dropLast().max()!
+        let maxWeights = (1..<widths.count).map { Simulator.paddedWidth(widths[$0]) * widths[$0 - 1] }.max()!
+        let tiles = (maxLayerWidth + Simulator.rowsPerTile - 1) / Simulator.rowsPerTile
+        let columns = c.batch * c.steps
+        weights = UnsafeMutableRawPointer.allocate(byteCount: 4 * maxWeights, alignment: 64)
+            .bindMemory(to: Float.self, capacity: maxWeights)
+        spikesIn = .allocate(capacity: maxWidth * columns)
+        spikesOut = .allocate(capacity: maxWidth * columns)
+        currents = .allocate(capacity: maxLayerWidth * columns)
+        scratch = .allocate(byteCount: 8 * (maxFanIn + 4) * columns, alignment: 16)
+        listLengths = .allocate(capacity: columns)
+        listAdditions = .allocate(capacity: columns)
+        listIncremental = .allocate(capacity: columns)
+        potentials = .allocate(capacity: maxWidth)
+        noSpikes = .allocate(capacity: maxWidth)
+        noSpikes.initialize(repeating: 0, count: maxWidth)
+        spikeCountIn = .allocate(capacity: maxWidth)
+        spikeCountOut = .allocate(capacity: maxWidth)
+        activeIndices = .allocate(capacity: maxWidth)
+        tileSums = .allocate(capacity: tiles * columns)
+        tileSquares = .allocate(capacity: tiles * columns)
+        tileSpikes = .allocate(capacity: tiles * columns)
+    }
+
+    deinit {
+        weights.deallocate()
+        spikesIn.deallocate()
+        spikesOut.deallocate()
+        currents.deallocate()
+        scratch.deallocate()
+        listLengths.deallocate()
+        listAdditions.deallocate()
+        listIncremental.deallocate()
+        potentials.deallocate()
+        noSpikes.deallocate()
+        spikeCountIn.deallocate()
+        spikeCountOut.deallocate()
+        activeIndices.deallocate()
+        tileSums.deallocate()
+        tileSquares.deallocate()
+        tileSpikes.deallocate()
+    }
+
+    /// Simulates network `r` and writes its per-layer, per-step values at `offset + (l - 1) T + (t - 1)`
+    /// and its silent flags at `silentOffset + l - 1`.
+    func simulate(network r: Int, into results: NetworkResults, offset: Int, silentOffset: Int) {
+        var input = drawInput(network: r)
+        for l in 1..<widths.count {
+            let base = offset + (l - 1) * steps
+            if input.spikes == 0 {
+                for t in 0..<steps {
+                    results.means[base + t] = 0
+                    results.variances[base + t] = 0
+                    results.rates[base + t] = 0
+                }
+                results.silent[silentOffset + l - 1] = true
+                continue
+            }
+            let spikes = simulateLayer(l, network: r, input: input, results: results, base: base)
+            results.silent[silentOffset + l - 1] = spikes == 0
+            swap(&spikesIn, &spikesOut)
+            swap(&spikeCountIn, &spikeCountOut)
+            input = LayerInput(columns: columns, binary: true, spikes: spikes)
+        }
+    }
+
+    /// What a layer receives: `columns` input columns (B T, or B for an analog input held over the steps),
+    /// whether they are spikes (0 or 1), and how many entries are nonzero (for spikes: the spike count).
+    struct LayerInput {
+        let columns: Int
+        let binary: Bool
+        let spikes: Int
+    }
+
+    /// Draws the network's input into `spikesIn` and marks the inputs that are ever nonzero in `spikeCountIn`.
+    /// Bernoulli(p) spikes: batch item b from stream (seed, r, 0, b), steps in order, inputs in order.
+    /// Gaussian(S) currents: one N(0, S^2) vector per batch item from stream (seed, r, 0, b), held over the steps,
+    /// so only B columns are stored (and the first layer's product spans B columns, not B T).
+    private func drawInput(network r: Int) -> LayerInput {
+        let n0 = widths[0]
+        let seed = configuration.seed
+        switch configuration.input {
+        case let .bernoulli(rate):
+            let threshold = Xoshiro256StarStar.bernoulliThreshold(probability: rate)
+            spikeCountIn.initialize(repeating: 0, count: n0)
+            var count = 0
+            for b in 0..<batch {
+                var rng = Xoshiro256StarStar(seed: seed, network: r, layer: 0, block: b)
+                for t in 0..<steps {
+                    let column = spikesIn + (b * steps + t) * n0
+                    for i in 0..<n0 {
+                        let spike: Float = rng.nextBernoulli(threshold53: threshold) ? 1 : 0
+                        column[i] = spike
+                        spikeCountIn[i] += spike
+                        count += Int(spike)
+                    }
+                }
+            }
+            return LayerInput(columns: columns, binary: true, spikes: count)
+        case let .gaussian(std):
+            for b in 0..<batch {
+                var rng = Xoshiro256StarStar(seed: seed, network: r, layer: 0, block: b)
+                rng.fillNormal(spikesIn + b * n0, count: n0, scale: Float(std))
+            }
+            spikeCountIn.initialize(repeating: 1, count: n0)
+            return LayerInput(columns: batch, binary: false, spikes: n0 * batch)
+        }
+    }
+
+    /// Simulates layer l from `spikesIn` into `spikesOut`, writes its per-step values, and returns its spike count.
+    ///
+    /// The currents I = W_l S take one of two routes, chosen from the data alone (never from the thread count):
+    /// - sparse: spike inputs with at most `Simulator.sparseDensity` of the active-input entries set. Column c's
+    ///   currents are a sum of weight columns in Float32, one addition per listed input and neuron, four neurons per
+    ///   vector instruction: at the first step, or when fewer inputs are on than changed, the columns W[:, j] of the
+    ///   inputs j that spiked, added to zero in increasing j; otherwise the previous step's currents plus W[:, j] for
+    ///   the inputs that switched on, then minus W[:, j] for those that switched off, each in increasing j.
+    ///   (Spikes persist from step to step, so the second form is often half the work; its rounding accumulates
+    ///   over the steps like any running sum, a few units in the last place.)
+    /// - dense: otherwise (analog input, or dense spikes), one OpenBLAS sgemm per tile of neurons over the rows of
+    ///   the active inputs and all columns.
+    private func simulateLayer(_ l: Int, network r: Int, input: LayerInput, results: NetworkResults, base: Int) -> Int {
+        let fanIn = widths[l - 1], width = widths[l]
+        var k = 0
+        for j in 0..<fanIn where spikeCountIn[j] != 0 {
+            activeIndices[k] = j
+            k += 1
+        }
+        let active = k
+        let sparse = input.binary && Double(input.spikes) <= Simulator.sparseDensity * Double(active * input.columns)
+        if sparse {
+            buildInputLists(fanIn: fanIn)
+        } else if active < fanIn {
+            compactInputs(fanIn: fanIn, active: active, columns: input.columns)
+        }
+        drawWeights(layer: l, network: r, width: width, fanIn: fanIn, active: active, compacted: !sparse)
+        let tiles = (width + Simulator.rowsPerTile - 1) / Simulator.rowsPerTile
+        let inputColumns = input.columns
+        parallelFor(tiles, threads: threads) { tile in
+            let rows = tile * Simulator.rowsPerTile..<min(width, (tile + 1) * Simulator.rowsPerTile)
+            if sparse {
+                accumulate(rows: rows, width: width, fanIn: fanIn)
+            } else {
+                cblas_sgemm(CblasColMajor, CblasNoTrans, CblasNoTrans, Int32(rows.count), Int32(inputColumns),
+                            Int32(active), 1, weights + rows.lowerBound, Int32(width),
+                            active < fanIn ? scratch.assumingMemoryBound(to: Float.self) : spikesIn,
+                            Int32(active), 0, currents + rows.lowerBound, Int32(width))
+            }
+            scan(tile: tile, rows: rows, width: width, currentsPerBatchItem: inputColumns == columns ? steps : 1,
+                 currentsPerStep: inputColumns == columns ? 1 : 0)
+        }
+        return mergeStatistics(tiles: tiles, width: width, results: results, base: base)
+    }
+
+    /// Copies the rows of the active inputs (`activeIndices[0..<k]`) of every column into the scratch (k x columns).
+    private func compactInputs(fanIn: Int, active k: Int, columns inputColumns: Int) {
+        let compacted = scratch.assumingMemoryBound(to: Float.self)
+        for c in 0..<inputColumns {
+            let source = spikesIn + c * fanIn, target = compacted + c * k
+            for m in 0..<k { target[m] = source[activeIndices[m]] }
+        }
+    }
+
+    /// The list of each column c = b T + t (scratch; `listLengths[c]`, `listAdditions[c]`, `listIncremental[c]`):
+    /// the inputs j that spiked, increasing, all added; or, for t > 1 when fewer inputs changed than are on, the
+    /// inputs that switched on (added) followed by those that switched off (subtracted), each increasing.
+    private func buildInputLists(fanIn: Int) {
+        let chunk = 64
+        let stride = fanIn + 4
+        parallelFor((columns + chunk - 1) / chunk, threads: threads) { item in
+            let lists = scratch.assumingMemoryBound(to: UInt32.self)
+            for c in item * chunk..<min(columns, (item + 1) * chunk) {
+                let now = spikesIn + c * fanIn
+                let list = lists + 2 * c * stride, switchedOff = list + stride
+                var incremental = false
+                if c % steps != 0 {
+                    let (spikes, on, off) = Self.packChanges(now, now - fanIn, fanIn, list, switchedOff)
+                    if on + off < spikes {
+                        (list + on).update(from: switchedOff, count: off)
+                        listLengths[c] = on + off
+                        listAdditions[c] = on
+                        incremental = true
+                    }
+                }
+                if !incremental {
+                    let n = Self.pack(now, fanIn, list)
+                    listLengths[c] = n
+                    listAdditions[c] = n
+                }
+                listIncremental[c] = incremental
+            }
+        }
+    }
+
+    /// Four inputs at a time: the 4-bit pattern of a vector of 0/1 flags selects its packed lane indices, stored as
+    /// one vector at the list's end, so up to 3 slots past the end are written.
+    @inline(__always)
+    private static func put(_ list: UnsafeMutablePointer<UInt32>, _ length: inout Int, _ flags: SIMD4<Float>, _ j: Int) {
+        let pattern = Int((flags * SIMD4<Float>(1, 2, 4, 8)).sum())
+        UnsafeMutableRawPointer(list + length).storeBytes(of: Simulator.packedLanes[pattern] &+ UInt32(j),
+                                                          as: SIMD4<UInt32>.self)
+        length += pattern.nonzeroBitCount
+    }
+
+    /// Lists the j < count with now[j] = 1, increasing; returns the length.
+    @inline(__always)
+    private static func pack(_ now: UnsafeMutablePointer<Float>, _ count: Int, _ list: UnsafeMutablePointer<UInt32>) -> Int {
+        var n = 0
+        var j = 0
+        while j + 4 <= count {
+            put(list, &n, load(now + j), j)
+            j += 4
+        }
+        while j < count {
+            list[n] = UInt32(j)
+            n += now[j] != 0 ? 1 : 0
+            j += 1
+        }
+        return n
+    }
+
+    /// Lists the j < count that switched on (now 1, before 0) into `on` and those that switched off into `off`,
+    /// increasing; returns the number of spiking inputs and the two lengths.
+    @inline(__always)
+    private static func packChanges(_ now: UnsafeMutablePointer<Float>, _ before: UnsafeMutablePointer<Float>,
+                                    _ count: Int, _ on: UnsafeMutablePointer<UInt32>,
+                                    _ off: UnsafeMutablePointer<UInt32>) -> (spiking: Int, on: Int, off: Int) {
+        var spiking = SIMD4<Float>()
+        var nOn = 0, nOff = 0
+        var j = 0
+        while j + 4 <= count {
+            let s = load(now + j), p = load(before + j)
+            spiking += s
+            put(on, &nOn, s * (.one - p), j)
+            put(off, &nOff, p * (.one - s), j)
+            j += 4
+        }
+        var total = Int(spiking.sum())
+        while j < count {
+            let s = now[j], p = before[j]
+            total += s != 0 ? 1 : 0
+            on[nOn] = UInt32(j)
+            nOn += s != 0 && p == 0 ? 1 : 0
+            off[nOff] = UInt32(j)
+            nOff += s == 0 && p != 0 ? 1 : 0
+            j += 1
+        }
+        return (total, nOn, nOff)
+    }
+
+    /// Draws the weights from input j = activeIndices[m] to the n_l neurons from stream (seed, r, l, j):
+    /// N(0, v) or Uniform(+-sqrt(3 v)) with v = Var[w_l]. Stored as column m of a column-major matrix (`compacted`)
+    /// or as entry j of each 32-neuron panel (copied panel by panel from a block of drawn columns).
+    private func drawWeights(layer l: Int, network r: Int, width: Int, fanIn: Int, active k: Int, compacted: Bool) {
+        let variance = configuration.weightVariances[l - 1]
+        let seed = configuration.seed
+        let distribution = configuration.weightDistribution
+        let perItem = Simulator.weightColumnsPerItem
+        let items = (k + perItem - 1) / perItem
+        parallelFor(items, threads: threads) { item in
+            withUnsafeTemporaryAllocation(of: Float.self, capacity: compacted ? 0 : perItem * width) { buffer in
+                let block = item * perItem..<min(k, (item + 1) * perItem)
+                for m in block {
+                    let j = activeIndices[m]
+                    var rng = Xoshiro256StarStar(seed: seed, network: r, layer: l, block: j)
+                    let column = compacted ? weights + m * width : buffer.baseAddress! + (m - block.lowerBound) * width
+                    switch distribution {
+                    case .gaussian: rng.fillNormal(column, count: width, scale: Float(variance.squareRoot()))
+                    case .uniform: rng.fillUniform(column, count: width, halfWidth: Float((3 * variance).squareRoot()))
+                    }
+                }
+                if compacted { return }
+                for panel in 0..<(width + 31) / 32 {
+                    let rows = min(32, width - 32 * panel)
+                    for m in block {
+                        (weights + panel * 32 * fanIn + 32 * activeIndices[m])
+                            .update(from: buffer.baseAddress! + (m - block.lowerBound) * width + 32 * panel, count: rows)
+                    }
+                }
+            }
+        }
+    }
+
+    /// The sparse route for the neurons `rows`: currents[rows, c] = (the previous column's currents, when the list is
+    /// incremental, else 0) plus the weights of the list's first `listAdditions[c]` entries, minus those of the rest,
+    /// in list order (so every neuron's sum runs in the same order whatever its block). A full panel of 32 neurons
+    /// walks the lists of two batch items side by side, 16 four-lane accumulators in registers, so twice as many
+    /// independent loads are in flight; partial panels go 4 neurons, then 1, at a time. Batch items are taken 16 at
+    /// a time, so a panel stays in cache while their columns use it.
+    private func accumulate(rows: Range<Int>, width: Int, fanIn: Int) {
+        let lists = UnsafePointer(scratch.assumingMemoryBound(to: UInt32.self))
+        let stride = 2 * (fanIn + 4)
+        let chunk = 16
+        for firstItem in Swift.stride(from: 0, to: batch, by: chunk) {
+            let lastItem = min(batch, firstItem + chunk)
+            for panel in rows.lowerBound / 32..<(rows.upperBound + 31) / 32 {
+                let first = 32 * panel
+                let panelRows = min(32, width - first)
+                let base = UnsafeRawPointer(weights + panel * 32 * fanIn)
+                func column(_ c: Int) -> PanelColumn {
+                    PanelColumn(list: lists + c * stride, length: listLengths[c], additions: listAdditions[c],
+                                output: UnsafeMutableRawPointer(currents + c * width + first),
+                                incremental: listIncremental[c], width: width)
+                }
+                if panelRows == 32 {
+                    var b = firstItem
+                    while b + 2 <= lastItem {
+                        for t in 0..<steps { Self.accumulatePanel(base, column(b * steps + t), column((b + 1) * steps + t)) }
+                        b += 2
+                    }
+                    if b < lastItem {
+                        for t in 0..<steps { Self.accumulatePanel(base, column(b * steps + t), nil) }
+                    }
+                    continue
+                }
+                for b in firstItem..<lastItem {
+                    for t in 0..<steps {
+                        let x = column(b * steps + t)
+                        var i = 0
+                        while i + 4 <= panelRows {
+                            var a = x.incremental ? x.previous.loadUnaligned(fromByteOffset: 4 * i, as: SIMD4<Float>.self) : .zero
+                            for e in 0..<x.additions {
+                                a += base.load(fromByteOffset: 128 * Int(x.list[e]) + 4 * i, as: SIMD4<Float>.self)
+                            }
+                            for e in x.additions..<x.length {
+                                a -= base.load(fromByteOffset: 128 * Int(x.list[e]) + 4 * i, as: SIMD4<Float>.self)
+                            }
+                            x.output.storeBytes(of: a, toByteOffset: 4 * i, as: SIMD4<Float>.self)
+                            i += 4
+                        }
+                        while i < panelRows {
+                            var a: Float = x.incremental ? x.previous.loadUnaligned(fromByteOffset: 4 * i, as: Float.self) : 0
+                            for e in 0..<x.additions {
+                                a += base.load(fromByteOffset: 128 * Int(x.list[e]) + 4 * i, as: Float.self)
+                            }
+                            for e in x.additions..<x.length {
+                                a -= base.load(fromByteOffset: 128 * Int(x.list[e]) + 4 * i, as: Float.self)
+                            }
+                            x.output.storeBytes(of: a, toByteOffset: 4 * i, as: Float.self)
+                            i += 1
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// One column's share of a panel: its list, where its 32 currents go, and whether it starts from the previous
+    /// column's currents (`previous`, the same neurons one column earlier).
+    struct PanelColumn {
+        let list: UnsafePointer<UInt32>
+        let length: Int
+        let additions: Int
+        let output: UnsafeMutableRawPointer
+        let incremental: Bool
+        let width: Int
+        var previous: UnsafeRawPointer { UnsafeRawPointer(output - 4 * width) }
+    }
+
+    /// Eight 4-lane accumulators: the currents of a 32-neuron panel for one column.
+    struct Panel32 {
+        var a0 = SIMD4<Float>(), a1 = SIMD4<Float>(), a2 = SIMD4<Float>(), a3 = SIMD4<Float>()
+        var a4 = SIMD4<Float>(), a5 = SIMD4<Float>(), a6 = SIMD4<Float>(), a7 = SIMD4<Float>()
+
+        @inline(__always)
+        init(_ column: PanelColumn?) {
+            guard let column, column.incremental else { return }
+            let p = column.previous
+            a0 = p.loadUnaligned(fromByteOffset: 0, as: SIMD4<Float>.self)
+            a1 = p.loadUnaligned(fromByteOffset: 16, as: SIMD4<Float>.self)
+            a2 = p.loadUnaligned(fromByteOffset: 32, as: SIMD4<Float>.self)
+            a3 = p.loadUnaligned(fromByteOffset: 48, as: SIMD4<Float>.self)
+            a4 = p.loadUnaligned(fromByteOffset: 64, as: SIMD4<Float>.self)
+            a5 = p.loadUnaligned(fromByteOffset: 80, as: SIMD4<Float>.self)
+            a6 = p.loadUnaligned(fromByteOffset: 96, as: SIMD4<Float>.self)
+            a7 = p.loadUnaligned(fromByteOffset: 112, as: SIMD4<Float>.self)
+        }
+
+        @inline(__always)
+        mutating func add(_ p: UnsafeRawPointer, subtract: Bool) {
+            if subtract {
+                a0 -= p.load(fromByteOffset: 0, as: SIMD4<Float>.self)
+                a1 -= p.load(fromByteOffset: 16, as: SIMD4<Float>.self)
+                a2 -= p.load(fromByteOffset: 32, as: SIMD4<Float>.self)
+                a3 -= p.load(fromByteOffset: 48, as: SIMD4<Float>.self)
+                a4 -= p.load(fromByteOffset: 64, as: SIMD4<Float>.self)
+                a5 -= p.load(fromByteOffset: 80, as: SIMD4<Float>.self)
+                a6 -= p.load(fromByteOffset: 96, as: SIMD4<Float>.self)
+                a7 -= p.load(fromByteOffset: 112, as: SIMD4<Float>.self)
+            } else {
+                a0 += p.load(fromByteOffset: 0, as: SIMD4<Float>.self)
+                a1 += p.load(fromByteOffset: 16, as: SIMD4<Float>.self)
+                a2 += p.load(fromByteOffset: 32, as: SIMD4<Float>.self)
+                a3 += p.load(fromByteOffset: 48, as: SIMD4<Float>.self)
+                a4 += p.load(fromByteOffset: 64, as: SIMD4<Float>.self)
+                a5 += p.load(fromByteOffset: 80, as: SIMD4<Float>.self)
+                a6 += p.load(fromByteOffset: 96, as: SIMD4<Float>.self)
+                a7 += p.load(fromByteOffset: 112, as: SIMD4<Float>.self)
+            }
+        }
+
+        @inline(__always)
+        func store(_ out: UnsafeMutableRawPointer) {
+            out.storeBytes(of: a0, toByteOffset: 0, as: SIMD4<Float>.self)
+            out.storeBytes(of: a1, toByteOffset: 16, as: SIMD4<Float>.self)
+            out.storeBytes(of: a2, toByteOffset: 32, as: SIMD4<Float>.self)
+            out.storeBytes(of: a3, toByteOffset: 48, as: SIMD4<Float>.self)
+            out.storeBytes(of: a4, toByteOffset: 64, as: SIMD4<Float>.self)
+            out.storeBytes(of: a5, toByteOffset: 80, as: SIMD4<Float>.self)
+            out.storeBytes(of: a6, toByteOffset: 96, as: SIMD4<Float>.self)
+            out.storeBytes(of: a7, toByteOffset: 112, as: SIMD4<Float>.self)
+        }
+    }
+
+    /// A full 32-neuron panel for one or two columns: additions side by side, the rest of the longer list, then
+    /// subtractions likewise.
+    @inline(__always)
+    private static func accumulatePanel(_ base: UnsafeRawPointer, _ x: PanelColumn, _ y: PanelColumn?) {
+        var a = Panel32(x), b = Panel32(y)
+        let xs = x.list, ys = y?.list ?? x.list
+        @inline(__always) func walk(_ x: Range<Int>, _ y: Range<Int>, subtract: Bool) {
+            var e = x.lowerBound, f = y.lowerBound
+            while e < x.upperBound && f < y.upperBound {
+                a.add(base + 128 * Int(xs[e]), subtract: subtract)
+                b.add(base + 128 * Int(ys[f]), subtract: subtract)
+                e += 1
+                f += 1
+            }
+            while e < x.upperBound {
+                a.add(base + 128 * Int(xs[e]), subtract: subtract)
+                e += 1
+            }
+            while f < y.upperBound {
+                b.add(base + 128 * Int(ys[f]), subtract: subtract)
+                f += 1
+            }
+        }
+        let yAdditions = y?.additions ?? 0, yLength = y?.length ?? 0
+        walk(0..<x.additions, 0..<yAdditions, subtract: false)
+        walk(x.additions..<x.length, yAdditions..<yLength, subtract: true)
+        a.store(x.output)
+        if let y { b.store(y.output) }
+    }
+
+    /// The LIF scan of the neurons `rows` over steps, for every batch item, from `currents` (the current of batch
+    /// item b at step t is column b * currentsPerBatchItem + t * currentsPerStep). Writes spikes to `spikesOut`,
+    /// counts each neuron's spikes in `spikeCountOut`, and leaves per-column partial sums at (tile, column).
+    /// Four neurons per `LIFUpdate.step` on `SIMD4<Float>`, the remainder one at a time on `Float`.
+    private func scan(tile: Int, rows: Range<Int>, width: Int, currentsPerBatchItem: Int, currentsPerStep: Int) {
+        let lif = self.lif
+        let count = rows.count
+        let vectorized = count / 4 * 4
+        let u = potentials + rows.lowerBound
+        let ever = spikeCountOut + rows.lowerBound
+        ever.initialize(repeating: 0, count: count)
+        for b in 0..<batch {
+            u.initialize(repeating: 0, count: count)
+            for t in 0..<steps {
+                let column = b * steps + t
+                let current = currents + (b * currentsPerBatchItem + t * currentsPerStep) * width + rows.lowerBound
+                let spikes = spikesOut + column * width + rows.lowerBound
+                let previous = t == 0 ? noSpikes : spikes - width
+                var sum = SIMD4<Double>(), squares = SIMD4<Double>(), fired = SIMD4<Float>()
+                var i = 0
+                while i < vectorized {
+                    let (v, s) = lif.step(potential: Self.load(u + i), spike: Self.load(previous + i),
+                                          current: Self.load(current + i))
+                    Self.store(v, u + i)
+                    Self.store(s, spikes + i)
+                    Self.store(Self.load(ever + i) + s, ever + i)
+                    fired += s
+                    let d = SIMD4<Double>(v)
+                    sum += d
+                    squares += d * d
+                    i += 4
+                }
+                var tailSum = 0.0, tailSquares = 0.0, tailFired: Float = 0
+                while i < count {
+                    let (v, s) = lif.step(potential: u[i], spike: previous[i], current: current[i])
+                    u[i] = v
+                    spikes[i] = s
+                    ever[i] += s
+                    tailFired += s
+                    tailSum += Double(v)
+                    tailSquares += Double(v) * Double(v)
+                    i += 1
+                }
+                let slot = tile * columns + column
+                tileSums[slot] = sum.sum() + tailSum
+                tileSquares[slot] = squares.sum() + tailSquares
+                tileSpikes[slot] = Int(fired.sum() + tailFired)
+            }
+        }
+    }
+
+    @inline(__always)
+    private static func load(_ p: UnsafeMutablePointer<Float>) -> SIMD4<Float> {
+        UnsafeRawPointer(p).loadUnaligned(as: SIMD4<Float>.self)
+    }
+
+    @inline(__always)
+    private static func store(_ v: SIMD4<Float>, _ p: UnsafeMutablePointer<Float>) {
+        UnsafeMutableRawPointer(p).storeBytes(of: v, as: SIMD4<Float>.self)
+    }
+
+    /// Merges the (tile, column) partial sums into each step's mean, unbiased variance and rate over n_l x B
+    /// entries, in the order step, batch item, tile (Chan, Golub and LeVeque's pairwise update; within a tile the
+    /// squares are centred as sum(u^2) - sum(u)^2 / m). Returns the layer's total spike count.
+    private func mergeStatistics(tiles: Int, width: Int, results: NetworkResults, base: Int) -> Int {
+        var total = 0
+        for t in 0..<steps {
+            var n = 0.0, mean = 0.0, m2 = 0.0
+            var fired = 0
+            for b in 0..<batch {
+                for tile in 0..<tiles {
+                    let slot = tile * columns + b * steps + t
+                    let m = Double(min(width, (tile + 1) * Simulator.rowsPerTile) - tile * Simulator.rowsPerTile)
+                    let tileMean = tileSums[slot] / m
+                    let tileM2 = max(0, tileSquares[slot] - tileSums[slot] * tileMean)
+                    let merged = n + m
+                    let delta = tileMean - mean
+                    mean += delta * m / merged
+                    m2 += tileM2 + delta * delta * n * m / merged
+                    n = merged
+                    fired += tileSpikes[slot]
+                }
+            }
+            results.means[base + t] = mean
+            results.variances[base + t] = n > 1 ? m2 / (n - 1) : 0
+            results.rates[base + t] = Double(fired) / n
+            total += fired
+        }
+        return total
+    }
+}

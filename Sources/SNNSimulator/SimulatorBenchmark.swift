@@ -1,0 +1,36 @@
+import Foundation
+import SNNModel
+
+/// The standard workload of the speed comparison with the NumPy peer (`scripts/benchmark/peer_numpy.py`):
+/// width 1000 (input size 1000), depth 100, T = 10, batch 64, theta = 1, beta = 0.9, reset by subtraction,
+/// Bernoulli(0.2) input, the paper's initialization with target variance 1, Gaussian Float32 weights, one network.
+public enum SimulatorBenchmark {
+    public static let width = 1000
+    public static let depth = 100
+    public static let steps = 10
+    public static let batch = 64
+    public static let inputRate = 0.2
+
+    /// The paper's variances: Var[w_1] = 1 / (n_0 p) for Bernoulli(p) input (E[s_0^2] = p) and
+    /// Var[w_l] = 1 / (n_{l-1} Q(theta)) for l >= 2, with Q(1) = erfc(1 / sqrt 2) / 2 = 0.158655253931457.
+    /// (Computed here rather than by SNNTheory, which the simulator does not depend on.)
+    public static var weightVariances: [Double] {
+        let q = erfc(1 / 2.0.squareRoot()) / 2
+        return [1 / (Double(width) * inputRate)] + Array(repeating: 1 / (Double(width) * q), count: depth - 1)
+    }
+
+    public static func standardConfiguration(threads: Int = ProcessInfo.processInfo.activeProcessorCount,
+                                             seed: UInt64 = 1) throws -> SimulationConfiguration {
+        try SimulationConfiguration(
+            architecture: Architecture(inputSize: width, width: width, depth: depth),
+            neuron: NeuronModel(threshold: 1, leak: 0.9, reset: .subtract),
+            input: .bernoulli(rate: inputRate), weightVariances: weightVariances, weightDistribution: .gaussian,
+            steps: steps, batch: batch, networks: 1, seed: seed, threads: threads)
+    }
+
+    /// Runs the standard workload; `elapsedSeconds` and `synapticEventsPerSecond` of the result are the timing.
+    public static func standardWorkload(threads: Int = ProcessInfo.processInfo.activeProcessorCount,
+                                        seed: UInt64 = 1) throws -> SimulationStatistics {
+        Simulator.run(try standardConfiguration(threads: threads, seed: seed))
+    }
+}

@@ -1,0 +1,119 @@
+import Foundation
+import SNNSimulator
+import SNNVerification
+
+/// The figures behind `--plot`: built from the same reports the tables print.
+enum Figures {
+    /// Writes an SVG figure, or fails with one line naming the path.
+    static func write(_ figure: any SVGFigure, to path: String) throws {
+        do {
+            try figure.render().write(toFile: path, atomically: true, encoding: .utf8)
+        } catch {
+            throw CommandFailure(message: "plot: cannot write '\(path)': \(error.localizedDescription)")
+        }
+    }
+
+    /// Membrane variance and rate against depth, one line per initialization (log axes: a collapse to 1e-300 stays
+    /// visible), plus the rate over time at the last layer when several steps were predicted.
+    static func predict(_ report: PredictReport) -> any SVGFigure {
+        let x: (SchemePrediction) -> [Double] = { $0.layers.map { Double($0.layer) } }
+        let variance = LinePlot(
+            title: "Membrane variance at t = 1", xLabel: "layer", yLabel: "Var[u] (mean field)", yScale: .log10,
+            legend: .hidden,
+            series: report.predictions.enumerated().map { i, p in
+                PlotSeries(name: p.scheme, x: x(p), y: p.layers.map(\.membraneVariance), colorIndex: i)
+            })
+        let rate = LinePlot(
+            title: "Spike rate at t = 1", xLabel: "layer", yLabel: "P(u > theta) (mean field)", yScale: .log10,
+            legend: .right,
+            series: report.predictions.enumerated().map { i, p in
+                PlotSeries(name: p.scheme, x: x(p), y: p.layers.map(\.rate), colorIndex: i)
+            })
+        var panels: [any SVGFigure] = [variance, rate]
+        if let steps = report.predictions.first?.temporal?.layers.first?.steps.count, steps > 1 {
+            panels.append(LinePlot(
+                title: "Rate over time at the last layer", xLabel: "time step t", yLabel: "rate (mean field)",
+                legend: .hidden,
+                series: report.predictions.enumerated().compactMap { i, p in
+                    guard let last = p.temporal?.layers.last else { return nil }
+                    return PlotSeries(name: p.scheme, x: last.steps.map { Double($0.t) }, y: last.steps.map(\.rate),
+                                      yError: last.steps.map(\.rateError), style: .lineAndMarkers, colorIndex: i)
+                }))
+        }
+        return SmallMultiples(
+            title: "snn-theory predict: \(report.architecture.depth) layers, theta \(Format.number(report.neuron.threshold)), "
+                + "input \(report.input)",
+            panels: panels)
+    }
+
+    /// Empirical variance and rate against depth, points with standard-error bars.
+    static func simulate(_ s: SimulationStatistics, scheme: String) -> any SVGFigure {
+        let layers = s.layers.map { Double($0.layer) }
+        func series(_ name: String, _ values: [Double], _ errors: [Double], _ color: Int) -> PlotSeries {
+            PlotSeries(name: name, x: layers, y: values, yError: errors, style: .markers, colorIndex: color)
+        }
+        let lastStep = s.configuration.steps
+        var varianceSeries = [series("t = 1", s.layers.map { $0.steps[0].membraneVariance.mean },
+                                     s.layers.map { $0.steps[0].membraneVariance.standardError ?? 0 }, 0)]
+        var rateSeries = [series("t = 1", s.layers.map { $0.steps[0].rate.mean },
+                                 s.layers.map { $0.steps[0].rate.standardError ?? 0 }, 0)]
+        if lastStep > 1 {
+            varianceSeries.append(series("t = \(lastStep)", s.layers.map { $0.steps[lastStep - 1].membraneVariance.mean },
+                                         s.layers.map { $0.steps[lastStep - 1].membraneVariance.standardError ?? 0 }, 1))
+            rateSeries.append(series("t = \(lastStep)", s.layers.map { $0.steps[lastStep - 1].rate.mean },
+                                     s.layers.map { $0.steps[lastStep - 1].rate.standardError ?? 0 }, 1))
+        }
+        return SmallMultiples(
+            title: "snn-theory simulate: \(scheme), \(s.configuration.networks) networks x \(s.configuration.batch) inputs",
+            panels: [
+                LinePlot(title: "Membrane variance", xLabel: "layer", yLabel: "Var[u] (mean over networks ± s.e.)",
+                         legend: .hidden, series: varianceSeries),
+                LinePlot(title: "Spike rate", xLabel: "layer", yLabel: "rate (mean over networks ± s.e.)",
+                         legend: .right, series: rateSeries),
+            ])
+    }
+
+    /// The depth to which the theory holds over width x theta (one map per beta and init), and each cell's rate profile:
+    /// mean field as lines, finite-width chain dashed where available, simulation as points with error bars.
+    static func compare(_ cells: [CellComparison]) -> any SVGFigure {
+        var panels: [any SVGFigure] = []
+        var groups: [(Double, String)] = []
+        for c in cells where !groups.contains(where: { $0.0 == c.cell.beta && $0.1 == c.cell.scheme }) {
+            groups.append((c.cell.beta, c.cell.scheme))
+        }
+        for (beta, scheme) in groups {
+            let group = cells.filter { $0.cell.beta == beta && $0.cell.scheme == scheme }
+            let widths = Array(Set(group.map(\.cell.width))).sorted()
+            let thetas = Array(Set(group.map(\.cell.theta))).sorted()
+            let values = widths.map { w in
+                thetas.map { t in
+                    group.first { $0.cell.width == w && $0.cell.theta == t }.map { Double($0.holdsToDepth) } ?? .nan
+                }
+            }
+            panels.append(HeatMap(
+                title: "Depth to which the mean field holds, \(scheme), beta \(Format.number(beta))",
+                xLabel: "threshold theta", yLabel: "width",
+                colorLabel: "layers (of \(group.first?.layers.count ?? 0))",
+                x: .categories(thetas.map { Format.number($0) }), y: .categories(widths.map(String.init)),
+                values: values, colorScale: ColorScale(mode: .sequential, min: 0, max: Double(group.first?.layers.count ?? 1)),
+                showValues: true, valueDigits: 0))
+        }
+        for (i, c) in cells.enumerated() {
+            let x = c.layers.map { Double($0.layer) }
+            var series = [
+                PlotSeries(name: "mean field", x: x, y: c.layers.map(\.predictedRate), colorIndex: 0),
+                PlotSeries(name: "simulation", x: x, y: c.layers.map(\.empiricalRate),
+                           yError: c.layers.map { $0.empiricalRateError ?? 0 }, style: .markers, colorIndex: 1),
+            ]
+            if c.layers.first?.finiteWidthRate != nil {
+                series.append(PlotSeries(name: "exact finite width", x: x, y: c.layers.map { $0.finiteWidthRate ?? .nan },
+                                         colorIndex: 2))
+            }
+            panels.append(LinePlot(
+                title: "width \(c.cell.width), theta \(Format.number(c.cell.theta)), \(c.cell.scheme)",
+                xLabel: "layer", yLabel: "rate at t = 1", legend: i == 0 ? .below : .hidden, width: 420, height: 320,
+                series: series))
+        }
+        return SmallMultiples(title: "snn-theory compare: theory against simulation", columns: 3, panels: panels)
+    }
+}

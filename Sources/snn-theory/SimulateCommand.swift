@@ -1,0 +1,289 @@
+import ArgumentParser
+import Foundation
+import SNNModel
+import SNNSimulator
+import SNNTheory
+
+struct SimulateCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "simulate",
+        abstract: "Run the real network and report empirical per-layer statistics with standard errors.",
+        discussion: """
+        Draws R independent networks (weights from the chosen initialization), feeds each a batch of B inputs for T \
+        time steps, and reports per layer and step the membrane mean and variance (before reset), the spike rate, \
+        their standard errors across networks, and the fraction of networks in which the layer never spiked. \
+        Results depend on --seed only, not on --threads. Throughput goes to stderr.
+
+        Examples:
+          snn-theory simulate --depth 100 --width 1000 --init paper --networks 20 --batch 16
+          snn-theory simulate --depth 10 --steps 20 --beta 0.5 --init paper-reset --format json
+        """
+    )
+
+    @OptionGroup var network: NetworkOptions
+    @OptionGroup var simulation: SimulationOptions
+
+    @Option(help: ArgumentHelp("Initialization: \(InitScheme.allowedNames).", valueName: "scheme"))
+    var `init`: String = "paper"
+
+    @Option(help: "Output: table (for people), csv or json (for scripts).")
+    var format: OutputFormat = .table
+
+    @Flag(name: .customLong("all-layers"), help: "Show every layer in the table (default: a selection when L > 20).")
+    var allLayers = false
+
+    @Option(help: ArgumentHelp("Also write an SVG figure: variance and rate against depth with error bars.",
+                               valueName: "file.svg"))
+    var plot: String?
+
+    func validate() throws {
+        try network.validateAll()
+        _ = try InitScheme(parsing: `init`)
+        try simulation.validateAll()
+    }
+
+    func run() throws {
+        let architecture = try network.architecture()
+        let neuron = try network.neuron()
+        let input = try network.inputEncoding()
+        let scheme = try InitScheme(parsing: `init`)
+        let variances = WeightVariance.forScheme(scheme, architecture: architecture, neuron: neuron, input: input,
+                                                 targetVariance: try network.checkedTargetVariance())
+        let configuration = try simulation.configuration(architecture: architecture, neuron: neuron, input: input,
+                                                  steps: try network.checkedSteps(), weightVariances: variances,
+                                                  scheme: scheme)
+        let progress = Progress.forTerminal(label: "networks")
+        let statistics = Simulator.run(configuration, progress: progress?.update)
+        progress?.finish()
+        Throughput.report(statistics)
+        if let plot { try Figures.write(Figures.simulate(statistics, scheme: scheme.description), to: plot) }
+        let report = SimulationReport(statistics: statistics, scheme: scheme.description,
+                                      targetVariance: try network.checkedTargetVariance())
+        switch format {
+        case .json: print(report.json().rendered())
+        case .csv: print(report.csv(), terminator: "")
+        case .table: print(report.table(allLayers: allLayers))
+        }
+    }
+}
+
+/// Options of a simulation run shared by `simulate` and `compare`.
+struct SimulationOptions: ParsableArguments {
+    @Option(help: "Independent inputs per network, sharing its weights (B >= 1).")
+    var batch: Int = 16
+
+    @Option(help: "Independent networks (weight draws) R >= 1; standard errors need R >= 2.")
+    var networks: Int = 10
+
+    @Option(help: "Seed of every random draw (weights and inputs).")
+    var seed: UInt64 = 1
+
+    @Option(help: "Worker threads (results do not depend on it).")
+    var threads: Int = ProcessInfo.processInfo.activeProcessorCount
+
+    @Option(help: "Weight distribution: gaussian or uniform (default: the initialization's own, uniform for pytorch).")
+    var weights: String?
+
+    func distribution(for scheme: InitScheme) throws -> WeightDistribution {
+        guard let weights else { return scheme.naturalDistribution }
+        guard let d = WeightDistribution(rawValue: weights) else {
+            throw ModelError.invalid(parameter: "weights", value: weights, allowed: "gaussian or uniform")
+        }
+        return d
+    }
+
+    func validateAll() throws {
+        guard batch >= 1, batch <= SimulationConfiguration.maximumBatch else {
+            throw ModelError.invalid(parameter: "batch", value: "\(batch)",
+                                     allowed: "an integer from 1 to \(SimulationConfiguration.maximumBatch)")
+        }
+        guard networks >= 1, networks <= SimulationConfiguration.maximumNetworks else {
+            throw ModelError.invalid(parameter: "networks", value: "\(networks)",
+                                     allowed: "an integer from 1 to \(SimulationConfiguration.maximumNetworks)")
+        }
+        guard threads >= 1, threads <= SimulationConfiguration.maximumThreads else {
+            throw ModelError.invalid(parameter: "threads", value: "\(threads)",
+                                     allowed: "an integer from 1 to \(SimulationConfiguration.maximumThreads)")
+        }
+        _ = try distribution(for: .paper)
+    }
+
+    func configuration(architecture: Architecture, neuron: NeuronModel, input: InputEncoding, steps: Int,
+                       weightVariances: [Double], scheme: InitScheme, seedOffset: UInt64 = 0) throws
+        -> SimulationConfiguration
+    {
+        do {
+            return try SimulationConfiguration(
+                architecture: architecture, neuron: neuron, input: input, weightVariances: weightVariances,
+                weightDistribution: try distribution(for: scheme), steps: steps, batch: batch, networks: networks,
+                seed: seed &+ seedOffset, threads: threads)
+        } catch let error as SimulationError {
+            throw CommandFailure(message: "memory: " + error.description)
+        }
+    }
+}
+
+/// Seconds and synaptic events per second, on stderr: timings never enter the results.
+enum Throughput {
+    static func report(_ s: SimulationStatistics) {
+        let line = String(format: "snn-theory: simulated %d network(s) in %.3f s: %.3g synaptic events/s (%.3g events)\n",
+                          s.configuration.networks, s.elapsedSeconds, s.synapticEventsPerSecond, s.synapticEvents)
+        FileHandle.standardError.write(Data(line.utf8))
+    }
+}
+
+/// A progress line on stderr, only when stderr is a terminal (never in pipes, files or CI logs).
+final class Progress: @unchecked Sendable {
+    private let label: String
+    private let lock = NSLock()
+    private var lastPrinted = Date.distantPast
+
+    private init(label: String) { self.label = label }
+
+    static func forTerminal(label: String) -> Progress? {
+        isatty(STDERR_FILENO) == 1 ? Progress(label: label) : nil
+    }
+
+    func update(_ done: Int, _ total: Int) {
+        lock.lock()
+        defer { lock.unlock() }
+        let now = Date()
+        guard done == total || now.timeIntervalSince(lastPrinted) > 0.2 else { return }
+        lastPrinted = now
+        FileHandle.standardError.write(Data("\r\(label): \(done)/\(total)   ".utf8))
+    }
+
+    func message(_ text: String) {
+        lock.lock()
+        defer { lock.unlock() }
+        FileHandle.standardError.write(Data("\r\u{1B}[K\(text)".utf8))
+    }
+
+    func finish() {
+        FileHandle.standardError.write(Data("\r\u{1B}[K".utf8))
+    }
+}
+
+/// Empirical statistics in the same shapes as `predict`'s.
+struct SimulationReport {
+    let statistics: SimulationStatistics
+    let scheme: String
+    let targetVariance: Double
+
+    var c: SimulationConfiguration { statistics.configuration }
+
+    /// Every parameter that determines the result (the thread count does not, so it is left out).
+    var modelFields: [(String, JSON)] {
+        [
+            ("tool", .string("snn-theory")),
+            ("version", .string(SNNTheoryCommand.version)),
+            ("command", .string("simulate")),
+            ("depth", .integer(c.architecture.depth)),
+            ("widths", .array(c.architecture.widths.map { .integer($0) })),
+            ("theta", .number(c.neuron.threshold)),
+            ("beta", .number(c.neuron.leak)),
+            ("reset", .string(c.neuron.reset.rawValue)),
+            ("steps", .integer(c.steps)),
+            ("input", .string(c.input.description)),
+            ("init", .string(scheme)),
+            ("target_variance", .number(targetVariance)),
+            ("weights", .string(c.weightDistribution.rawValue)),
+            ("batch", .integer(c.batch)),
+            ("networks", .integer(c.networks)),
+            ("seed", .integer(Int(truncatingIfNeeded: c.seed))),
+            ("conventions", .string(c.neuron.conventions)),
+        ]
+    }
+
+    static func stepJSON(_ s: StepStatistics) -> [(String, JSON)] {
+        [
+            ("membrane_mean", .number(s.membraneMean.mean)),
+            ("membrane_mean_stderr", .finite(s.membraneMean.standardError)),
+            ("membrane_variance", .number(s.membraneVariance.mean)),
+            ("membrane_variance_stderr", .finite(s.membraneVariance.standardError)),
+            ("rate", .number(s.rate.mean)),
+            ("rate_stderr", .finite(s.rate.standardError)),
+        ]
+    }
+
+    func layerJSON(_ l: LayerStatistics) -> JSON {
+        var fields: [(String, JSON)] = [
+            ("layer", .integer(l.layer)),
+            ("fan_in", .integer(c.architecture.fanIn(layer: l.layer))),
+            ("width", .integer(c.architecture.width(layer: l.layer))),
+            ("weight_variance", .number(c.weightVariances[l.layer - 1])),
+        ]
+        fields += Self.stepJSON(l.steps[0])
+        fields.append(("silent_fraction", .number(l.silentFraction)))
+        fields.append(("silent_fraction_stderr", .finite(l.silentFractionStandardError)))
+        if c.steps > 1 {
+            let rates = statistics.timeAveragedNetworkRates(layer: l.layer)
+            let mean = rates.reduce(0, +) / Double(rates.count)
+            fields.append(("time_averaged_rate", .number(mean)))
+            fields.append(("steps", .array(l.steps.map { s in .object([("t", .integer(s.step))] + Self.stepJSON(s)) })))
+        }
+        return .object(fields)
+    }
+
+    func json() -> JSON {
+        .object([
+            ("model", .object(modelFields)),
+            ("layers", .array(statistics.layers.map(layerJSON))),
+        ])
+    }
+
+    func csv() -> String {
+        var lines = [
+            "# snn-theory \(SNNTheoryCommand.version) simulate: empirical statistics over \(c.networks) network(s) x \(c.batch) input(s)",
+            "# " + modelFields.map { "\($0.0)=\($0.1.rendered(pretty: false))" }.joined(separator: " "),
+        ]
+        lines.append("layer,t,fan_in,width,weight_variance,membrane_mean,membrane_mean_stderr,membrane_variance,"
+            + "membrane_variance_stderr,rate,rate_stderr,silent_fraction,silent_fraction_stderr")
+        for l in statistics.layers {
+            for s in l.steps {
+                lines.append([
+                    "\(l.layer)", "\(s.step)", "\(c.architecture.fanIn(layer: l.layer))",
+                    "\(c.architecture.width(layer: l.layer))", Format.exact(c.weightVariances[l.layer - 1]),
+                    Format.exact(s.membraneMean.mean), Format.exact(s.membraneMean.standardError),
+                    Format.exact(s.membraneVariance.mean), Format.exact(s.membraneVariance.standardError),
+                    Format.exact(s.rate.mean), Format.exact(s.rate.standardError),
+                    Format.exact(l.silentFraction), Format.exact(l.silentFractionStandardError),
+                ].joined(separator: ","))
+            }
+        }
+        return lines.joined(separator: "\n") + "\n"
+    }
+
+    static func withError(_ e: Estimate, digits: Int = 4) -> String {
+        guard let se = e.standardError else { return Format.number(e.mean, digits: digits) }
+        return Format.number(e.mean, digits: digits) + " ± " + Format.number(se, digits: 2)
+    }
+
+    func table(allLayers: Bool) -> String {
+        let depth = c.architecture.depth
+        var shown = Array(1...depth)
+        if !allLayers && depth > 20 {
+            let step = depth <= 200 ? 10 : depth <= 2000 ? 100 : 1000
+            shown = Array(1...5) + Array(stride(from: step, through: depth, by: step))
+            if shown.last != depth { shown.append(depth) }
+        }
+        let last = c.steps
+        var header = ["layer", "Var[u] t=1", "rate t=1"]
+        if last > 1 { header += ["rate t=\(last)", "Var[u] t=\(last)"] }
+        header.append("silent nets")
+        let rows = shown.map { i -> [String] in
+            let l = statistics.layers[i - 1]
+            var row = ["\(i)", Self.withError(l.steps[0].membraneVariance), Self.withError(l.steps[0].rate)]
+            if last > 1 { row += [Self.withError(l.steps[last - 1].rate), Self.withError(l.steps[last - 1].membraneVariance)] }
+            row.append("\(l.silentNetworks)/\(c.networks)")
+            return row
+        }
+        let header0 = [
+            "snn-theory \(SNNTheoryCommand.version) simulate: \(c.networks) network(s) x \(c.batch) input(s), \(c.steps) step(s), seed \(c.seed)",
+            "network: \(depth) layers, widths \(c.architecture.widths.dropFirst().allSatisfy { $0 == c.architecture.widths[1] } ? "\(c.architecture.widths[1]) (input \(c.architecture.widths[0]))" : c.architecture.widths.map(String.init).joined(separator: ",")); input \(c.input)",
+            "neuron: theta \(Format.number(c.neuron.threshold)), beta \(Format.number(c.neuron.leak)), reset \(c.neuron.reset.rawValue); \(c.neuron.conventions)",
+            "init: \(scheme), \(c.weightDistribution.rawValue) weights; values are means over networks ± standard error",
+        ]
+        return (header0 + ["", Format.table(header: header, rows: rows)]).joined(separator: "\n")
+    }
+}

@@ -1,0 +1,102 @@
+import Foundation
+import SNNSimulator
+import Testing
+
+/// The generators: reference outputs, and the moments of the samplers within stated standard errors (fixed seeds).
+@Suite struct RandomTests {
+    @Test func splitMix64MatchesReferenceOutputs() {
+        var g = SplitMix64(state: 1_234_567)
+        #expect([g.next(), g.next(), g.next()] == [6_457_827_717_110_365_317, 3_203_168_211_198_807_973,
+                                                   9_817_491_932_198_370_423])
+    }
+
+    @Test func xoshiro256StarStarMatchesReferenceOutputs() {
+        var g = Xoshiro256StarStar(state: (1, 2, 3, 4))
+        #expect([g.next(), g.next(), g.next(), g.next()] == [11520, 0, 1_509_978_240, 1_215_971_899_390_074_240])
+    }
+
+    @Test func streamsAreKeyedBySeedNetworkLayerAndBlock() {
+        func first(_ seed: UInt64, _ network: Int, _ layer: Int, _ block: Int) -> UInt64 {
+            var g = Xoshiro256StarStar(seed: seed, network: network, layer: layer, block: block)
+            return g.next()
+        }
+        #expect(first(1, 2, 3, 4) == first(1, 2, 3, 4))
+        let neighbours = [first(1, 2, 3, 4), first(2, 2, 3, 4), first(1, 3, 3, 4), first(1, 2, 4, 4), first(1, 2, 3, 5),
+                          first(1, 3, 2, 4), first(1, 2, 4, 3)]
+        #expect(Set(neighbours).count == neighbours.count)
+    }
+
+    /// 2^21 standard normals: mean, variance, fourth moment and three tail fractions (one beyond the ziggurat's
+    /// base r = 3.654, drawn by the exact tail method) each within 5 standard errors of the normal law's value.
+    @Test func zigguratNormalsHaveNormalMomentsAndTails() {
+        let n = 1 << 21
+        let x = UnsafeMutablePointer<Float>.allocate(capacity: n)
+        defer { x.deallocate() }
+        var g = Xoshiro256StarStar(seed: 20_241_001)
+        g.fillNormal(x, count: n, scale: 1)
+        var sum = 0.0, squares = 0.0, fourth = 0.0
+        var above1 = 0, beyond2 = 0, beyondR = 0
+        for i in 0..<n {
+            let v = Double(x[i])
+            sum += v
+            squares += v * v
+            fourth += v * v * v * v
+            if v > 1 { above1 += 1 }
+            if abs(v) > 2 { beyond2 += 1 }
+            if abs(v) > 3.6541528853610088 { beyondR += 1 }
+        }
+        let count = Double(n)
+        func within(_ value: Double, _ expected: Double, _ standardError: Double) -> Bool {
+            abs(value - expected) <= 5 * standardError
+        }
+        let q = { (z: Double) in erfc(z / 2.0.squareRoot()) / 2 }
+        #expect(within(sum / count, 0, (1 / count).squareRoot()))
+        #expect(within(squares / count, 1, (2 / count).squareRoot()))
+        #expect(within(fourth / count, 3, (96 / count).squareRoot()))
+        for (observed, p) in [(above1, q(1)), (beyond2, 2 * q(2)), (beyondR, 2 * q(3.6541528853610088))] {
+            #expect(within(Double(observed) / count, p, (p * (1 - p) / count).squareRoot()))
+        }
+    }
+
+    @Test func normalScaleSetsTheVariance() {
+        let n = 1 << 18
+        let x = UnsafeMutablePointer<Float>.allocate(capacity: n)
+        defer { x.deallocate() }
+        var g = Xoshiro256StarStar(seed: 3)
+        g.fillNormal(x, count: n, scale: 0.25)
+        let variance = (0..<n).reduce(0.0) { $0 + Double(x[$1]) * Double(x[$1]) } / Double(n)
+        #expect(abs(variance - 0.0625) <= 5 * 0.0625 * (2 / Double(n)).squareRoot())
+    }
+
+    /// Uniform(+-sqrt(3 v)) weights: inside the interval, mean 0 and variance v within 5 standard errors
+    /// (Var[x^2] = 4 a^4 / 45 = 0.8 v^2 for a = sqrt(3 v)).
+    @Test func uniformWeightsHaveTheRequestedVariance() {
+        let n = 1 << 20
+        let v = 0.01
+        let a = (3 * v).squareRoot()
+        let x = UnsafeMutablePointer<Float>.allocate(capacity: n)
+        defer { x.deallocate() }
+        var g = Xoshiro256StarStar(seed: 11)
+        g.fillUniform(x, count: n, halfWidth: Float(a))
+        var sum = 0.0, squares = 0.0
+        for i in 0..<n {
+            let w = Double(x[i])
+            #expect(abs(w) < a * (1 + 1e-6))
+            sum += w
+            squares += w * w
+        }
+        #expect(abs(sum / Double(n)) <= 5 * (v / Double(n)).squareRoot())
+        #expect(abs(squares / Double(n) - v) <= 5 * (0.8 * v * v / Double(n)).squareRoot())
+    }
+
+    @Test func bernoulliThresholdResolvesTheProbability() {
+        #expect(Xoshiro256StarStar.bernoulliThreshold(probability: 0) == 0)
+        #expect(Xoshiro256StarStar.bernoulliThreshold(probability: 1) == 1 << 53)
+        var g = Xoshiro256StarStar(seed: 5)
+        let p = 0.158655253931457
+        let threshold = Xoshiro256StarStar.bernoulliThreshold(probability: p)
+        let n = 1 << 20
+        let hits = (0..<n).reduce(0) { count, _ in count + (g.nextBernoulli(threshold53: threshold) ? 1 : 0) }
+        #expect(abs(Double(hits) / Double(n) - p) <= 5 * (p * (1 - p) / Double(n)).squareRoot())
+    }
+}
