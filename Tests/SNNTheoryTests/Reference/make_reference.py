@@ -28,9 +28,10 @@ tables at mp.dps = 50; the recursion at mp.dps >= 60.  mpmath.quad's stopping ru
 integrand is rescaled and the error estimate is required to be small relative to the result (rquad).
 The tables' integrals use Gauss-Legendre, the cross-checks tanh-sinh.  For z < 0, 1 - P is taken as
 Q(-z) directly, so log P and Var[s] keep all their digits when P is within 1e-50 of 1.
-The recursion is ill-conditioned once a layer's variance is tiny (a relative error e in Var[u_{l-1}] becomes about e * theta^2 / (2 Var[u_{l-1}]) in
-Var[u_l]; e.g. Kaiming layer 5 ~ 1e-(4.9e769) needs ~800 digits), so it is rerun at increasing precision
-(60, 120, 240, ... digits) until every printed digit is unchanged between two successive precisions.
+The recursion is ill-conditioned once a layer's variance is tiny (a relative error e in Var[u_{l-1}]
+becomes about e * theta^2 / (2 Var[u_{l-1}]) in Var[u_l]; e.g. Kaiming layer 5 ~ 1e-(4.9e769) needs
+~800 digits), so it is rerun at increasing precision (60, 120, 240, ... digits) until every printed
+digit is unchanged between two successive precisions.
 For Q(x) with x > 1e100 (where mpmath.erfc overflows internally) log Q(x) uses the asymptotic series
 -x^2/2 - log(x sqrt(2 pi)) + log(1 - 1/x^2 + 3/x^4 - ...), checked against erfc at x = 1e20 and 1e100.
 
