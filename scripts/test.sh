@@ -5,3 +5,5 @@ cd "$(dirname "$0")/.."
 bash scripts/ensure-deps.sh
 swift build --build-tests
 swift test --skip-build
+# The notebooks' recorded outputs and figures must be what the code produces now.
+python3 scripts/notebooks.py check

@@ -389,8 +389,14 @@ struct CompareReport {
     }
 }
 
-/// The exact finite-width prediction used by `compare`, when the theory module offers it.
+/// The exact finite-width prediction of the first step (THEORY.md section 5), for `compare`.
 enum FiniteWidthPrediction {
     static func provider() -> ((Architecture, NeuronModel, InputEncoding, [Double]) throws
-        -> [(meanRate: Double, silentProbability: Double)])? { nil }
+        -> [(meanRate: Double, silentProbability: Double)])?
+    {
+        { architecture, neuron, input, variances in
+            try FiniteWidthChain(architecture: architecture, neuron: neuron, input: input, weightVariances: variances)
+                .layers().map { ($0.meanRate, $0.silentProbability) }
+        }
+    }
 }

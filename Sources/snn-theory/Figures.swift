@@ -1,5 +1,6 @@
 import Foundation
 import SNNSimulator
+import SNNTheory
 import SNNVerification
 
 /// The figures behind `--plot`: built from the same reports the tables print.
@@ -47,20 +48,26 @@ enum Figures {
     }
 
     /// Empirical variance and rate against depth, points with standard-error bars.
-    static func simulate(_ s: SimulationStatistics, scheme: String) -> any SVGFigure {
+    static func simulate(_ s: SimulationStatistics, scheme: String, prediction: [FirstStepLayer]) -> any SVGFigure {
         let layers = s.layers.map { Double($0.layer) }
         func series(_ name: String, _ values: [Double], _ errors: [Double], _ color: Int) -> PlotSeries {
             PlotSeries(name: name, x: layers, y: values, yError: errors, style: .markers, colorIndex: color)
         }
         let lastStep = s.configuration.steps
-        var varianceSeries = [series("t = 1", s.layers.map { $0.steps[0].membraneVariance.mean },
-                                     s.layers.map { $0.steps[0].membraneVariance.standardError ?? 0 }, 0)]
-        var rateSeries = [series("t = 1", s.layers.map { $0.steps[0].rate.mean },
-                                 s.layers.map { $0.steps[0].rate.standardError ?? 0 }, 0)]
+        var varianceSeries = [
+            PlotSeries(name: "mean field, t = 1", x: layers, y: prediction.map(\.membraneVariance), colorIndex: 0),
+            series("simulation, t = 1", s.layers.map { $0.steps[0].membraneVariance.mean },
+                   s.layers.map { $0.steps[0].membraneVariance.standardError ?? 0 }, 0),
+        ]
+        var rateSeries = [
+            PlotSeries(name: "mean field, t = 1", x: layers, y: prediction.map(\.rate), colorIndex: 0),
+            series("simulation, t = 1", s.layers.map { $0.steps[0].rate.mean },
+                   s.layers.map { $0.steps[0].rate.standardError ?? 0 }, 0),
+        ]
         if lastStep > 1 {
-            varianceSeries.append(series("t = \(lastStep)", s.layers.map { $0.steps[lastStep - 1].membraneVariance.mean },
+            varianceSeries.append(series("simulation, t = \(lastStep)", s.layers.map { $0.steps[lastStep - 1].membraneVariance.mean },
                                          s.layers.map { $0.steps[lastStep - 1].membraneVariance.standardError ?? 0 }, 1))
-            rateSeries.append(series("t = \(lastStep)", s.layers.map { $0.steps[lastStep - 1].rate.mean },
+            rateSeries.append(series("simulation, t = \(lastStep)", s.layers.map { $0.steps[lastStep - 1].rate.mean },
                                      s.layers.map { $0.steps[lastStep - 1].rate.standardError ?? 0 }, 1))
         }
         return SmallMultiples(

@@ -37,6 +37,10 @@ struct PredictCommand: ParsableCommand {
                                valueName: "file.svg"))
     var plot: String?
 
+    @Flag(name: .customLong("finite-width"),
+          help: "Add the exact finite-width theory of the first step: silent probability, mean rate, quantiles.")
+    var finiteWidth = false
+
     @Option(name: .customLong("target-rate"),
             help: "Also solve for per-layer weight scales that hold this rate in (0, 1) at every layer.")
     var targetRate: Double?
@@ -78,7 +82,11 @@ struct PredictCommand: ParsableCommand {
             scheme: "target-rate:\(Format.exact(targetRate))",
             layers: VarianceRecursion.firstStep(architecture: architecture, neuron: neuron, input: input,
                                                 weightVariances: variances),
-            temporal: temporal)
+            temporal: temporal,
+            finiteWidth: finiteWidth
+                ? try FiniteWidthChain(architecture: architecture, neuron: neuron, input: input,
+                                       weightVariances: variances).layers()
+                : nil)
     }
 
     func run() throws {
@@ -100,7 +108,11 @@ struct PredictCommand: ParsableCommand {
                 scheme: scheme.description,
                 layers: VarianceRecursion.firstStep(architecture: architecture, neuron: neuron, input: input,
                                                     weightVariances: variances),
-                temporal: temporalPrediction)
+                temporal: temporalPrediction,
+                finiteWidth: finiteWidth
+                    ? try FiniteWidthChain(architecture: architecture, neuron: neuron, input: input,
+                                           weightVariances: variances).layers()
+                    : nil)
         }
         if let solved = try solvedPrediction(architecture: architecture, neuron: neuron, input: input, steps: steps,
                                              settings: settings)
@@ -123,6 +135,8 @@ struct SchemePrediction {
     let scheme: String
     let layers: [FirstStepLayer]
     let temporal: TemporalPrediction?
+    /// The exact finite-width chain's layers (first step), when asked for.
+    let finiteWidth: [FiniteWidthLayer]?
 
     /// One line a person can act on: held, vanishing or growing, and whether the fixed point is stable.
     var verdict: String {
@@ -142,6 +156,10 @@ struct SchemePrediction {
                 parts.append("Var[u] goes from \(Format.number(first.membraneVariance)) at layer 1 to "
                     + "\(Format.number(last.membraneVariance)) at layer \(last.layer) (rate \(Format.number(last.rate)))")
             }
+        }
+        if let chain = finiteWidth?.last {
+            parts.append("at width \(chain.width) (exact chain): P(silent at layer \(chain.layer)) = "
+                + "\(Format.number(chain.silentProbability, digits: 3)), mean rate \(Format.number(chain.meanRate))")
         }
         if let temporal, let lastSteps = temporal.layers.last?.steps,
            let finalStep = lastSteps.last
@@ -200,7 +218,7 @@ struct PredictReport {
         ]
     }
 
-    func layerJSON(_ l: FirstStepLayer, _ temporal: TemporalLayer?) -> JSON {
+    func layerJSON(_ l: FirstStepLayer, _ temporal: TemporalLayer?, _ chain: FiniteWidthLayer?) -> JSON {
         var fields: [(String, JSON)] = [
             ("layer", .integer(l.layer)),
             ("fan_in", .integer(l.fanIn)),
@@ -215,6 +233,21 @@ struct PredictReport {
             ("fixed_point_slope", .finite(l.fixedPointSlope)),
             ("depth_scale", .finite(l.depthScale)),
         ]
+        if let chain {
+            fields.append(("finite_width", .object([
+                ("silent_probability", .number(chain.silentProbability)),
+                ("mean_rate", .number(chain.meanRate)),
+                ("mean_rate_given_active", .finite(chain.meanRateGivenActive)),
+                ("rate_std", .number(chain.rateStandardDeviation)),
+                ("rate_p05", .number(chain.rate5thPercentile)),
+                ("rate_p50", .number(chain.rateMedian)),
+                ("rate_p95", .number(chain.rate95thPercentile)),
+                ("membrane_variance_mean", .number(chain.membraneVarianceMean)),
+                ("membrane_variance_std", .number(chain.membraneVarianceStandardDeviation)),
+                ("saturated_probability", .number(chain.saturatedProbability)),
+            ])))
+            fields.append(("silent_probability", .number(chain.silentProbability)))
+        }
         if let temporal {
             fields.append(("time_averaged_rate", .number(temporal.timeAveragedRate)))
             fields.append(("time_averaged_rate_error", .number(temporal.timeAveragedRateError)))
@@ -234,7 +267,7 @@ struct PredictReport {
     }
 
     func layerRecords(_ p: SchemePrediction) -> [JSON] {
-        p.layers.enumerated().map { i, l in layerJSON(l, p.temporal?.layers[i]) }
+        p.layers.enumerated().map { i, l in layerJSON(l, p.temporal?.layers[i], p.finiteWidth?[i]) }
     }
 
     func json() -> JSON {
@@ -258,8 +291,8 @@ struct PredictReport {
         [
             "snn-theory \(SNNTheoryCommand.version) predict: mean field (infinite width)" + (steps == 1 ? ", first time step" : ", \(steps) time steps"),
             "network: \(architecture.depth) layers, widths \(widthSummary); input \(input)",
-            "neuron: theta \(Format.exact(neuron.threshold)), beta \(Format.exact(neuron.leak)), reset \(neuron.reset.rawValue); \(neuron.conventions)",
-            "init: \(predictions.map(\.scheme).joined(separator: ",")) (paper target variance \(Format.exact(targetVariance)))",
+            "neuron: theta \(Format.number(neuron.threshold)), beta \(Format.number(neuron.leak)), reset \(neuron.reset.rawValue); \(neuron.conventions)",
+            "init: \(predictions.map(\.scheme).joined(separator: ",")) (paper target variance \(Format.number(targetVariance)))",
         ] + temporalProvenance
     }
 
@@ -344,6 +377,16 @@ struct PredictReport {
                         return [Format.fromLog(value: l.rate, log: l.logRate),
                                 p.temporal.map { Format.number($0.layers[i - 1].steps[steps - 1].rate) } ?? "-"]
                     }
+                }
+            }
+        } else if let chainWidth = predictions.first?.finiteWidth?.first?.width {
+            header = ["layer"] + predictions.flatMap { ["rate \($0.scheme)", "P(silent) \($0.scheme)", "mean rate n=\(chainWidth)", "5%-95%"] }
+            cells = rows.map { i in
+                ["\(i)"] + predictions.flatMap { p -> [String] in
+                    let l = p.layers[i - 1]
+                    guard let c = p.finiteWidth?[i - 1] else { return ["-", "-", "-", "-"] }
+                    return [Format.fromLog(value: l.rate, log: l.logRate), Format.number(c.silentProbability, digits: 3),
+                            Format.number(c.meanRate), "\(Format.number(c.rate5thPercentile, digits: 3))-\(Format.number(c.rate95thPercentile, digits: 3))"]
                 }
             }
         } else if predictions.count == 1, let p = predictions.first {

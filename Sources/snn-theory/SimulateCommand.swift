@@ -56,7 +56,11 @@ struct SimulateCommand: ParsableCommand {
         let statistics = Simulator.run(configuration, progress: progress?.update)
         progress?.finish()
         Throughput.report(statistics)
-        if let plot { try Figures.write(Figures.simulate(statistics, scheme: scheme.description), to: plot) }
+        if let plot {
+            let prediction = VarianceRecursion.firstStep(architecture: architecture, neuron: neuron, input: input,
+                                                         weightVariances: variances)
+            try Figures.write(Figures.simulate(statistics, scheme: scheme.description, prediction: prediction), to: plot)
+        }
         let report = SimulationReport(statistics: statistics, scheme: scheme.description,
                                       targetVariance: try network.checkedTargetVariance())
         switch format {

@@ -79,6 +79,19 @@ import Testing
         #expect(abs((records.last?["rate"] as? Double ?? 0) - 0.158655253931457) < 1e-12)
     }
 
+    /// THEORY.md section 5 through the command line: the exact chain's silent probability at layer 100.
+    @Test(arguments: [(100, 0.984), (1000, 0.028)])
+    func finiteWidthSilentProbabilityAtLayer100(width: Int, expected: Double) throws {
+        let result = try CLI.run(["predict", "--finite-width", "--depth", "100", "--width", "\(width)", "--theta", "1",
+                                  "--init", "paper", "--input", "bernoulli:0.158655253931457", "--format", "json"])
+        #expect(result.status == 0)
+        let last = try #require(try layers(result).last)
+        let silent = try #require(last["silent_probability"] as? Double)
+        #expect(abs(silent - expected) <= 0.002, "\(silent)")
+        let chain = try #require(last["finite_width"] as? [String: Any])
+        for key in ["mean_rate", "rate_p05", "rate_p50", "rate_p95"] { #expect(chain[key] is Double) }
+    }
+
     static let invalidArguments: [([String], String)] = [
         (["predict", "--theta", "0"], "theta"),
         (["predict", "--theta", "-1"], "theta"),
