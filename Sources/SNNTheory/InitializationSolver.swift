@@ -75,7 +75,7 @@ public enum InitializationSolver {
         }
         let inputKernel = (0..<steps * steps).map { input.temporalKernel(t: $0 / steps, tPrime: $0 % steps) }
         var previous = Array(repeating: inputKernel, count: max(rules.count, 1))
-        var variances: [Double] = [], achieved: [Double] = []
+        var variances: [Double] = [], achieved: [Double] = [], gains: [Double] = []
         let firstGuess = firstStep(architecture: architecture, neuron: neuron, input: input, target: target)
         for l in 1...architecture.depth {
             let fanIn = Double(architecture.fanIn(layer: l))
@@ -111,8 +111,12 @@ public enum InitializationSolver {
                 }
             }
             // Bracket the root around the first-step guess: the statistic grows with the gain.
-            var lo = firstGuess.weightVariances[l - 1] * fanIn, hi = lo
-            var flo = f(lo), fhi = flo
+            // Deep layers need nearly the gain of the layer before: start from it with a narrow bracket (a few
+            // evaluations), else from the first-step guess; widen geometrically until the root is bracketed.
+            let guess = l >= 3 ? gains[l - 2] : firstGuess.weightVariances[l - 1] * fanIn
+            let factor = l >= 3 ? 1.02 : 2.0
+            var lo = guess / factor, hi = guess * factor
+            var flo = f(lo), fhi = f(hi)
             var expansions = 0
             while flo > 0 && expansions < 200 { hi = lo; fhi = flo; lo /= 2; flo = f(lo); expansions += 1 }
             while fhi < 0 && expansions < 200 { lo = hi; flo = fhi; hi *= 2; fhi = f(hi); expansions += 1 }
@@ -121,9 +125,10 @@ public enum InitializationSolver {
                 throw SolverError.unreachable(layer: l, detail: "the statistic stays between \(flo + goal) and "
                     + "\(fhi + goal) for every gain tried (\(lo) to \(hi))")
             }
-            let gain = flo == 0 ? lo : fhi == 0 ? hi : try GSL.findRoot(lower: lo, upper: hi, relativeTolerance: 1e-10, f)
+            let gain = flo == 0 ? lo : fhi == 0 ? hi : try GSL.findRoot(lower: lo, upper: hi, relativeTolerance: 1e-6, f)
             if let failure { throw failure }
             let ms = try moments(gain)
+            gains.append(gain)
             variances.append(gain / fanIn)
             achieved.append(averaged(ms))
             previous = ms.map(\.kernel)

@@ -26,6 +26,25 @@ struct SimulateCommand: ParsableCommand {
     @Option(help: ArgumentHelp("Initialization: \(InitScheme.allowedNames).", valueName: "scheme"))
     var `init`: String = "paper"
 
+    @Option(name: .customLong("target-rate"),
+            help: "Use the solver's per-layer weight scales that hold this rate in (0, 1) (instead of --init).")
+    var targetRate: Double?
+
+    @Option(name: .customLong("solve-over"), help: "What --target-rate holds: first-step, time-averaged or final-step.")
+    var solveOver: String = "time-averaged"
+
+    @Option(name: .customLong("weights-from"),
+            help: ArgumentHelp("Take Var[w_l] from a `predict --format json` file (its last initialization), e.g. the solver's scales.",
+                               valueName: "file.json"))
+    var weightsFrom: String?
+
+    @Option(name: .customLong("qmc-points"),
+            help: "The solver's quasi-Monte Carlo points per replicate (with --target-rate and --steps > 2).")
+    var qmcPoints: Int = 4096
+
+    @Option(name: .customLong("qmc-replicates"), help: "The solver's independent randomizations.")
+    var qmcReplicates: Int = 8
+
     @Option(help: "Output: table (for people), csv or json (for scripts).")
     var format: OutputFormat = .table
 
@@ -40,6 +59,19 @@ struct SimulateCommand: ParsableCommand {
         try network.validateAll()
         _ = try InitScheme(parsing: `init`)
         try simulation.validateAll()
+        if let targetRate, !(targetRate > 0 && targetRate < 1) {
+            throw ModelError.invalid(parameter: "target-rate", value: "\(targetRate)", allowed: "a number in (0, 1)")
+        }
+        guard qmcPoints >= 64, qmcPoints <= 1 << 20 else {
+            throw ModelError.invalid(parameter: "qmc-points", value: "\(qmcPoints)", allowed: "an integer from 64 to 1048576")
+        }
+        guard qmcReplicates >= 2, qmcReplicates <= 256 else {
+            throw ModelError.invalid(parameter: "qmc-replicates", value: "\(qmcReplicates)", allowed: "an integer from 2 to 256")
+        }
+        if SolverHorizon(rawValue: solveOver) == nil {
+            throw ModelError.invalid(parameter: "solve-over", value: solveOver,
+                                     allowed: "first-step, time-averaged or final-step")
+        }
     }
 
     func run() throws {
@@ -47,22 +79,41 @@ struct SimulateCommand: ParsableCommand {
         let neuron = try network.neuron()
         let input = try network.inputEncoding()
         let scheme = try InitScheme(parsing: `init`)
-        let variances = WeightVariance.forScheme(scheme, architecture: architecture, neuron: neuron, input: input,
+        var variances = WeightVariance.forScheme(scheme, architecture: architecture, neuron: neuron, input: input,
                                                  targetVariance: try network.checkedTargetVariance())
+        var schemeName = scheme.description
+        if let targetRate, let horizon = SolverHorizon(rawValue: solveOver) {
+            do {
+                variances = try InitializationSolver.solve(architecture: architecture, neuron: neuron, input: input,
+                                                           steps: try network.checkedSteps(), target: .rate(targetRate),
+                                                           horizon: horizon,
+                                                           settings: TemporalKernelSettings(points: qmcPoints,
+                                                                                            replicates: qmcReplicates))
+                    .weightVariances
+            } catch let error as SolverError {
+                throw CommandFailure(message: error.description)
+            }
+            schemeName = "target-rate:\(Format.exact(targetRate)) (\(solveOver))"
+        }
+        if let weightsFrom {
+            (variances, schemeName) = try Self.variances(from: weightsFrom, architecture: architecture)
+        }
         let configuration = try simulation.configuration(architecture: architecture, neuron: neuron, input: input,
                                                   steps: try network.checkedSteps(), weightVariances: variances,
                                                   scheme: scheme)
         let progress = Progress.forTerminal(label: "networks")
-        let statistics = Simulator.run(configuration, progress: progress?.update)
+        let statistics = simulation.reduced
+            ? ReducedSampler.run(configuration, progress: progress?.update)
+            : Simulator.run(configuration, progress: progress?.update)
         progress?.finish()
         Throughput.report(statistics)
         if let plot {
             let prediction = VarianceRecursion.firstStep(architecture: architecture, neuron: neuron, input: input,
                                                          weightVariances: variances)
-            try Figures.write(Figures.simulate(statistics, scheme: scheme.description, prediction: prediction), to: plot)
+            try Figures.write(Figures.simulate(statistics, scheme: schemeName, prediction: prediction), to: plot)
         }
-        let report = SimulationReport(statistics: statistics, scheme: scheme.description,
-                                      targetVariance: try network.checkedTargetVariance())
+        let report = SimulationReport(statistics: statistics, scheme: schemeName,
+                                      targetVariance: try network.checkedTargetVariance(), method: simulation.method)
         switch format {
         case .json: print(report.json().rendered())
         case .csv: print(report.csv(), terminator: "")
@@ -71,10 +122,49 @@ struct SimulateCommand: ParsableCommand {
     }
 }
 
+extension SimulateCommand {
+    /// The per-layer weight variances of a `predict --format json` result: its `layers`, or the last entry of its
+    /// `predictions` (where `--target-rate` puts the solver's scales). The theory depends on the gain
+    /// n_{l-1} Var[w_l] only, so a file made for other fan-ins is rescaled: Var[w_l] x fan_in(file) / fan_in(here).
+    static func variances(from path: String, architecture: Architecture) throws -> ([Double], String) {
+        let depth = architecture.depth
+        let fail = { (why: String) in CommandFailure(message: "weights-from: '\(path)' \(why)") }
+        guard let data = FileManager.default.contents(atPath: path) else { throw fail("cannot be read") }
+        guard let root = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any] else {
+            throw fail("is not a JSON object from snn-theory predict --format json")
+        }
+        var layers = root["layers"] as? [[String: Any]]
+        var name = (root["model"] as? [String: Any])?["init"] as? String ?? "from file"
+        if layers == nil, let last = (root["predictions"] as? [[String: Any]])?.last {
+            layers = last["layers"] as? [[String: Any]]
+            name = last["init"] as? String ?? name
+        }
+        guard let layers else { throw fail("has no layers[] records") }
+        let values = layers.compactMap { ($0["weight_variance"] as? NSNumber)?.doubleValue }
+        guard values.count == layers.count, values.allSatisfy({ $0.isFinite && $0 >= 0 }) else {
+            throw fail("has a layer without a finite weight_variance >= 0")
+        }
+        guard values.count == depth else {
+            throw fail("has \(values.count) layers; the network has \(depth)")
+        }
+        let fanIns = layers.map { ($0["fan_in"] as? NSNumber)?.doubleValue }
+        let scaled = (0..<depth).map { i in
+            values[i] * (fanIns[i] ?? Double(architecture.fanIn(layer: i + 1))) / Double(architecture.fanIn(layer: i + 1))
+        }
+        return (scaled, "\(name) (from \((path as NSString).lastPathComponent))")
+    }
+}
+
 /// Options of a simulation run shared by `simulate` and `compare`.
 struct SimulationOptions: ParsableArguments {
-    @Option(help: "Independent inputs per network, sharing its weights (B >= 1).")
-    var batch: Int = 16
+    @Option(help: "Independent inputs per network, sharing its weights (B >= 1; default 16, or 1 with --method reduced).")
+    var batch: Int?
+
+    @Option(help: "full: simulate the network with its weight matrices; reduced: the exact reduced sampler (Gaussian weights, one input per network, O(n T^2) per layer).")
+    var method: String = "full"
+
+    var reduced: Bool { method == "reduced" }
+    var effectiveBatch: Int { batch ?? (reduced ? 1 : 16) }
 
     @Option(help: "Independent networks (weight draws) R >= 1; standard errors need R >= 2.")
     var networks: Int = 10
@@ -89,7 +179,7 @@ struct SimulationOptions: ParsableArguments {
     var weights: String?
 
     func distribution(for scheme: InitScheme) throws -> WeightDistribution {
-        guard let weights else { return scheme.naturalDistribution }
+        guard let weights else { return reduced ? .gaussian : scheme.naturalDistribution }
         guard let d = WeightDistribution(rawValue: weights) else {
             throw ModelError.invalid(parameter: "weights", value: weights, allowed: "gaussian or uniform")
         }
@@ -97,8 +187,19 @@ struct SimulationOptions: ParsableArguments {
     }
 
     func validateAll() throws {
-        guard batch >= 1, batch <= SimulationConfiguration.maximumBatch else {
-            throw ModelError.invalid(parameter: "batch", value: "\(batch)",
+        guard method == "full" || method == "reduced" else {
+            throw ModelError.invalid(parameter: "method", value: method, allowed: "full or reduced")
+        }
+        if reduced, effectiveBatch != 1 {
+            throw ModelError.invalid(parameter: "batch", value: "\(effectiveBatch)",
+                                     allowed: "1 with --method reduced (the sampler is exact for one input per network)")
+        }
+        if reduced, weights == "uniform" {
+            throw ModelError.invalid(parameter: "weights", value: "uniform",
+                                     allowed: "gaussian with --method reduced (exact for Gaussian weights only)")
+        }
+        guard effectiveBatch >= 1, effectiveBatch <= SimulationConfiguration.maximumBatch else {
+            throw ModelError.invalid(parameter: "batch", value: "\(effectiveBatch)",
                                      allowed: "an integer from 1 to \(SimulationConfiguration.maximumBatch)")
         }
         guard networks >= 1, networks <= SimulationConfiguration.maximumNetworks else {
@@ -119,8 +220,10 @@ struct SimulationOptions: ParsableArguments {
         do {
             return try SimulationConfiguration(
                 architecture: architecture, neuron: neuron, input: input, weightVariances: weightVariances,
-                weightDistribution: try distribution(for: scheme), steps: steps, batch: batch, networks: networks,
-                seed: seed &+ seedOffset, threads: threads)
+                weightDistribution: try distribution(for: scheme), steps: steps, batch: effectiveBatch,
+                networks: networks, seed: seed &+ seedOffset, threads: threads,
+                // The reduced sampler never builds a weight matrix: its memory is O(n T), not the simulator's estimate.
+                memoryLimit: reduced ? .max : nil)
         } catch let error as SimulationError {
             throw CommandFailure(message: "memory: " + error.description)
         }
@@ -173,6 +276,7 @@ struct SimulationReport {
     let statistics: SimulationStatistics
     let scheme: String
     let targetVariance: Double
+    let method: String
 
     var c: SimulationConfiguration { statistics.configuration }
 
@@ -192,6 +296,7 @@ struct SimulationReport {
             ("init", .string(scheme)),
             ("target_variance", .number(targetVariance)),
             ("weights", .string(c.weightDistribution.rawValue)),
+            ("method", .string(method)),
             ("batch", .integer(c.batch)),
             ("networks", .integer(c.networks)),
             ("seed", .integer(Int(truncatingIfNeeded: c.seed))),
@@ -283,7 +388,7 @@ struct SimulationReport {
             return row
         }
         let header0 = [
-            "snn-theory \(SNNTheoryCommand.version) simulate: \(c.networks) network(s) x \(c.batch) input(s), \(c.steps) step(s), seed \(c.seed)",
+            "snn-theory \(SNNTheoryCommand.version) simulate (\(method == "reduced" ? "exact reduced sampler" : "full network")): \(c.networks) network(s) x \(c.batch) input(s), \(c.steps) step(s), seed \(c.seed)",
             "network: \(depth) layers, widths \(c.architecture.widths.dropFirst().allSatisfy { $0 == c.architecture.widths[1] } ? "\(c.architecture.widths[1]) (input \(c.architecture.widths[0]))" : c.architecture.widths.map(String.init).joined(separator: ",")); input \(c.input)",
             "neuron: theta \(Format.number(c.neuron.threshold)), beta \(Format.number(c.neuron.leak)), reset \(c.neuron.reset.rawValue); \(c.neuron.conventions)",
             "init: \(scheme), \(c.weightDistribution.rawValue) weights; values are means over networks ± standard error",
