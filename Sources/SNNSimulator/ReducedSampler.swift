@@ -75,26 +75,47 @@ public enum ReducedSampler {
             var spikeCount = [Double](repeating: 0, count: steps)
             var layerRng = Xoshiro256StarStar(seed: c.seed, network: r, layer: l, block: 1 << 20)
             var done = 0
-            while done < n {
-                let block = min(256, n - done)
-                z.withUnsafeMutableBufferPointer { layerRng.fillNormal($0.baseAddress!, count: block * steps, scale: 1) }
-                for j in 0..<block {
-                    var u: Float = 0, s: Float = 0, count = 0
-                    for t in 0..<steps {
-                        var current = 0.0
-                        for k in 0...t { current += factor[t * steps + k] * Double(z[j * steps + k]) }
-                        (u, s) = update.step(potential: u, spike: s, current: Float(current))
-                        uSum[t] += Double(u)
-                        u2Sum[t] += Double(u) * Double(u)
-                        if s > 0 {
-                            spikeCount[t] += 1
-                            active[count] = t
-                            count += 1
+            factor.withUnsafeBufferPointer { lp in
+            z.withUnsafeMutableBufferPointer { zp in
+            next.withUnsafeMutableBufferPointer { cp in
+            active.withUnsafeMutableBufferPointer { ap in
+            uSum.withUnsafeMutableBufferPointer { us in
+            u2Sum.withUnsafeMutableBufferPointer { u2s in
+            spikeCount.withUnsafeMutableBufferPointer { sc in
+                let L = lp.baseAddress!, Z = zp.baseAddress!, C = cp.baseAddress!, A = ap.baseAddress!
+                while done < n {
+                    let block = min(256, n - done)
+                    layerRng.fillNormal(Z, count: block * steps, scale: 1)
+                    for j in 0..<block {
+                        let zj = Z + j * steps
+                        var u: Float = 0, s: Float = 0, count = 0
+                        for t in 0..<steps {
+                            let row = L + t * steps
+                            var current = 0.0
+                            for k in 0...t { current += row[k] * Double(zj[k]) }
+                            (u, s) = update.step(potential: u, spike: s, current: Float(current))
+                            let ud = Double(u)
+                            us[t] += ud
+                            u2s[t] += ud * ud
+                            if s > 0 {
+                                sc[t] += 1
+                                A[count] = t
+                                count += 1
+                            }
+                        }
+                        for a in 0..<count {
+                            let rowStart = A[a] * steps
+                            for b in 0..<count { C[rowStart + A[b]] += 1 }
                         }
                     }
-                    accumulate(&next, active, count, steps)
+                    done += block
                 }
-                done += block
+            }
+            }
+            }
+            }
+            }
+            }
             }
             let nd = Double(n)
             for t in 0..<steps {
@@ -110,7 +131,7 @@ public enum ReducedSampler {
         }
     }
 
-    /// C += s s^T for a neuron whose spikes are at the first `count` entries of `active`.
+    /// C += s s^T for an input neuron whose spikes are at the first `count` entries of `active`.
     @inline(__always)
     static func accumulate(_ matrix: inout [Double], _ active: [Int], _ count: Int, _ steps: Int) {
         for a in 0..<count {
