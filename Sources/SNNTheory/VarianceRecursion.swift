@@ -66,6 +66,9 @@ public enum VarianceRecursion {
                 let logSlope = log(gain) + log(z) + StandardNormal.logDensity(z) - log(2.0) - previousLogVariance
                 slope = logSlope.isNaN ? 0 : exp(logSlope)
             }
+            // One trajectory, not two: while a Double holds the variance its logarithm is taken from it, and the
+            // log-space chain carries on alone only past underflow.
+            if variance >= Double.leastNormalMagnitude { logVariance = log(variance) }
             let logRate = StandardNormal.logTail(theta * exp(-0.5 * logVariance))
             let rate = variance > 0 ? QuantizedGaussian(variance: variance, threshold: theta).spikeProbability : 0
             layers.append(FirstStepLayer(

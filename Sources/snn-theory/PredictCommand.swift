@@ -168,10 +168,18 @@ struct SchemePrediction {
                 + "\(Format.number(last.rate)) (t=1) to \(Format.number(finalStep.rate)) (t=\(finalStep.t)), "
                 + "Var[u] from \(Format.number(last.membraneVariance)) to \(Format.number(finalStep.membraneVariance))")
         }
-        if let chi = last.fixedPointSlope, chi > 0 {
+        // Stability at the operating point the network starts from (layer 2's slope; layer 1 has none).
+        let vanished = layers.contains { $0.logRate < log(1e-6) }
+        if let chi = layers.dropFirst().first?.fixedPointSlope, chi > 0 {
             if chi > 1 {
-                parts.append("unstable: deviations grow \(Format.number(chi, digits: 3))x per layer")
-            } else if let scale = last.depthScale {
+                var unstable = "unstable fixed point: deviations grow \(Format.number(chi, digits: 3))x per layer"
+                let start = first.membraneVariance
+                if let departure = layers.first(where: { abs($0.membraneVariance - start) > 0.01 * start }), departure.layer > 2 {
+                    unstable += "; rounding alone moves this computation 1% off it by layer \(departure.layer), "
+                        + "and real networks leave it sooner (see --finite-width)"
+                }
+                parts.append(unstable)
+            } else if !vanished, let scale = layers.dropFirst().first?.depthScale {
                 parts.append("stable: deviations shrink \(Format.number(chi, digits: 3))x per layer "
                     + "(depth scale \(Format.number(scale, digits: 3)) layers)")
             }
