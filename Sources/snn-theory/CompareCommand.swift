@@ -183,7 +183,9 @@ struct CompareCommand: ParsableCommand {
             let done = store.all()
             print(CompareReport(model: header, cells: done, tolerance: plan.settings.tolerance).render(format))
             FileHandle.standardError.write(Data("snn-theory: interrupted after \(done.count) of \(plan.cells.count) cells\n".utf8))
-            Foundation.exit(130)
+            // _exit, not exit: the main thread is still simulating, and exit's clean-up would race with it.
+            fflush(stdout)
+            _exit(130)
         }
         interrupt.resume()
         let start = Date()
