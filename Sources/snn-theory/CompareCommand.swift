@@ -184,7 +184,7 @@ struct CompareCommand: ParsableCommand {
             print(CompareReport(model: header, cells: done, tolerance: plan.settings.tolerance).render(format))
             FileHandle.standardError.write(Data("snn-theory: interrupted after \(done.count) of \(plan.cells.count) cells\n".utf8))
             // _exit, not exit: the main thread is still simulating, and exit's clean-up would race with it.
-            fflush(stdout)
+            fflush(nil)
             _exit(130)
         }
         interrupt.resume()
