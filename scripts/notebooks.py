@@ -127,8 +127,9 @@ def main():
         print(f"notebooks: {f}", file=sys.stderr)
     if mode == "check":
         count = len(notebooks)
-        print(f"notebooks: {count - len({f.split(':')[0] for f in failures if f.endswith('.md')})} of {count} "
-              f"notebooks match, {len(failures)} difference(s)", file=sys.stderr)
+        differing = {f.split(":")[0] for f in failures if f.split(":")[0].endswith(".md")}
+        print(f"notebooks: {count - len(differing)} of {count} notebooks match, {len(failures)} difference(s)",
+              file=sys.stderr)
     return 1 if failures else 0
 
 

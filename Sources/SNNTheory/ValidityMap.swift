@@ -83,7 +83,8 @@ public struct ValidityMap: Sendable {
             architecture: architecture, neuron: try neuron(theta), input: input,
             weightVariances: WeightVariance.forScheme(scheme, architecture: architecture, neuron: try neuron(theta),
                                                       input: input, targetVariance: targetVariance))
-        let slope = meanField.last?.fixedPointSlope
+        // The slope at the operating point the network starts from (layer 2; layer 1 has none).
+        let slope = meanField.dropFirst().first?.fixedPointSlope
         var failing = 0, width = minimumWidth
         var passing: ValidityCell?
         while width <= maximumWidth {
