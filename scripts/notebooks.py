@@ -52,6 +52,15 @@ def run_block(commands, env, timeout):
 
 def execute(path, env, timeout):
     """Return the notebook's text with every output block regenerated."""
+    # Each notebook gets a private TMPDIR for its scratch files, shared by its blocks: two runs never collide.
+    scratch = tempfile.mkdtemp(prefix="snn-notebook-")
+    try:
+        return execute_in(path, dict(env, TMPDIR=scratch), timeout)
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+
+
+def execute_in(path, env, timeout):
     lines = path.read_text().split("\n")
     out = []
     i = 0

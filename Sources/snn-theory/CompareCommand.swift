@@ -16,12 +16,23 @@ struct CompareCommand: ParsableCommand {
         the measured rate is within --tolerance (relative) plus 3 standard errors of the mean field; each cell gets a \
         verdict saying to which depth the theory holds and why it breaks.
 
-        Finished cells are never lost: with --output FILE each cell is appended to FILE as one JSON line when it \
-        finishes, and an interrupted run (Ctrl-C) prints the cells finished so far before it exits.
+        Sweeps that survive. Each cell's seed is derived from --seed and the cell itself (width, theta, beta, init), \
+        so a cell's result does not depend on which other cells run, in which order, or in which process. With \
+        --output FILE (or --resume FILE) each finished cell is appended to FILE as one JSON line holding the sweep's \
+        settings and the cell (written in one call and fsynced; FILE is locked against a second writer). Ctrl-C or \
+        SIGTERM prints the cells finished so far (exit 130 or 143). --resume FILE continues the sweep recorded in FILE \
+        (or starts it, if FILE does not exist): cells already there are skipped, a last line cut short by a kill is \
+        dropped with a warning, and a file written with other settings is refused. The printed result is the same, \
+        byte for byte, as that of one uninterrupted run.
+
+        --shard I/N runs only cells I, I+N, I+2N, ... of the sweep (1 <= I <= N); `snn-theory merge` joins the shards' \
+        files into the output of the whole sweep.
 
         Examples:
           snn-theory compare --widths 100,300,1000 --thetas 0.5,1,2 --depth 100
-          snn-theory compare --widths 1000 --thetas 1 --inits paper,kaiming --format json --output cells.jsonl
+          snn-theory compare --thetas 1 --inits paper,kaiming --resume cells.jsonl
+          snn-theory compare --shard 2/4 --resume shard-2.jsonl --quiet
+          snn-theory merge shard-*.jsonl --format json
         """
     )
 
@@ -62,7 +73,7 @@ struct CompareCommand: ParsableCommand {
     @Option(help: "Independent networks per cell.")
     var networks: Int = 40
 
-    @Option(help: "Seed of every random draw (cells get distinct derived seeds).")
+    @Option(help: "Seed of every random draw (each cell gets its own seed, derived from this one and the cell).")
     var seed: UInt64 = 1
 
     @Option(help: "Worker threads (results do not depend on it).")
@@ -77,39 +88,116 @@ struct CompareCommand: ParsableCommand {
     @Option(help: "Output: table (summary for people), csv (one row per cell and layer) or json.")
     var format: OutputFormat = .table
 
-    @Option(help: "Append each finished cell to this file as one JSON line (flushed), so nothing finished is lost.")
+    @Option(help: ArgumentHelp("Append each finished cell to this new (or empty) file as one JSON line (fsynced).",
+                               valueName: "file.jsonl"))
     var output: String?
+
+    @Option(help: ArgumentHelp("Continue the sweep recorded in this file (created if missing): skip its cells, append new ones.",
+                               valueName: "file.jsonl"))
+    var resume: String?
+
+    @Option(help: ArgumentHelp("Run only slice I of N of the sweep: cells I, I+N, I+2N, ... (join with `merge`).",
+                               valueName: "I/N"))
+    var shard: String?
+
+    @Flag(help: "No progress and no summary on stderr (warnings and errors still).")
+    var quiet = false
+
+    @Flag(help: "One line per finished cell on stderr, also when it is not a terminal.")
+    var verbose = false
 
     @Option(help: ArgumentHelp("Also write an SVG figure: deviation heat map and per-cell rate profiles.",
                                valueName: "file.svg"))
     var plot: String?
 
     struct Plan {
+        /// Every cell of the sweep, in sweep order (init, then beta, then width, then theta).
         let cells: [ComparisonCell]
         let settings: SweepSettings
+        let shard: Shard
     }
 
-    func plan() throws -> Plan {
-        func list<T>(_ text: String, _ name: String, _ allowed: String, _ parse: (String) -> T?) throws -> [T] {
+    /// Slice `index` (0-based) of `count`: the cells whose position in the sweep is index mod count.
+    struct Shard: Equatable {
+        let index: Int
+        let count: Int
+        static let whole = Shard(index: 0, count: 1)
+
+        init(index: Int, count: Int) {
+            self.index = index
+            self.count = count
+        }
+
+        /// Parses `I/N` with 1 <= I <= N.
+        init(parsing text: String) throws {
+            let parts = text.split(separator: "/", omittingEmptySubsequences: false)
+            guard parts.count == 2, let i = Int(parts[0].trimmingCharacters(in: .whitespaces)),
+                  let n = Int(parts[1].trimmingCharacters(in: .whitespaces)), n >= 1, n <= 1_000_000, i >= 1, i <= n
+            else {
+                throw ModelError.invalid(parameter: "shard", value: text,
+                                         allowed: "I/N with 1 <= I <= N <= 1000000, e.g. 2/8 (Slurm: --array=1-N)")
+            }
+            self.init(index: i - 1, count: n)
+        }
+
+        func contains(_ position: Int) -> Bool { position % count == index }
+    }
+
+    /// The cells of a sweep over these lists, in sweep order; each list must name each value once.
+    static func sweepCells(widths: String, thetas: String, betas: String, inits: String) throws -> [ComparisonCell] {
+        func list<T: Equatable>(_ text: String, _ name: String, _ allowed: String, _ parse: (String) -> T?) throws -> [T] {
             let items = text.split(separator: ",", omittingEmptySubsequences: false).map {
                 $0.trimmingCharacters(in: .whitespaces)
             }
-            guard !items.isEmpty else { throw ModelError.invalid(parameter: name, value: text, allowed: allowed) }
-            return try items.map { item in
+            var values: [T] = []
+            for item in items {
                 guard let v = parse(item) else { throw ModelError.invalid(parameter: name, value: item, allowed: allowed) }
-                return v
+                guard !values.contains(v) else {
+                    throw ModelError.invalid(parameter: name, value: text, allowed: "each value once ('\(item)' repeats one)")
+                }
+                values.append(v)
             }
+            return values
         }
         let widthList = try list(widths, "widths", "comma-separated integers from 1 to \(Architecture.maximumWidth)") {
             Int($0).flatMap { $0 >= 1 && $0 <= Architecture.maximumWidth ? $0 : nil }
         }
+        // (+ 0 turns -0 into 0: a cell's seed is taken from the bits of its theta and beta.)
         let thetaList = try list(thetas, "thetas", "comma-separated finite numbers > 0") {
-            Double($0).flatMap { $0.isFinite && $0 > 0 ? $0 : nil }
+            Double($0).flatMap { $0.isFinite && $0 > 0 ? $0 + 0 : nil }
         }
         let betaList = try list(betas, "betas", "comma-separated numbers in [0, 1]") {
-            Double($0).flatMap { $0 >= 0 && $0 <= 1 ? $0 : nil }
+            Double($0).flatMap { $0 >= 0 && $0 <= 1 ? $0 + 0 : nil }
         }
-        let schemes = try InitScheme.parseList(inits).map(\.description)
+        let schemes: [String]
+        do { schemes = try InitScheme.parseList(inits).map(\.description) } catch let ModelError.invalid(_, value, allowed) {
+            throw ModelError.invalid(parameter: "inits", value: value, allowed: allowed)
+        }
+        if let repeated = schemes.enumerated().first(where: { schemes[..<$0.offset].contains($0.element) }) {
+            throw ModelError.invalid(parameter: "inits", value: inits,
+                                     allowed: "each initialization once ('\(repeated.element)' repeats)")
+        }
+        var cells: [ComparisonCell] = []
+        for s in schemes { for b in betaList { for w in widthList { for t in thetaList {
+            cells.append(ComparisonCell(width: w, theta: t, beta: b, scheme: s))
+        } } } }
+        return cells
+    }
+
+    /// The seed of one cell: --seed and the cell's width, theta, beta and init, each through SplitMix64's mixer.
+    /// A cell's result is a function of the settings and the cell alone, whatever else the sweep holds.
+    static func cellSeed(_ seed: UInt64, _ cell: ComparisonCell) -> UInt64 {
+        var name: UInt64 = 0xCBF2_9CE4_8422_2325  // FNV-1a of the init's name: stable across processes and runs
+        for byte in cell.scheme.utf8 { name = (name ^ UInt64(byte)) &* 0x0000_0100_0000_01B3 }
+        var key = SplitMix64.mix(seed &+ 0x2545_F491_4F6C_DD1D)
+        for part in [UInt64(truncatingIfNeeded: cell.width), cell.theta.bitPattern, cell.beta.bitPattern, name] {
+            key = SplitMix64.mix(key ^ part)
+        }
+        return key
+    }
+
+    func plan() throws -> Plan {
+        let cells = try Self.sweepCells(widths: widths, thetas: thetas, betas: betas, inits: inits)
         guard depth >= 1, depth <= 100_000 else {
             throw ModelError.invalid(parameter: "depth", value: "\(depth)", allowed: "an integer from 1 to 100000")
         }
@@ -144,26 +232,115 @@ struct CompareCommand: ParsableCommand {
             }
             distribution = d
         }
+        let shard = try shard.map(Shard.init(parsing:)) ?? .whole
+        if quiet && verbose {
+            throw ModelError.invalid(parameter: "quiet", value: "--quiet --verbose",
+                                     allowed: "at most one of --quiet and --verbose")
+        }
+        if let output, let resume, output != resume {
+            throw ModelError.invalid(parameter: "output", value: output,
+                                     allowed: "no --output with --resume (new cells are appended to the --resume file)")
+        }
         let settings = SweepSettings(depth: depth, inputSize: inputSize, reset: r, steps: steps,
                                      input: try InputEncoding(parsing: input), targetVariance: targetVariance,
                                      batch: batch, networks: networks, seed: seed, threads: threads,
                                      weights: distribution, tolerance: tolerance)
-        var cells: [ComparisonCell] = []
-        for s in schemes { for b in betaList { for w in widthList { for t in thetaList {
-            cells.append(ComparisonCell(width: w, theta: t, beta: b, scheme: s))
-        } } } }
+        try Self.checkComputable(cells, settings)
+        if let plot { try Self.checkWritable(plot) }
         // Refuse a sweep whose largest cell would not fit in memory, before any work.
-        let widest = widthList.max()!
+        let widest = cells.map(\.width).max()!
         _ = try SimulationConfiguration(
             architecture: Architecture(inputSize: inputSize ?? widest, width: widest, depth: depth),
             neuron: NeuronModel(threshold: 1, leak: 0.9), input: settings.input,
             weightVariances: Array(repeating: 1.0 / Double(widest), count: depth), steps: steps, batch: batch,
             networks: networks, seed: seed, threads: threads)
-        return Plan(cells: cells, settings: settings)
+        return Plan(cells: cells, settings: settings, shard: shard)
+    }
+
+    /// Refuses, before any work, a cell whose weight variances are not finite and positive or whose membrane
+    /// variance could overflow (a bound: n Var[w] times the input's second moment, or 1 for spikes).
+    static func checkComputable(_ cells: [ComparisonCell], _ s: SweepSettings) throws {
+        for cell in cells {
+            let architecture = try Architecture(inputSize: s.inputSize ?? cell.width, width: cell.width, depth: s.depth)
+            let neuron = try NeuronModel(threshold: cell.theta, leak: cell.beta, reset: s.reset)
+            let variances = WeightVariance.forScheme(try InitScheme(parsing: cell.scheme), architecture: architecture,
+                                                     neuron: neuron, input: s.input, targetVariance: s.targetVariance)
+            for (i, v) in variances.enumerated() {
+                let bound = Double(architecture.fanIn(layer: i + 1)) * v * (i == 0 ? max(1, s.input.secondMoment) : 1)
+                guard v.isFinite, v > 0, bound < 1e300 else {
+                    let paper = cell.scheme == "paper"
+                    throw ModelError.invalid(
+                        parameter: paper ? "target-variance" : "thetas",
+                        value: paper ? Format.exact(s.targetVariance) : Format.exact(cell.theta),
+                        allowed: "a target variance and thresholds that give every cell a finite positive Var[w] "
+                            + "and membrane variances below 1e300 (width \(cell.width), theta \(Format.exact(cell.theta)), \(cell.scheme) gives "
+                            + "Var[w_\(i + 1)] = \(Format.exact(v)))")
+                }
+            }
+        }
+    }
+
+    /// Refuses, before any work, a figure path whose directory does not exist or cannot be written.
+    static func checkWritable(_ path: String) throws {
+        let directory = URL(fileURLWithPath: path).deletingLastPathComponent().path
+        var isDirectory: ObjCBool = false
+        var target: ObjCBool = false
+        let isFolder = FileManager.default.fileExists(atPath: path, isDirectory: &target) && target.boolValue
+        guard !path.isEmpty, !path.hasSuffix("/"), !isFolder,
+              FileManager.default.fileExists(atPath: directory, isDirectory: &isDirectory), isDirectory.boolValue,
+              FileManager.default.isWritableFile(atPath: directory)
+        else {
+            throw ModelError.invalid(parameter: "plot", value: path, allowed: "a file in an existing, writable directory")
+        }
     }
 
     func validate() throws {
         do { _ = try plan() } catch let error as SimulationError { throw ValidationError("memory: " + error.description) }
+    }
+
+    func note(_ text: String) {
+        FileHandle.standardError.write(Data("snn-theory: \(text)\n".utf8))
+    }
+
+    func describe(_ cell: ComparisonCell) -> String {
+        "width \(cell.width), theta \(Format.number(cell.theta)), beta \(Format.number(cell.beta)), \(cell.scheme)"
+    }
+
+    /// The cells of `--resume FILE` that belong to this sweep, by position, after checking the file's settings;
+    /// then (and only then) a last line cut short is cut from the file. Returns the warnings to print.
+    func resumed(_ file: CellFile, plan: Plan, header: JSON) throws -> (cells: [Int: CellComparison], warnings: [String]) {
+        let contents = try CellFileContents.parse(file.contents(), name: file.path, parameter: "resume")
+        var found: [Int: CellComparison] = [:]
+        var lineOf: [Int: Int] = [:]
+        var outside = 0
+        for entry in contents.entries {
+            if let difference = SweepHeader.difference(entry.model, header, ignoring: SweepHeader.axes) {
+                throw CommandFailure(message: "resume: line \(entry.line) of '\(file.path)' was written with "
+                    + "\(difference.key) \(difference.theirs), this run has \(difference.key) \(difference.ours); "
+                    + "use the same settings or another file")
+            }
+            guard let position = plan.cells.firstIndex(of: entry.cell.cell), plan.shard.contains(position) else {
+                outside += 1
+                continue
+            }
+            if let first = lineOf[position] {
+                throw CommandFailure(message: "resume: cell (\(describe(entry.cell.cell))) is in '\(file.path)' twice, "
+                    + "lines \(first) and \(entry.line); remove one")
+            }
+            lineOf[position] = entry.line
+            found[position] = entry.cell
+        }
+        var warnings: [String] = []
+        if contents.truncatedLength > 0 {
+            try file.truncate(to: contents.wholeLength)
+            warnings.append("warning: dropped a last line cut short (\(contents.truncatedLength) bytes) from "
+                + "'\(file.path)'; that cell runs again")
+        }
+        if outside > 0 {
+            warnings.append("warning: \(outside) cell(s) in '\(file.path)' are not part of this sweep"
+                + (plan.shard == .whole ? "" : " or shard") + "; kept in the file, left out of the output")
+        }
+        return (found, warnings)
     }
 
     func run() throws {
@@ -171,86 +348,136 @@ struct CompareCommand: ParsableCommand {
         do { plan = try self.plan() } catch let error as SimulationError {
             throw CommandFailure(message: "memory: " + error.description)
         }
-        let store = FinishedCells()
-        let sink = try output.map { try CellSink(path: $0) }
-        let progress = Progress.forTerminal(label: "cells")
         let header = CompareReport.modelJSON(self, plan.settings)
-        // Ctrl-C: print what is finished, then exit. The --output file already holds every finished cell.
-        signal(SIGINT, SIG_IGN)
-        let interrupt = DispatchSource.makeSignalSource(signal: SIGINT, queue: .global())
-        interrupt.setEventHandler { [format] in
-            progress?.finish()
-            let done = store.all()
-            print(CompareReport(model: header, cells: done, tolerance: plan.settings.tolerance).render(format))
-            FileHandle.standardError.write(Data("snn-theory: interrupted after \(done.count) of \(plan.cells.count) cells\n".utf8))
-            // _exit, not exit: the main thread is still simulating, and exit's clean-up would race with it.
-            fflush(nil)
-            _exit(130)
+        let mine = plan.cells.indices.filter(plan.shard.contains)
+        var file: CellFile?
+        var done: [Int: CellComparison] = [:]
+        if let resume {
+            let opened = try CellFile(path: resume, parameter: "resume")
+            let (cells, warnings) = try resumed(opened, plan: plan, header: header)
+            for warning in warnings { note(warning) }
+            done = cells
+            file = opened
+        } else if let output {
+            let opened = try CellFile(path: output, parameter: "output")
+            guard opened.isEmpty else {
+                throw CommandFailure(message: "output: '\(output)' already holds cells; continue that sweep with "
+                    + "--resume \(output), or choose another file")
+            }
+            file = opened
         }
-        interrupt.resume()
+        let todo = mine.filter { done[$0] == nil }
+        if verbose {
+            let slice = plan.shard == .whole ? "" : ", shard \(plan.shard.index + 1)/\(plan.shard.count) holds \(mine.count)"
+            let resumedFrom = resume.map { ", \(mine.count - todo.count) already in '\($0)'" } ?? ""
+            note("sweep of \(plan.cells.count) cells\(slice)\(resumedFrom), \(todo.count) to run")
+        }
+        let recorder = SweepRecorder(file: file, finished: done)
+        let progress = quiet ? nil : Progress.forTerminal(label: "cells")
+        let tolerance = plan.settings.tolerance
+        // Ctrl-C, or SIGTERM from a batch system: print what is finished, then exit. The file already holds it all.
+        var sources: [DispatchSourceSignal] = []
+        for (signalNumber, code) in [(SIGINT, Int32(130)), (SIGTERM, Int32(143))] {
+            signal(signalNumber, SIG_IGN)
+            let source = DispatchSource.makeSignalSource(signal: signalNumber, queue: .global())
+            source.setEventHandler { [format] in
+                recorder.stop { cells in
+                    progress?.finish()
+                    print(CompareReport(model: header, cells: cells, tolerance: tolerance).render(format))
+                    FileHandle.standardError.write(Data(("snn-theory: interrupted with \(cells.count) of "
+                        + "\(mine.count) cells finished\n").utf8))
+                    Foundation.exit(code)
+                }
+            }
+            source.resume()
+            sources.append(source)
+        }
         let start = Date()
-        for (index, cell) in plan.cells.enumerated() {
-            let label = "cell \(index + 1)/\(plan.cells.count) (width \(cell.width), theta \(Format.number(cell.theta)), "
-                + "beta \(Format.number(cell.beta)), \(cell.scheme))"
-            progress?.message(label)
-            var settings = plan.settings
-            settings = SweepSettings(depth: settings.depth, inputSize: settings.inputSize, reset: settings.reset,
-                                     steps: settings.steps, input: settings.input, targetVariance: settings.targetVariance,
-                                     batch: settings.batch, networks: settings.networks,
-                                     seed: settings.seed &+ UInt64(index) &* 0x9E37_79B9, threads: settings.threads,
-                                     weights: settings.weights, tolerance: settings.tolerance)
-            let result = try Comparison.compare(cell, settings: settings, finiteWidth: FiniteWidthPrediction.provider())
-            store.append(result)
-            try sink?.append(CompareReport.cellJSON(result))
-        }
-        interrupt.cancel()
-        progress?.finish()
-        FileHandle.standardError.write(Data(String(format: "snn-theory: %d cells in %.1f s\n", plan.cells.count,
-                                                   Date().timeIntervalSince(start)).utf8))
-        if let plot { try Figures.write(Figures.compare(store.all()), to: plot) }
-        print(CompareReport(model: header, cells: store.all(), tolerance: plan.settings.tolerance).render(format))
-    }
-}
-
-/// Cells finished so far, readable from the interrupt handler.
-final class FinishedCells: @unchecked Sendable {
-    private var cells: [CellComparison] = []
-    private let lock = NSLock()
-
-    func append(_ c: CellComparison) {
-        lock.lock()
-        cells.append(c)
-        lock.unlock()
-    }
-
-    func all() -> [CellComparison] {
-        lock.lock()
-        defer { lock.unlock() }
-        return cells
-    }
-}
-
-/// Appends one JSON line per cell and flushes it: a killed run leaves only whole lines behind.
-final class CellSink {
-    private let handle: FileHandle
-
-    init(path: String) throws {
-        if !FileManager.default.fileExists(atPath: path) {
-            guard FileManager.default.createFile(atPath: path, contents: nil) else {
-                throw CommandFailure(message: "output: cannot create '\(path)'")
+        for (k, position) in todo.enumerated() {
+            let cell = plan.cells[position]
+            progress?.message("cell \(k + 1)/\(todo.count) (\(describe(cell)))")
+            let s = plan.settings
+            let settings = SweepSettings(depth: s.depth, inputSize: s.inputSize, reset: s.reset, steps: s.steps,
+                                         input: s.input, targetVariance: s.targetVariance, batch: s.batch,
+                                         networks: s.networks, seed: Self.cellSeed(s.seed, cell), threads: s.threads,
+                                         weights: s.weights, tolerance: s.tolerance)
+            let cellStart = Date()
+            let computed = try Comparison.compare(cell, settings: settings, finiteWidth: FiniteWidthPrediction.provider())
+            let result: CellComparison
+            do { result = try CellRecord.normalized(computed) } catch let error as CellRecord.Malformed {
+                throw CommandFailure(message: "internal: the record of cell (\(describe(cell))) does not read back: "
+                    + error.reason, code: 70)
+            }
+            try recorder.record(position, CellRecord.line(model: header, cell: result), result)
+            if verbose {
+                progress?.finish()
+                note("cell \(k + 1)/\(todo.count) (\(describe(cell))) in "
+                    + String(format: "%.1f s: ", Date().timeIntervalSince(cellStart)) + result.verdict)
             }
         }
-        guard let h = FileHandle(forWritingAtPath: path) else {
-            throw CommandFailure(message: "output: cannot open '\(path)' for writing")
+        for source in sources { source.cancel() }
+        progress?.finish()
+        let cells = recorder.finished()
+        if let plot { try Figures.write(Figures.compare(cells), to: plot) }
+        if !quiet {
+            note(String(format: "%d cells in %.1f s", todo.count, Date().timeIntervalSince(start))
+                + (todo.count == mine.count ? "" : " (\(mine.count - todo.count) more from '\(resume ?? "")')"))
         }
-        handle = h
-        handle.seekToEndOfFile()
+        print(CompareReport(model: header, cells: cells, tolerance: tolerance).render(format))
+    }
+}
+
+/// The finished cells of a sweep by position, and the file that keeps them, behind one lock: an interrupt sees the
+/// list and the file agree, and never a line half written.
+final class SweepRecorder: @unchecked Sendable {
+    private let lock = NSLock()
+    private let file: CellFile?
+    private var cells: [Int: CellComparison]
+
+    init(file: CellFile?, finished: [Int: CellComparison]) {
+        self.file = file
+        cells = finished
     }
 
-    func append(_ json: JSON) throws {
-        // One write call per line: the line lands whole or not at all for a reader of a file this size.
-        handle.write(Data((json.rendered(pretty: false) + "\n").utf8))
-        try handle.synchronize()
+    func record(_ position: Int, _ line: String, _ cell: CellComparison) throws {
+        lock.lock()
+        defer { lock.unlock() }
+        try file?.append(line)
+        cells[position] = cell
+    }
+
+    /// The finished cells in sweep order.
+    func finished() -> [CellComparison] {
+        lock.lock()
+        defer { lock.unlock() }
+        return cells.keys.sorted().map { cells[$0]! }
+    }
+
+    /// Runs `body` with the finished cells and never gives the lock back: for a handler that exits.
+    func stop(_ body: ([CellComparison]) -> Never) -> Never {
+        lock.lock()
+        body(cells.keys.sorted().map { cells[$0]! })
+    }
+}
+
+/// The `model` header of a sweep's records: which settings must agree for cells to belong together.
+enum SweepHeader {
+    /// The swept lists: a resumed sweep may differ in them (its cells are matched one by one).
+    static let axes: Set<String> = ["widths", "thetas", "betas", "inits"]
+
+    /// The first field (in `ours`' order, then any extra in `theirs`) whose value differs, skipping `ignoring`.
+    static func difference(_ theirs: JSON, _ ours: JSON, ignoring: Set<String> = [])
+        -> (key: String, theirs: String, ours: String)?
+    {
+        guard case let .object(a) = theirs, case let .object(b) = ours else {
+            return ("model", theirs.rendered(pretty: false), ours.rendered(pretty: false))
+        }
+        func text(_ j: JSON?) -> String { j.map { $0.rendered(pretty: false) } ?? "(none)" }
+        for key in b.map(\.0) + a.map(\.0) where !ignoring.contains(key) {
+            let x = text(theirs[key]), y = text(ours[key])
+            if x != y { return (key, x, y) }
+        }
+        return nil
     }
 }
 
@@ -280,6 +507,8 @@ struct CompareReport {
             ("weights", .string(s.weights?.rawValue ?? "per init")),
             ("tolerance", .number(s.tolerance)),
             ("compared_at", .string("t = 1")),
+            ("cell_seed", .string("SplitMix64 of seed, width, theta, beta and init (compare --help)")),
+            ("conventions", .string(((try? NeuronModel(threshold: 1, leak: 1, reset: s.reset))?.conventions) ?? "")),
         ])
     }
 

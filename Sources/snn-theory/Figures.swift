@@ -41,6 +41,16 @@ enum Figures {
                                       yError: last.steps.map(\.rateError), style: .lineAndMarkers, colorIndex: i)
                 }))
         }
+        if report.predictions.contains(where: { $0.finiteWidth != nil }) {
+            panels.append(LinePlot(
+                title: "P(silent), exact finite-width chain", xLabel: "layer", yLabel: "P(layer silent) at t = 1",
+                yScale: .log10, legend: .hidden,
+                series: report.predictions.enumerated().compactMap { i, p in
+                    guard let chain = p.finiteWidth else { return nil }
+                    return PlotSeries(name: p.scheme, x: chain.map { Double($0.layer) },
+                                      y: chain.map(\.silentProbability), colorIndex: i)
+                }))
+        }
         return SmallMultiples(
             title: "snn-theory predict: \(report.architecture.depth) layers, theta \(Format.number(report.neuron.threshold)), "
                 + "input \(report.input)",

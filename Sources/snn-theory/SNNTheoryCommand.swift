@@ -19,7 +19,7 @@ struct SNNTheoryCommand: ParsableCommand {
           snn-theory simulate --depth 100 --init paper --networks 20
         """,
         version: version,
-        subcommands: [PredictCommand.self, SimulateCommand.self, CompareCommand.self, ValidityCommand.self, PhaseCommand.self, AdviseCommand.self, InitCommand.self]
+        subcommands: [PredictCommand.self, SimulateCommand.self, CompareCommand.self, ValidityCommand.self, PhaseCommand.self, AdviseCommand.self, InitCommand.self, MergeCommand.self]
     )
 
     /// Parses, runs, and turns every failure into one line on stderr and a non-zero exit, never a trace.
