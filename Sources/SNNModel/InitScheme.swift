@@ -22,7 +22,22 @@ public enum InitScheme: Sendable, Equatable, Codable, CustomStringConvertible {
     case sigmaW(Double)
 
     public static let allowedNames =
-        "paper, paper-reset, paper-balance, kaiming, lecun, glorot, pytorch or sigma-w:VALUE (VALUE > 0)"
+        "paper, paper-reset, paper-balance, kaiming, lecun, glorot, pytorch or sigma-w:VALUE (VALUE in [1e-6, 1e6])"
+
+    /// The fixed scales sigma_w accepted by `sigma-w:VALUE`.
+    public static let weightScaleRange: ClosedRange<Double> = 1e-6...1e6
+
+    /// The membrane variances sigma_t^2 the paper's scheme may aim at: any sensible one, and far enough from the
+    /// limits of a Double that theta / sigma_t and n Var[w] stay finite.
+    public static let targetVarianceRange: ClosedRange<Double> = 1e-12...1e12
+
+    /// `value` as a target variance, or the error naming `parameter` (the option that gave it).
+    public static func checkedTargetVariance(_ value: Double, parameter: String = "target-variance") throws -> Double {
+        guard targetVarianceRange.contains(value) else {
+            throw ModelError.invalid(parameter: parameter, value: "\(value)", allowed: "a number in [1e-12, 1e12]")
+        }
+        return value
+    }
 
     public init(parsing text: String) throws {
         switch text {
@@ -34,7 +49,9 @@ public enum InitScheme: Sendable, Equatable, Codable, CustomStringConvertible {
         case "glorot", "xavier": self = .glorot
         case "pytorch": self = .pytorch
         default:
-            if text.hasPrefix("sigma-w:"), let v = Double(text.dropFirst("sigma-w:".count)), v.isFinite, v > 0 {
+            if text.hasPrefix("sigma-w:"), let v = Double(text.dropFirst("sigma-w:".count)),
+               Self.weightScaleRange.contains(v)
+            {
                 self = .sigmaW(v)
             } else {
                 throw ModelError.invalid(parameter: "init", value: text, allowed: Self.allowedNames)

@@ -12,15 +12,19 @@ public enum Reset: String, CaseIterable, Sendable, Codable {
 /// the threshold: `u[t] = beta u[t-1] + I[t] - theta s[t-1]` (subtract) and `s[t] = H(u[t] - theta)`.
 /// This matches a snnTorch `Leaky` neuron with `reset_mechanism="subtract"` (or `"zero"`).
 public struct NeuronModel: Sendable, Equatable, Codable {
-    /// theta > 0.
+    /// theta in [1e-6, 1e6] (`thresholdRange`).
     public let threshold: Double
     /// beta in [0, 1]; 1 is the non-leaky integrate-and-fire neuron.
     public let leak: Double
     public let reset: Reset
 
+    /// The thresholds accepted: wide enough for any network, narrow enough that theta^2, theta / sigma and the
+    /// membrane variances they imply stay far from overflow and underflow.
+    public static let thresholdRange: ClosedRange<Double> = 1e-6...1e6
+
     public init(threshold: Double, leak: Double = 0.9, reset: Reset = .subtract) throws {
-        guard threshold.isFinite, threshold > 0 else {
-            throw ModelError.invalid(parameter: "theta", value: "\(threshold)", allowed: "a finite number > 0")
+        guard Self.thresholdRange.contains(threshold) else {
+            throw ModelError.invalid(parameter: "theta", value: "\(threshold)", allowed: "a number in [1e-6, 1e6]")
         }
         guard leak.isFinite, leak >= 0, leak <= 1 else {
             throw ModelError.invalid(parameter: "beta", value: "\(leak)", allowed: "a number in [0, 1]")

@@ -80,9 +80,17 @@ public struct FiniteWidthChain: Sendable {
     /// grows like ln(1 / negligibleProbability).
     public let negligibleProbability: Double
 
+    /// The widest layer the chain is computed for (65536 x depth 100 takes about 3 s; the cost keeps growing with
+    /// the width while the chain's answer approaches the mean field).
+    public static let widthLimit = 65536
+
     public init(architecture: Architecture, neuron: NeuronModel, input: InputEncoding, weightVariances: [Double],
                 negligibleProbability: Double = 1e-300) throws
     {
+        if let widest = architecture.widths.max(), widest > Self.widthLimit {
+            throw ModelError.invalid(parameter: "width", value: "\(widest)",
+                                     allowed: "at most \(Self.widthLimit) neurons per layer for the exact finite-width chain")
+        }
         guard weightVariances.count == architecture.depth else {
             throw ModelError.invalid(parameter: "weight variances", value: "\(weightVariances.count) values",
                                      allowed: "one per layer (\(architecture.depth))")
@@ -91,7 +99,7 @@ public struct FiniteWidthChain: Sendable {
             throw ModelError.invalid(parameter: "weight variance", value: "\(v)", allowed: "a finite number >= 0")
         }
         guard negligibleProbability >= 1e-300, negligibleProbability <= 1e-6 else {
-            throw ModelError.invalid(parameter: "negligible probability", value: "\(negligibleProbability)",
+            throw ModelError.invalid(parameter: "negligible-probability", value: "\(negligibleProbability)",
                                      allowed: "a number in [1e-300, 1e-6]")
         }
         self.architecture = architecture
@@ -106,7 +114,7 @@ public struct FiniteWidthChain: Sendable {
                 targetVariance: Double = 1, negligibleProbability: Double = 1e-300) throws
     {
         try self.init(architecture: architecture, neuron: neuron, input: input,
-                      weightVariances: WeightVariance.forScheme(scheme, architecture: architecture, neuron: neuron,
+                      weightVariances: try WeightVariance.checked(scheme, architecture: architecture, neuron: neuron,
                                                                 input: input, targetVariance: targetVariance),
                       negligibleProbability: negligibleProbability)
     }

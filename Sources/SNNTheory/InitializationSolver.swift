@@ -64,6 +64,11 @@ public enum InitializationSolver {
         default: break
         }
         if horizon == .firstStep || steps == 1 {
+            if case let .rate(r) = target, r >= 0.5 {
+                throw SolverError.invalidTarget("target-rate: '\(r)' is not reachable at the first step, where the "
+                    + "rate Q(theta / sigma) of a zero-mean potential stays below 0.5; expected a number in (0, 0.5) "
+                    + "there, or --steps above 1 with --solve-over time-averaged or final-step")
+            }
             return firstStep(architecture: architecture, neuron: neuron, input: input, target: target)
         }
         // T >= 3: the statistic is averaged over independent randomized rules, each carrying its own kernel from layer
@@ -76,7 +81,10 @@ public enum InitializationSolver {
         let inputKernel = (0..<steps * steps).map { input.temporalKernel(t: $0 / steps, tPrime: $0 % steps) }
         var previous = Array(repeating: inputKernel, count: max(rules.count, 1))
         var variances: [Double] = [], achieved: [Double] = [], gains: [Double] = []
-        let firstGuess = firstStep(architecture: architecture, neuron: neuron, input: input, target: target)
+        // The first-step closed form as the starting guess (a rate of 0.5 or more has none: start from 0.4).
+        var guessTarget = target
+        if case let .rate(r) = target { guessTarget = .rate(min(r, 0.4)) }
+        let firstGuess = firstStep(architecture: architecture, neuron: neuron, input: input, target: guessTarget)
         for l in 1...architecture.depth {
             let fanIn = Double(architecture.fanIn(layer: l))
             let kernels = previous
@@ -122,8 +130,10 @@ public enum InitializationSolver {
             while fhi < 0 && expansions < 200 { lo = hi; flo = fhi; hi *= 2; fhi = f(hi); expansions += 1 }
             if let failure { throw failure }
             guard flo <= 0, fhi >= 0, flo.isFinite, fhi.isFinite else {
-                throw SolverError.unreachable(layer: l, detail: "the statistic stays between \(flo + goal) and "
-                    + "\(fhi + goal) for every gain tried (\(lo) to \(hi))")
+                let g = { (x: Double) in String(format: "%.4g", x) }
+                throw SolverError.unreachable(layer: l, detail: "the targeted statistic stays between "
+                    + "\(g(min(flo, fhi) + goal)) and \(g(max(flo, fhi) + goal)) for every gain n Var[w] tried "
+                    + "(\(g(lo)) to \(g(hi))), short of \(g(goal))")
             }
             let gain = flo == 0 ? lo : fhi == 0 ? hi : try GSL.findRoot(lower: lo, upper: hi, relativeTolerance: 1e-6, f)
             if let failure { throw failure }

@@ -105,7 +105,7 @@ public struct PhaseDiagram: Sendable {
             throw ModelError.invalid(parameter: "tolerance", value: "\(tolerance)", allowed: "a number in (0, 1)")
         }
         guard negligibleProbability >= 1e-300, negligibleProbability <= 1e-6 else {
-            throw ModelError.invalid(parameter: "negligible probability", value: "\(negligibleProbability)",
+            throw ModelError.invalid(parameter: "negligible-probability", value: "\(negligibleProbability)",
                                      allowed: "a number in [1e-300, 1e-6]")
         }
         self.axis = axis

@@ -97,7 +97,8 @@ public enum TemporalKernelError: Error, CustomStringConvertible, Equatable {
 public enum TemporalKernel {
     public static func propagate(architecture: Architecture, neuron: NeuronModel, input: InputEncoding, steps: Int,
                                  weightVariances: [Double],
-                                 settings: TemporalKernelSettings = TemporalKernelSettings()) throws
+                                 settings: TemporalKernelSettings = TemporalKernelSettings(),
+                                 progress: (@Sendable (_ finished: Int, _ total: Int) -> Void)? = nil) throws
         -> TemporalPrediction
     {
         precondition(steps >= 1 && weightVariances.count == architecture.depth)
@@ -118,7 +119,7 @@ public enum TemporalKernel {
         }
         let layers = try propagateByQuasiMonteCarlo(architecture: architecture, neuron: neuron, steps: steps,
                                                     inputKernel: inputKernel, weightVariances: weightVariances,
-                                                    settings: settings)
+                                                    settings: settings, progress: progress)
         return TemporalPrediction(layers: layers, method: .quasiMonteCarlo, settings: settings)
     }
 
@@ -277,11 +278,13 @@ public enum TemporalKernel {
 
     static func propagateByQuasiMonteCarlo(architecture: Architecture, neuron: NeuronModel, steps: Int,
                                            inputKernel: [Double], weightVariances: [Double],
-                                           settings: TemporalKernelSettings) throws -> [TemporalLayer]
+                                           settings: TemporalKernelSettings,
+                                           progress: (@Sendable (_ finished: Int, _ total: Int) -> Void)? = nil) throws
+        -> [TemporalLayer]
     {
         let n = settings.points, replicates = settings.replicates, depth = architecture.depth
         let base = try quasiRandomPoints(count: n, dimension: steps)
-        let results = ReplicateResults(replicates: replicates)
+        let results = ReplicateResults(replicates: replicates, progress: progress, total: replicates * depth)
         DispatchQueue.concurrentPerform(iterations: replicates) { r in
             var rng = SplitMix(seed: settings.seed &+ 0x9E37_79B9_7F4A_7C15 &* UInt64(r + 1))
             let shift = (0..<steps).map { _ in rng.nextUnit() }
@@ -304,6 +307,7 @@ public enum TemporalKernel {
                 let m = monteCarloMoments(sigma: sigma, steps: steps, z: z, points: n, neuron: neuron)
                 perLayer.append(m)
                 previous = m.kernel
+                results.layerFinished()
             }
             results.store(r, perLayer)
         }
@@ -437,7 +441,24 @@ private final class ReplicateResults: @unchecked Sendable {
     private var slots: [[TemporalKernel.LayerMoments]]
     private let lock = NSLock()
 
-    init(replicates: Int) { slots = Array(repeating: [], count: replicates) }
+    private let progress: (@Sendable (_ finished: Int, _ total: Int) -> Void)?
+    private let total: Int
+    private var finished = 0
+
+    init(replicates: Int, progress: (@Sendable (_ finished: Int, _ total: Int) -> Void)? = nil, total: Int = 0) {
+        slots = Array(repeating: [], count: replicates)
+        self.progress = progress
+        self.total = total
+    }
+
+    /// Counts one replicate's layer and reports progress (one call at a time).
+    func layerFinished() {
+        guard let progress else { return }
+        lock.lock()
+        defer { lock.unlock() }
+        finished += 1
+        progress(finished, total)
+    }
 
     func store(_ r: Int, _ value: [TemporalKernel.LayerMoments]) {
         lock.lock()

@@ -81,7 +81,7 @@ public struct ValidityMap: Sendable {
         let architecture = try Architecture(inputSize: 1000, width: 1000, depth: depth)
         let meanField = VarianceRecursion.firstStep(
             architecture: architecture, neuron: try neuron(theta), input: input,
-            weightVariances: WeightVariance.forScheme(scheme, architecture: architecture, neuron: try neuron(theta),
+            weightVariances: try WeightVariance.checked(scheme, architecture: architecture, neuron: try neuron(theta),
                                                       input: input, targetVariance: targetVariance))
         // The slope at the operating point the network starts from (layer 2; layer 1 has none).
         let slope = meanField.dropFirst().first?.fixedPointSlope

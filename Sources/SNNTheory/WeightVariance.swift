@@ -37,4 +37,24 @@ public enum WeightVariance {
             }
         }
     }
+
+    /// `forScheme`, refusing a scheme whose variance is not finite: the paper's rules divide by P(u > theta), which
+    /// underflows to 0 once theta / sigma_t is large (theta / sigma_t > 38.5), and the refusal names the options.
+    public static func checked(_ scheme: InitScheme, architecture: Architecture, neuron: NeuronModel,
+                               input: InputEncoding, targetVariance: Double = 1) throws -> [Double]
+    {
+        let variances = forScheme(scheme, architecture: architecture, neuron: neuron, input: input,
+                                  targetVariance: targetVariance)
+        if let index = variances.firstIndex(where: { !($0.isFinite && $0 >= 0) }) {
+            let sigma = scheme == .paper ? targetVariance.squareRoot() : 1
+            throw ModelError.invalid(
+                parameter: "init", value: scheme.description,
+                allowed: "a scheme with a finite weight variance; at theta \(neuron.threshold) and "
+                    + (scheme == .paper ? "target-variance \(targetVariance)" : "a unit-variance potential")
+                    + " the spike probability Q(theta / sigma_t) = "
+                    + "Q(\(neuron.threshold / sigma)) it divides by is 0 in double precision (layer \(index + 1)): "
+                    + "lower theta or raise target-variance")
+        }
+        return variances
+    }
 }

@@ -118,11 +118,14 @@ public enum Comparison {
         let architecture = try Architecture(inputSize: s.inputSize ?? cell.width, width: cell.width, depth: s.depth)
         let neuron = try NeuronModel(threshold: cell.theta, leak: cell.beta, reset: s.reset)
         let scheme = try InitScheme(parsing: cell.scheme)
-        let variances = WeightVariance.forScheme(scheme, architecture: architecture, neuron: neuron, input: s.input,
+        let variances = try WeightVariance.checked(scheme, architecture: architecture, neuron: neuron, input: s.input,
                                                  targetVariance: s.targetVariance)
         let predicted = VarianceRecursion.firstStep(architecture: architecture, neuron: neuron, input: s.input,
                                                     weightVariances: variances)
-        let chain = try finiteWidth?(architecture, neuron, s.input, variances)
+        // The exact chain covers layers up to FiniteWidthChain.widthLimit; wider cells compare with the mean field only.
+        let chain = (architecture.widths.max() ?? 0) <= FiniteWidthChain.widthLimit
+            ? try finiteWidth?(architecture, neuron, s.input, variances)
+            : nil
         let configuration = try SimulationConfiguration(
             architecture: architecture, neuron: neuron, input: s.input, weightVariances: variances,
             weightDistribution: s.weights ?? scheme.naturalDistribution, steps: s.steps, batch: s.batch,

@@ -82,7 +82,7 @@ struct AdviseCommand: ParsableCommand {
         guard steps >= 1, steps <= 1024 else {
             throw ModelError.invalid(parameter: "steps", value: "\(steps)", allowed: "an integer from 1 to 1024")
         }
-        _ = try temporal.settings(steps: steps)
+        _ = try temporal.settings(steps: steps, layerEvaluations: 5 * 3 * depth)  // up to 5 checks, 3 passes each
         if format == .csv {
             throw ModelError.invalid(parameter: "format", value: "csv", allowed: "table or json")
         }
@@ -104,14 +104,16 @@ struct AdviseCommand: ParsableCommand {
         if steps > 1 {
             let diagram = try PhaseDiagram(depth: depth, width: width, input: inputEncoding, tolerance: tolerance,
                                            negligibleProbability: negligibleProbability)
-            let neuron = try neuron(), settings = try temporal.settings(steps: steps)
+            let neuron = try neuron(), settings = try temporal.settings(steps: steps, layerEvaluations: 5 * 3 * depth)
             for (name, check) in AdviceReport.rows(advice) where name != "boundary" && name != "largest searched" {
                 slopes.append((name, try diagram.kernelMapSlope(theta: theta, scale: check.targetVariance,
                                                                 leak: neuron.leak, reset: neuron.reset, steps: steps,
                                                                 settings: settings)))
             }
         }
-        let report = AdviceReport(advice: advice, slopes: slopes, steps: steps, beta: beta, reset: reset)
+        let report = AdviceReport(advice: advice, slopes: slopes, steps: steps, beta: beta, reset: reset,
+                                  negligibleProbability: negligibleProbability,
+                                  settings: steps > 1 ? try temporal.settings(steps: steps) : nil)
         switch format {
         case .json: print(report.json().rendered())
         case .table, .csv: print(report.table())
@@ -126,6 +128,8 @@ struct AdviceReport {
     let steps: Int
     let beta: Double
     let reset: String
+    var negligibleProbability = PhaseDiagram.defaultNegligibleProbability
+    var settings: TemporalKernelSettings?
 
     /// The points worth a row, named.
     static func rows(_ a: StabilityAdvice) -> [(String, StabilityCheck)] {
@@ -241,7 +245,10 @@ struct AdviceReport {
                 ("theta", .number(a.threshold)), ("depth", .integer(a.depth)), ("width", .integer(a.width)),
                 ("input", .string(a.input.description)), ("tolerance", .number(a.tolerance)),
                 ("margin", .number(a.margin)), ("target_rate", .finite(a.targetRate)),
-            ])),
+                ("negligible_probability", .number(negligibleProbability)),
+                ("steps", .integer(steps)), ("beta", .number(beta)), ("reset", .string(reset)),
+                ("conventions", .string(steps > 1 ? Provenance.conventions(reset: reset) : Provenance.firstStepConventions)),
+            ] + Provenance.temporalFields(settings, steps: steps))),
             ("critical_target_variance", .number(a.criticalTargetVariance)),
             ("paper_default", Self.checkJSON(a.paperDefault)),
             ("at_target_rate", a.atTargetRate.map(Self.checkJSON) ?? .null),

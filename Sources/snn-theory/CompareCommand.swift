@@ -207,9 +207,7 @@ struct CompareCommand: ParsableCommand {
         guard steps >= 1, steps <= 1024 else {
             throw ModelError.invalid(parameter: "steps", value: "\(steps)", allowed: "an integer from 1 to 1024")
         }
-        guard targetVariance.isFinite, targetVariance > 0 else {
-            throw ModelError.invalid(parameter: "target-variance", value: "\(targetVariance)", allowed: "a finite number > 0")
-        }
+        _ = try InitScheme.checkedTargetVariance(targetVariance)
         guard tolerance.isFinite, tolerance > 0, tolerance < 1 else {
             throw ModelError.invalid(parameter: "tolerance", value: "\(tolerance)", allowed: "a number in (0, 1)")
         }
@@ -246,7 +244,7 @@ struct CompareCommand: ParsableCommand {
                                      batch: batch, networks: networks, seed: seed, threads: threads,
                                      weights: distribution, tolerance: tolerance)
         try Self.checkComputable(cells, settings)
-        if let plot { try Self.checkWritable(plot) }
+        if let plot { try Figures.checkDestination(plot) }
         // Refuse a sweep whose largest cell would not fit in memory, before any work.
         let widest = cells.map(\.width).max()!
         _ = try SimulationConfiguration(
@@ -263,7 +261,7 @@ struct CompareCommand: ParsableCommand {
         for cell in cells {
             let architecture = try Architecture(inputSize: s.inputSize ?? cell.width, width: cell.width, depth: s.depth)
             let neuron = try NeuronModel(threshold: cell.theta, leak: cell.beta, reset: s.reset)
-            let variances = WeightVariance.forScheme(try InitScheme(parsing: cell.scheme), architecture: architecture,
+            let variances = try WeightVariance.checked(try InitScheme(parsing: cell.scheme), architecture: architecture,
                                                      neuron: neuron, input: s.input, targetVariance: s.targetVariance)
             for (i, v) in variances.enumerated() {
                 let bound = Double(architecture.fanIn(layer: i + 1)) * v * (i == 0 ? max(1, s.input.secondMoment) : 1)
@@ -277,20 +275,6 @@ struct CompareCommand: ParsableCommand {
                             + "Var[w_\(i + 1)] = \(Format.exact(v)))")
                 }
             }
-        }
-    }
-
-    /// Refuses, before any work, a figure path whose directory does not exist or cannot be written.
-    static func checkWritable(_ path: String) throws {
-        let directory = URL(fileURLWithPath: path).deletingLastPathComponent().path
-        var isDirectory: ObjCBool = false
-        var target: ObjCBool = false
-        let isFolder = FileManager.default.fileExists(atPath: path, isDirectory: &target) && target.boolValue
-        guard !path.isEmpty, !path.hasSuffix("/"), !isFolder,
-              FileManager.default.fileExists(atPath: directory, isDirectory: &isDirectory), isDirectory.boolValue,
-              FileManager.default.isWritableFile(atPath: directory)
-        else {
-            throw ModelError.invalid(parameter: "plot", value: path, allowed: "a file in an existing, writable directory")
         }
     }
 

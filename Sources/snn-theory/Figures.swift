@@ -1,4 +1,5 @@
 import Foundation
+import SNNModel
 import SNNSimulator
 import SNNTheory
 import SNNVerification
@@ -11,6 +12,20 @@ enum Figures {
             try figure.render().write(toFile: path, atomically: true, encoding: .utf8)
         } catch {
             throw CommandFailure(message: "plot: cannot write '\(path)': \(error.localizedDescription)")
+        }
+    }
+
+    /// Refuses, before any work, a figure path whose directory does not exist or cannot be written.
+    static func checkDestination(_ path: String) throws {
+        let directory = URL(fileURLWithPath: path).deletingLastPathComponent().path
+        var isDirectory: ObjCBool = false
+        var target: ObjCBool = false
+        let isFolder = FileManager.default.fileExists(atPath: path, isDirectory: &target) && target.boolValue
+        guard !path.isEmpty, !path.hasSuffix("/"), !isFolder,
+              FileManager.default.fileExists(atPath: directory, isDirectory: &isDirectory), isDirectory.boolValue,
+              FileManager.default.isWritableFile(atPath: directory)
+        else {
+            throw ModelError.invalid(parameter: "plot", value: path, allowed: "a file in an existing, writable directory")
         }
     }
 

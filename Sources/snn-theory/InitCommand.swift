@@ -94,9 +94,7 @@ struct InitCommand: ParsableCommand {
         }
         let neuron = try NeuronModel(threshold: theta, leak: beta, reset: r)
         let inputEncoding = try InputEncoding(parsing: input)
-        guard targetVariance.isFinite, targetVariance > 0 else {
-            throw ModelError.invalid(parameter: "target-variance", value: "\(targetVariance)", allowed: "a finite number > 0")
-        }
+        _ = try InitScheme.checkedTargetVariance(targetVariance)
         let schemes = try InitScheme.parseList(`init`)
         var names: [String] = []
         for s in schemes {
@@ -108,7 +106,7 @@ struct InitCommand: ParsableCommand {
         var scales = try schemes.map { scheme in
             SchemeScales(name: scheme.description, distribution: scheme.naturalDistribution,
                          variances: try LayerShape.perLayer(layers) { architecture in
-                             WeightVariance.forScheme(scheme, architecture: architecture, neuron: neuron,
+                             try WeightVariance.checked(scheme, architecture: architecture, neuron: neuron,
                                                       input: inputEncoding, targetVariance: targetVariance)
                          })
         }

@@ -34,6 +34,7 @@ struct MergeCommand: ParsableCommand {
     var plot: String?
 
     func validate() throws {
+        if let plot { try Figures.checkDestination(plot) }
         guard !files.isEmpty else {
             throw ModelError.invalid(parameter: "files", value: "", allowed: "one or more cell files from compare --output")
         }

@@ -73,6 +73,7 @@ struct PhaseCommand: ParsableCommand {
     var plot: String?
 
     func validate() throws {
+        if let plot { try Figures.checkDestination(plot) }
         _ = try GridValues.parse(thetas, parameter: "thetas")
         _ = try scales()
         _ = try diagram()
@@ -80,7 +81,13 @@ struct PhaseCommand: ParsableCommand {
             throw ModelError.invalid(parameter: "steps", value: "\(steps)", allowed: "an integer from 1 to 1024")
         }
         _ = try neuronResponse()
-        _ = try temporal.settings(steps: steps)
+        _ = try temporal.settings(steps: steps, layerEvaluations: layerEvaluations())
+    }
+
+    /// Multi-step layer evaluations: each cell's slope propagates the kernel through every layer about 3 times.
+    func layerEvaluations() throws -> Int {
+        let cells = try GridValues.parse(thetas, parameter: "thetas").count * scales().count
+        return cells * depth * 3
     }
 
     /// Leak and reset of the multi-step slope (the first step does not depend on them).
@@ -113,11 +120,12 @@ struct PhaseCommand: ParsableCommand {
             let response = try neuronResponse()
             slopes = try diagram.kernelMapSlopes(thetas: thetaValues, scales: scaleValues, leak: response.leak,
                                                  reset: response.reset, steps: steps,
-                                                 settings: temporal.settings(steps: steps), progress: progress?.update)
+                                                 settings: temporal.settings(steps: steps, layerEvaluations: layerEvaluations()), progress: progress?.update)
         }
         progress?.finish()
         let report = try PhaseReport(diagram: diagram, thetas: thetaValues, scales: scaleValues, cells: cells,
-                                     slopes: slopes, beta: beta, reset: reset)
+                                     slopes: slopes, beta: beta, reset: reset, steps: steps,
+                                     settings: steps > 1 ? try temporal.settings(steps: steps) : nil)
         if let plot { try Figures.write(report.figure(), to: plot) }
         switch format {
         case .json: print(report.json().rendered())
@@ -168,9 +176,13 @@ struct PhaseReport {
     let beta: Double
     let reset: String
     let criticalThresholdOverSigma: Double
+    let steps: Int
+    let settings: TemporalKernelSettings?
 
     init(diagram: PhaseDiagram, thetas: [Double], scales: [Double], cells: [PhaseCell], slopes: [KernelMapSlope]? = nil,
-         beta: Double = 0.9, reset: String = "subtract") throws {
+         beta: Double = 0.9, reset: String = "subtract", steps: Int = 1, settings: TemporalKernelSettings? = nil) throws {
+        self.steps = steps
+        self.settings = settings
         self.diagram = diagram
         self.thetas = thetas
         self.scales = scales
@@ -314,16 +326,7 @@ struct PhaseReport {
 
     func json() -> JSON {
         .object([
-            ("model", .object([
-                ("tool", .string("snn-theory")), ("version", .string(SNNTheoryCommand.version)),
-                ("command", .string("phase")),
-                ("theory", .string("first time step: mean-field slope chi; exact finite-width chain at the last layer")),
-                ("axis", .string(diagram.axis.rawValue)), ("depth", .integer(diagram.depth)),
-                ("width", .integer(diagram.width)), ("input", .string(diagram.input.description)),
-                ("tolerance", .number(diagram.tolerance)),
-                ("negligible_probability", .number(diagram.negligibleProbability)),
-                ("critical_threshold_over_sigma", .number(criticalThresholdOverSigma)),
-            ])),
+            ("model", modelJSON),
             ("critical_line", .array(thetas.map { theta in
                 .object([("theta", .number(theta)), (scaleKey, .finite(try? diagram.criticalScale(theta: theta)))])
             })),
@@ -331,8 +334,26 @@ struct PhaseReport {
         ])
     }
 
+    /// Every parameter of the run, its swept axes, and the conventions.
+    var modelJSON: JSON {
+        .object([
+        ("tool", .string("snn-theory")), ("version", .string(SNNTheoryCommand.version)),
+        ("command", .string("phase")),
+        ("theory", .string("first time step: mean-field slope chi; exact finite-width chain at the last layer")),
+        ("axis", .string(diagram.axis.rawValue)), ("depth", .integer(diagram.depth)),
+        ("width", .integer(diagram.width)), ("input", .string(diagram.input.description)),
+        ("tolerance", .number(diagram.tolerance)),
+        ("negligible_probability", .number(diagram.negligibleProbability)),
+        ("critical_threshold_over_sigma", .number(criticalThresholdOverSigma)),
+        ("thetas", .array(thetas.map { .number($0) })), (scaleKey + "s", .array(scales.map { .number($0) })),
+        ("steps", .integer(steps)), ("beta", .number(beta)), ("reset", .string(reset)),
+        ("conventions", .string(steps > 1 ? Provenance.conventions(reset: reset) : Provenance.firstStepConventions)),
+    ] + Provenance.temporalFields(settings, steps: steps))
+    }
+
     func csv() -> String {
         var lines = headerLines.map { "# " + $0 }
+        lines.append("# model: " + modelJSON.rendered(pretty: false))
         lines.append("theta,\(scaleKey),chi,depth_scale,phase,silent_probability,saturated_probability,"
             + "mean_field_rate,stable" + (slopes == nil ? "" : ",kernel_slope,kernel_slope_error,kernel_slope_layer"))
         for (i, c) in cells.enumerated() {

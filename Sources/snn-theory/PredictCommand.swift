@@ -49,8 +49,33 @@ struct PredictCommand: ParsableCommand {
             help: "What --target-rate holds: first-step, time-averaged (over --steps) or final-step.")
     var solveOver: String = "time-averaged"
 
+    /// Multi-step layer evaluations: one per layer and scheme, about 20 per layer for the solver (bracket and root).
+    func layerEvaluations(depth: Int) -> Int {
+        depth * ((try? InitScheme.parseList(`init`).count) ?? 1) + (targetRate == nil ? 0 : 20 * depth)
+    }
+
+    /// The multi-step theory, with a progress line on a terminal (long horizons take minutes).
+    static func temporal(architecture: Architecture, neuron: NeuronModel, input: InputEncoding, steps: Int,
+                         weightVariances: [Double], settings: TemporalKernelSettings, name: String) throws
+        -> TemporalPrediction
+    {
+        let progress = steps > 2 ? Progress.forTerminal(label: "\(name): layers x replicates") : nil
+        defer { progress?.finish() }
+        return try TemporalKernel.propagate(architecture: architecture, neuron: neuron, input: input, steps: steps,
+                                            weightVariances: weightVariances, settings: settings,
+                                            progress: progress?.update)
+    }
+
     func validate() throws {
+        if let plot { try Figures.checkDestination(plot) }
         try network.validateAll()
+        if finiteWidth, let widest = try network.architecture().widths.max(), widest > FiniteWidthChain.widthLimit {
+            throw ModelError.invalid(parameter: "finite-width", value: "width \(widest)",
+                                     allowed: "layers of at most \(FiniteWidthChain.widthLimit) neurons for the exact "
+                                         + "chain; leave out --finite-width for wider layers")
+        }
+        _ = try temporal.settings(steps: network.checkedSteps(),
+                                  layerEvaluations: layerEvaluations(depth: network.architecture().depth))
         _ = try InitScheme.parseList(`init`)
         if let targetRate, !(targetRate > 0 && targetRate < 1) {
             throw ModelError.invalid(parameter: "target-rate", value: "\(targetRate)", allowed: "a number in (0, 1)")
@@ -75,8 +100,8 @@ struct PredictCommand: ParsableCommand {
         }
         let variances = solved.weightVariances
         let temporal = steps > 1
-            ? try TemporalKernel.propagate(architecture: architecture, neuron: neuron, input: input, steps: steps,
-                                           weightVariances: variances, settings: settings)
+            ? try Self.temporal(architecture: architecture, neuron: neuron, input: input, steps: steps,
+                                weightVariances: variances, settings: settings, name: "target-rate")
             : nil
         return SchemePrediction(
             scheme: "target-rate:\(Format.exact(targetRate))",
@@ -96,13 +121,13 @@ struct PredictCommand: ParsableCommand {
         let steps = try network.checkedSteps()
         let target = try network.checkedTargetVariance()
         let schemes = try InitScheme.parseList(`init`)
-        let settings = try temporal.settings(steps: steps)
+        let settings = try temporal.settings(steps: steps, layerEvaluations: layerEvaluations(depth: architecture.depth))
         var predictions = try schemes.map { scheme in
-            let variances = WeightVariance.forScheme(scheme, architecture: architecture, neuron: neuron, input: input,
+            let variances = try WeightVariance.checked(scheme, architecture: architecture, neuron: neuron, input: input,
                                                      targetVariance: target)
             let temporalPrediction = steps > 1
-                ? try TemporalKernel.propagate(architecture: architecture, neuron: neuron, input: input, steps: steps,
-                                               weightVariances: variances, settings: settings)
+                ? try Self.temporal(architecture: architecture, neuron: neuron, input: input, steps: steps,
+                                    weightVariances: variances, settings: settings, name: scheme.description)
                 : nil
             return SchemePrediction(
                 scheme: scheme.description,

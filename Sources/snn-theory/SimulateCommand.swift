@@ -56,6 +56,7 @@ struct SimulateCommand: ParsableCommand {
     var plot: String?
 
     func validate() throws {
+        if let plot { try Figures.checkDestination(plot) }
         try network.validateAll()
         _ = try InitScheme(parsing: `init`)
         try simulation.validateAll()
@@ -68,6 +69,10 @@ struct SimulateCommand: ParsableCommand {
         guard qmcReplicates >= 2, qmcReplicates <= 256 else {
             throw ModelError.invalid(parameter: "qmc-replicates", value: "\(qmcReplicates)", allowed: "an integer from 2 to 256")
         }
+        if targetRate != nil {
+            try TemporalOptions.checkWork(steps: network.checkedSteps(), points: qmcPoints, replicates: qmcReplicates,
+                                          layerEvaluations: 20 * network.architecture().depth)
+        }
         if SolverHorizon(rawValue: solveOver) == nil {
             throw ModelError.invalid(parameter: "solve-over", value: solveOver,
                                      allowed: "first-step, time-averaged or final-step")
@@ -79,7 +84,7 @@ struct SimulateCommand: ParsableCommand {
         let neuron = try network.neuron()
         let input = try network.inputEncoding()
         let scheme = try InitScheme(parsing: `init`)
-        var variances = WeightVariance.forScheme(scheme, architecture: architecture, neuron: neuron, input: input,
+        var variances = try WeightVariance.checked(scheme, architecture: architecture, neuron: neuron, input: input,
                                                  targetVariance: try network.checkedTargetVariance())
         var schemeName = scheme.description
         if let targetRate, let horizon = SolverHorizon(rawValue: solveOver) {

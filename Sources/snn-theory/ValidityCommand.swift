@@ -71,6 +71,7 @@ struct ValidityCommand: ParsableCommand {
     }
 
     func validate() throws {
+        if let plot { try Figures.checkDestination(plot) }
         _ = try Self.parseThresholds(thetas)
         _ = try gridWidths()
         guard depth >= 1, depth <= 10_000 else {
@@ -85,9 +86,7 @@ struct ValidityCommand: ParsableCommand {
         guard maxWidth >= 16, maxWidth <= 65536 else {
             throw ModelError.invalid(parameter: "max-width", value: "\(maxWidth)", allowed: "an integer from 16 to 65536")
         }
-        guard targetVariance.isFinite, targetVariance > 0 else {
-            throw ModelError.invalid(parameter: "target-variance", value: "\(targetVariance)", allowed: "a finite number > 0")
-        }
+        _ = try InitScheme.checkedTargetVariance(targetVariance)
         _ = try InputEncoding(parsing: input)
         _ = try InitScheme(parsing: `init`)
     }
@@ -135,9 +134,23 @@ struct ValidityCommand: ParsableCommand {
         }
         switch format {
         case .json: print(json(found, table, grid).rendered())
-        case .csv: print(csv(found, table), terminator: "")
+        case .csv: print(csv(found, table, grid), terminator: "")
         case .table: print(render(found, table, thresholds, grid))
         }
+    }
+
+    /// Every parameter of the run, its swept thresholds and widths, and the conventions.
+    func modelJSON(_ found: [ValidityThreshold], _ grid: [Int]) -> JSON {
+        .object([
+        ("tool", .string("snn-theory")), ("version", .string(SNNTheoryCommand.version)),
+        ("command", .string("validity")), ("depth", .integer(depth)), ("input", .string(input)),
+        ("init", .string(`init`)), ("target_variance", .number(targetVariance)),
+        ("tolerance", .number(tolerance)), ("silent_tolerance", .number(silentTolerance)),
+        ("max_width", .integer(maxWidth)),
+        ("thetas", .array(found.map { .number($0.theta) })), ("widths", .array(grid.map { .integer($0) })),
+        ("theory", .string("exact finite-width chain, first time step")),
+        ("conventions", .string(Provenance.firstStepConventions)),
+    ])
     }
 
     func json(_ found: [ValidityThreshold], _ table: [ValidityCell], _ grid: [Int]) -> JSON {
@@ -148,14 +161,7 @@ struct ValidityCommand: ParsableCommand {
                      ("relative_rate_deviation", .number(c.relativeRateDeviation)), ("holds", .bool(c.holds))])
         }
         return .object([
-            ("model", .object([
-                ("tool", .string("snn-theory")), ("version", .string(SNNTheoryCommand.version)),
-                ("command", .string("validity")), ("depth", .integer(depth)), ("input", .string(input)),
-                ("init", .string(`init`)), ("target_variance", .number(targetVariance)),
-                ("tolerance", .number(tolerance)), ("silent_tolerance", .number(silentTolerance)),
-                ("max_width", .integer(maxWidth)),
-                ("theory", .string("exact finite-width chain, first time step")),
-            ])),
+            ("model", modelJSON(found, grid)),
             ("thresholds", .array(found.map { f in
                 .object([("theta", .number(f.theta)), ("fixed_point_slope", .finite(f.fixedPointSlope)),
                          ("smallest_width", f.smallestWidth.map { .integer($0) } ?? .null), ("at", cellJSON(f.cell))])
@@ -164,9 +170,10 @@ struct ValidityCommand: ParsableCommand {
         ])
     }
 
-    func csv(_ found: [ValidityThreshold], _ table: [ValidityCell]) -> String {
+    func csv(_ found: [ValidityThreshold], _ table: [ValidityCell], _ grid: [Int]) -> String {
         var lines = ["# snn-theory \(SNNTheoryCommand.version) validity: depth \(depth), input \(input), init \(`init`), "
             + "tolerance \(tolerance), silent tolerance \(silentTolerance); exact finite-width chain, first time step",
+                     "# model: " + modelJSON(found, grid).rendered(pretty: false),
                      "kind,theta,width,silent_probability,mean_rate,mean_field_rate,relative_rate_deviation,holds,fixed_point_slope"]
         for f in found {
             lines.append(["smallest", Format.exact(f.theta), f.smallestWidth.map(String.init) ?? "",

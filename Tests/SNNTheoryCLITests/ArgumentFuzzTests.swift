@@ -5,8 +5,6 @@ import Testing
 struct FuzzCase: Sendable, CustomTestStringConvertible {
     let arguments: [String]
     let names: [String]
-    /// Two or three options varied at once (a known failure of one of them may be masked by another's refusal).
-    var combined = false
     var testDescription: String { arguments.joined(separator: " ") }
 }
 
@@ -147,7 +145,7 @@ enum ArgumentFuzz {
                 arguments = with(arguments, option, pick(values))
                 names += Self.names(option)
             }
-            cases.append(FuzzCase(arguments: arguments, names: names, combined: true))
+            cases.append(FuzzCase(arguments: arguments, names: names))
         }
         for files in [["@valid"], ["@valid", "@valid"], ["@missing"], ["@empty"], ["@garbage"], ["@truncated"],
                       ["@valid", "@other"], ["@notjson"], ["@deep"], ["@directory"], ["@binary"], ["@crlf"],
@@ -167,33 +165,6 @@ enum ArgumentFuzz {
         }
         return cases
     }()
-
-    /// Known failures in code outside this suite's files, reported for a fix there: (subcommand, option, value).
-    /// Remove an entry once it is fixed (the single-option case then fails as a reminder).
-    static let knownFailures: [(String, String, String)] = [
-        ("predict", "target-rate", "0.5"),  // crash: InitializationSolver.firstStep, Q^-1(0.5) = 0, infinite variance
-        ("simulate", "target-rate", "0.5"),  // the same crash
-        ("predict", "target-variance", "1e308"),  // crash: VarianceRecursion.firstStep, membrane variance overflows
-        ("validity", "target-variance", "1e308"),  // the same crash, in ValidityMap
-        ("simulate", "target-variance", "5e-324"),  // refusal names "weight variance", not the option
-        ("validity", "target-variance", "5e-324"),  // the same
-        ("simulate", "theta", "1e308"),  // refusal names "weight variance", not theta
-        ("simulate", "plot", "/nonexistent/p.svg"),  // two stderr lines: throughput, then the error
-        ("phase", "negligible-probability", "1e-301"),  // refusals say "negligible probability" (no hyphen)
-        ("phase", "negligible-probability", "1e-5"),
-        ("phase", "negligible-probability", "nan"),
-        ("phase", "negligible-probability", "0"),
-        ("advise", "negligible-probability", "1e-5"),
-        ("advise", "negligible-probability", "nan"),
-        ("advise", "theta", "1e308"),  // refusal names "target-variance", not theta
-        ("advise", "theta", "5e-324"),
-    ]
-
-    static func isKnownFailure(_ arguments: [String]) -> Bool {
-        knownFailures.contains { command, option, value in
-            arguments.first == command && zip(arguments, arguments.dropFirst()).contains { $0 == "--" + option && $1 == value }
-        }
-    }
 }
 
 /// The damaged and valid files the `@name` placeholders stand for, made once.
@@ -270,10 +241,6 @@ enum FuzzFiles {
                 #expect(!fuzz.names.isEmpty, "a valid base command was refused: \(result.stderr)")
             }
         }
-        if ArgumentFuzz.isKnownFailure(fuzz.arguments) {
-            withKnownIssue(isIntermittent: fuzz.combined) { try check() }
-        } else {
-            try check()
-        }
+        try check()
     }
 }
