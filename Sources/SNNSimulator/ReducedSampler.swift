@@ -14,25 +14,22 @@ import SNNModel
 /// Exact for Gaussian weights and batch 1 (uniform weights have other current laws at finite fan-in).
 /// The result has the shape of `Simulator.run`'s with `batch` = 1, so every report and test handles both alike.
 public enum ReducedSampler {
-    public static func run(_ configuration: SimulationConfiguration,
-                           progress: (@Sendable (_ finished: Int, _ total: Int) -> Void)? = nil) -> SimulationStatistics
+    /// Samples every network; `completed`, `progress` and `onNetwork` as in `Simulator.run`.
+    public static func run(_ configuration: SimulationConfiguration, completed: [NetworkRecord] = [],
+                           progress: (@Sendable (_ finished: Int, _ total: Int) -> Void)? = nil,
+                           onNetwork: (@Sendable (NetworkRecord) -> Void)? = nil) -> SimulationStatistics
     {
-        let start = ContinuousClock.now
         let c = configuration
         let depth = c.architecture.depth, steps = c.steps
-        let results = NetworkResults(networks: c.networks, layers: depth, steps: steps)
-        let queue = WorkQueue(count: c.networks)
-        DispatchQueue.concurrentPerform(iterations: max(1, min(c.threads, c.networks))) { _ in
-            while let r = queue.take() {
-                sampleNetwork(r, c, results)
-                progress?(queue.finish(), c.networks)
-            }
+        let (results, computed, seconds) = NetworkLoop.run(
+            c, workers: c.threads, completed: completed, progress: progress, onNetwork: onNetwork
+        ) {
+            { r, results in sampleNetwork(r, c, results) }
         }
-        let elapsed = start.duration(to: .now)
         let perColumn = (1...depth).reduce(0.0) { $0 + Double(c.architecture.width(layer: $1)) * Double(steps * steps) }
         return SimulationStatistics(
-            configuration: c, layers: results.summarize(), synapticEvents: perColumn * Double(c.networks),
-            elapsedSeconds: Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) * 1e-18)
+            configuration: c, layers: results.summarize(), synapticEvents: perColumn * Double(computed),
+            elapsedSeconds: seconds)
     }
 
     static func sampleNetwork(_ r: Int, _ c: SimulationConfiguration, _ results: NetworkResults) {

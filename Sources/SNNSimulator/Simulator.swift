@@ -50,31 +50,28 @@ public enum Simulator {
     }
 
     /// Runs the simulation. `progress` is called after each network with (networks finished, R), from a worker
-    /// thread, one call at a time.
-    public static func run(_ configuration: SimulationConfiguration,
-                           progress: (@Sendable (_ finished: Int, _ total: Int) -> Void)? = nil) -> SimulationStatistics {
-        let start = ContinuousClock.now
+    /// thread, one call at a time; `onNetwork` with each finished network's record (from a worker thread, possibly
+    /// concurrently). The networks in `completed` (from an earlier, interrupted run) are taken as they are.
+    public static func run(_ configuration: SimulationConfiguration, completed: [NetworkRecord] = [],
+                           progress: (@Sendable (_ finished: Int, _ total: Int) -> Void)? = nil,
+                           onNetwork: (@Sendable (NetworkRecord) -> Void)? = nil) -> SimulationStatistics {
         openblas_set_num_threads(1)
         let c = configuration
         let depth = c.architecture.depth
         let perNetwork = depth * c.steps
-        let results = NetworkResults(networks: c.networks, layers: depth, steps: c.steps)
-        let queue = WorkQueue(count: c.networks)
-        let workers = c.concurrentNetworks
-        DispatchQueue.concurrentPerform(iterations: workers) { _ in
+        let (results, computed, seconds) = NetworkLoop.run(
+            c, workers: c.concurrentNetworks, completed: completed, progress: progress, onNetwork: onNetwork
+        ) {
             let workspace = NetworkWorkspace(configuration: c)
-            while let r = queue.take() {
+            return { r, results in
                 workspace.simulate(network: r, into: results, offset: r * perNetwork, silentOffset: r * depth)
-                let finished = queue.finish()
-                progress?(finished, c.networks)
             }
         }
-        let elapsed = start.duration(to: .now)
         return SimulationStatistics(
             configuration: c,
             layers: results.summarize(),
-            synapticEvents: c.synapticEvents,
-            elapsedSeconds: Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) * 1e-18)
+            synapticEvents: c.synapticEvents * Double(computed) / Double(c.networks),
+            elapsedSeconds: seconds)
     }
 }
 

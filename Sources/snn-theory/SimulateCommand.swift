@@ -12,11 +12,14 @@ struct SimulateCommand: ParsableCommand {
         Draws R independent networks (weights from the chosen initialization), feeds each a batch of B inputs for T \
         time steps, and reports per layer and step the membrane mean and variance (before reset), the spike rate, \
         their standard errors across networks, and the fraction of networks in which the layer never spiked. \
-        Results depend on --seed only, not on --threads. Throughput goes to stderr.
+        Results depend on --seed only, not on --threads. Throughput goes to stderr. With --output FILE each finished \
+        network is appended to FILE as one JSON line (flushed); after an interruption, --resume FILE takes the \
+        networks already there and simulates the rest, with the same final result as an uninterrupted run.
 
         Examples:
           snn-theory simulate --depth 100 --width 1000 --init paper --networks 20 --batch 16
           snn-theory simulate --depth 10 --steps 20 --beta 0.5 --init paper-reset --format json
+          snn-theory simulate --width 4096 --networks 200 --output run.jsonl   (then, if stopped: --resume run.jsonl)
         """
     )
 
@@ -45,6 +48,14 @@ struct SimulateCommand: ParsableCommand {
     @Option(name: .customLong("qmc-replicates"), help: "The solver's independent randomizations.")
     var qmcReplicates: Int = 8
 
+    @Option(help: ArgumentHelp("Append each finished network to FILE as one JSON line, as it finishes.",
+                               valueName: "file.jsonl"))
+    var output: String?
+
+    @Option(help: ArgumentHelp("Continue the run recorded in FILE: its networks are kept, the rest simulated and appended.",
+                               valueName: "file.jsonl"))
+    var resume: String?
+
     @Option(help: "Output: table (for people), csv or json (for scripts).")
     var format: OutputFormat = .table
 
@@ -57,6 +68,10 @@ struct SimulateCommand: ParsableCommand {
 
     func validate() throws {
         if let plot { try Figures.checkDestination(plot) }
+        if output != nil, resume != nil {
+            throw ModelError.invalid(parameter: "output", value: output ?? "",
+                                     allowed: "no --output with --resume (new networks are appended to the --resume file)")
+        }
         try network.validateAll()
         _ = try InitScheme(parsing: `init`)
         try simulation.validateAll()
@@ -106,19 +121,27 @@ struct SimulateCommand: ParsableCommand {
         let configuration = try simulation.configuration(architecture: architecture, neuron: neuron, input: input,
                                                   steps: try network.checkedSteps(), weightVariances: variances,
                                                   scheme: scheme)
+        let targetVariance = try network.checkedTargetVariance()
+        let stream = try NetworkStream.open(output: output, resume: resume,
+                                            model: SimulationReport.modelFields(configuration, scheme: schemeName,
+                                                                                targetVariance: targetVariance,
+                                                                                method: simulation.method),
+                                            configuration: configuration)
         let progress = Progress.forTerminal(label: "networks")
+        let completed = stream?.completed ?? []
         let statistics = simulation.reduced
-            ? ReducedSampler.run(configuration, progress: progress?.update)
-            : Simulator.run(configuration, progress: progress?.update)
+            ? ReducedSampler.run(configuration, completed: completed, progress: progress?.update, onNetwork: stream?.append)
+            : Simulator.run(configuration, completed: completed, progress: progress?.update, onNetwork: stream?.append)
         progress?.finish()
-        Throughput.report(statistics)
+        try stream?.finish()
+        Throughput.report(statistics, resumed: completed.count)
         if let plot {
             let prediction = VarianceRecursion.firstStep(architecture: architecture, neuron: neuron, input: input,
                                                          weightVariances: variances)
             try Figures.write(Figures.simulate(statistics, scheme: schemeName, prediction: prediction), to: plot)
         }
         let report = SimulationReport(statistics: statistics, scheme: schemeName,
-                                      targetVariance: try network.checkedTargetVariance(), method: simulation.method)
+                                      targetVariance: targetVariance, method: simulation.method)
         switch format {
         case .json: print(report.json().rendered())
         case .csv: print(report.csv(), terminator: "")
@@ -237,9 +260,10 @@ struct SimulationOptions: ParsableArguments {
 
 /// Seconds and synaptic events per second, on stderr: timings never enter the results.
 enum Throughput {
-    static func report(_ s: SimulationStatistics) {
-        let line = String(format: "snn-theory: simulated %d network(s) in %.3f s: %.3g synaptic events/s (%.3g events)\n",
-                          s.configuration.networks, s.elapsedSeconds, s.synapticEventsPerSecond, s.synapticEvents)
+    static func report(_ s: SimulationStatistics, resumed: Int = 0) {
+        let line = String(format: "snn-theory: simulated %d network(s) in %.3f s: %.3g synaptic events/s (%.3g events)",
+                          s.configuration.networks - resumed, s.elapsedSeconds, s.synapticEventsPerSecond,
+                          s.synapticEvents) + (resumed > 0 ? "; \(resumed) taken from the resumed file\n" : "\n")
         FileHandle.standardError.write(Data(line.utf8))
     }
 }
@@ -287,6 +311,12 @@ struct SimulationReport {
 
     /// Every parameter that determines the result (the thread count does not, so it is left out).
     var modelFields: [(String, JSON)] {
+        Self.modelFields(c, scheme: scheme, targetVariance: targetVariance, method: method)
+    }
+
+    static func modelFields(_ c: SimulationConfiguration, scheme: String, targetVariance: Double, method: String)
+        -> [(String, JSON)]
+    {
         [
             ("tool", .string("snn-theory")),
             ("version", .string(SNNTheoryCommand.version)),

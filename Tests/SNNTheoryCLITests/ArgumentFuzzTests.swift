@@ -58,7 +58,7 @@ enum ArgumentFuzz {
                     ("threads", ["0", "-1", "1", "2", "257"]), ("weights", ["gaussian", "uniform", "cauchy", ""]),
                     ("method", ["full", "reduced", "x"]), ("init", schemes), ("format", formats),
                     ("target-rate", probabilities), ("solve-over", ["first-step", "x"]), ("weights-from", files),
-                    ("plot", ["/nonexistent/p.svg"]),
+                    ("plot", ["/nonexistent/p.svg"]), ("resume", files), ("output", ["@missing", "@directory", "@valid"]),
                 ],
                 flags: ["--all-layers"]),
         Command(base: ["compare", "--depth", "2", "--widths", "20", "--thetas", "1", "--networks", "2"],

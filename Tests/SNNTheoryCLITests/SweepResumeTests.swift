@@ -193,3 +193,57 @@ struct SplitMixForTests {
 
     mutating func nextUnit() -> Double { Double(next() >> 11) * 0x1p-53 }
 }
+
+/// Long `simulate` runs stream each finished network (`--output`) and continue after a kill (`--resume`).
+@Suite struct SimulateResumeTests {
+    static let run = ["simulate", "--depth", "20", "--width", "300", "--steps", "3", "--networks", "24",
+                      "--threads", "1", "--seed", "11", "--format", "json"]
+
+    @Test func sigkillAtRandomMomentsThenResumeEqualsUninterruptedRunByteForByte() throws {
+        let began = Date()
+        let reference = try SpawnedCLI.run(Self.run, timeout: 120)
+        let duration = Date().timeIntervalSince(began)
+        #expect(reference.status == 0, "\(reference.stderr)")
+        let path = SweepResumeTests.temporaryFile("sim-kill"), scratch = SweepResumeTests.temporaryFile("stdout")
+        defer { for p in [path, scratch] { try? FileManager.default.removeItem(atPath: p) } }
+        var generator = SplitMixForTests(seed: 99)
+        var finishedAtKill: [Int] = []
+        for _ in 0..<3 {
+            let child = try SpawnedCLI.start(Self.run + ["--resume", path], stdout: scratch)
+            usleep(UInt32(1e6 * duration * (0.1 + 0.5 * generator.nextUnit())))
+            kill(child.pid, SIGKILL)
+            let exit = SpawnedCLI.wait(child, timeout: 120)
+            #expect((exit.signaled && exit.status == SIGKILL) || (!exit.signaled && exit.status == 0))
+            finishedAtKill.append(SweepResumeTests.lines(path).count)
+        }
+        #expect(finishedAtKill.first! < 24, "networks finished at each kill: \(finishedAtKill)")
+        let resumed = try SpawnedCLI.run(Self.run + ["--resume", path], timeout: 120)
+        #expect(resumed.status == 0, "\(resumed.stderr)")
+        #expect(resumed.stdout == reference.stdout)
+        let networks = try SweepResumeTests.lines(path).map { line in
+            let o = try #require(try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])
+            return try #require(o["network"] as? Int)
+        }
+        #expect(networks.sorted() == Array(0..<24))
+    }
+
+    /// A file from other options, an edited line and an existing file for --output are refused in one line.
+    @Test func foreignDamagedAndExistingFilesAreRefused() throws {
+        let small = ["simulate", "--depth", "3", "--width", "40", "--networks", "4", "--threads", "1"]
+        let path = SweepResumeTests.temporaryFile("sim-files")
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        #expect(try SpawnedCLI.run(small + ["--output", path]).status == 0)
+        #expect(SweepResumeTests.lines(path).count == 4)
+        let existing = try SpawnedCLI.run(small + ["--output", path])
+        #expect(existing.status == 64 && existing.stderr.contains("output"))
+        let foreign = try SpawnedCLI.run(small + ["--seed", "2", "--resume", path])
+        #expect(foreign.status == 64 && foreign.stderr.contains("resume") && foreign.stderr.contains("line 1"))
+        var text = try String(contentsOfFile: path, encoding: .utf8)
+        let index = try #require(text.range(of: "\"rate\":[")).upperBound
+        text.insert("9", at: index)
+        try text.write(toFile: path, atomically: true, encoding: .utf8)
+        let damaged = try SpawnedCLI.run(small + ["--resume", path])
+        #expect(damaged.status == 64 && damaged.stderr.contains("resume"), "\(damaged.stderr)")
+        #expect(damaged.stderr.split(separator: "\n").count == 1)
+    }
+}

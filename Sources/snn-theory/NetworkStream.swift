@@ -1,0 +1,132 @@
+import Foundation
+import SNNSimulator
+
+/// `simulate --output FILE` and `--resume FILE`: one JSON line per finished network, appended with one write call and
+/// fsynced as the network finishes (`CellFile`), so a run that is killed keeps every network it finished; a resumed
+/// run takes those networks as they are and simulates the rest. Each line carries the run's whole model record and
+/// its weight variances, and a resumed run accepts only lines whose model is its own.
+///
+/// Line: {"model":{...},"network":r,"layers":[{"membrane_mean":[..T],"membrane_variance":[..T],"rate":[..T],
+/// "silent":b}, ...]}. Numbers are written in their shortest round-trip form, so the resumed statistics are the
+/// same bits as an uninterrupted run's.
+final class NetworkStream: @unchecked Sendable {
+    let completed: [NetworkRecord]
+    private let file: CellFile
+    private let prefix: String
+    private let steps: Int
+    private let lock = NSLock()
+    private var failure: Error?
+
+    private init(file: CellFile, prefix: String, steps: Int, completed: [NetworkRecord]) {
+        self.file = file
+        self.prefix = prefix
+        self.steps = steps
+        self.completed = completed
+    }
+
+    /// The stream of `--output` (a new or empty file) or `--resume` (its records read back); nil without either.
+    static func open(output: String?, resume: String?, model: [(String, JSON)],
+                     configuration c: SimulationConfiguration) throws -> NetworkStream?
+    {
+        guard let path = resume ?? output else { return nil }
+        let parameter = resume != nil ? "resume" : "output"
+        let record = JSON.object(model + [("weight_variances", .array(c.weightVariances.map { .number($0) }))])
+        let prefix = "{\"model\":" + record.rendered(pretty: false) + ",\"network\":"
+        let file = try CellFile(path: path, parameter: parameter)
+        guard resume != nil else {
+            guard file.isEmpty else {
+                throw CommandFailure(message: "output: '\(path)' already holds networks; continue that run with "
+                    + "--resume \(path), or choose another file")
+            }
+            return NetworkStream(file: file, prefix: prefix, steps: c.steps, completed: [])
+        }
+        let reader = NetworkStream(file: file, prefix: prefix, steps: c.steps, completed: [])
+        let bytes = [UInt8](try file.contents())
+        var records: [NetworkRecord] = [], seen = Set<Int>()
+        var start = 0, number = 0
+        while let end = bytes[start...].firstIndex(of: 0x0A) {
+            number += 1
+            let text = String(decoding: bytes[start..<end], as: UTF8.self)
+            start = end + 1
+            if text.allSatisfy(\.isWhitespace) { continue }
+            let fail = { (why: String) in
+                CommandFailure(message: "resume: line \(number) of '\(path)' \(why)")
+            }
+            guard text.hasPrefix(prefix) else {
+                throw fail("is not a network of this run (its model record differs from this command's options); "
+                    + "use the options that wrote it, or another file")
+            }
+            guard let parsed = reader.decode(text, configuration: c) else {
+                throw fail("is not a whole network record; remove that line or use another file")
+            }
+            guard seen.insert(parsed.network).inserted else {
+                throw fail("repeats network \(parsed.network); the file was edited or written twice")
+            }
+            records.append(parsed)
+        }
+        if start < bytes.count {
+            // A last line without its newline: a write cut short by a kill. Drop it; that network runs again.
+            try file.truncate(to: start)
+        }
+        return NetworkStream(file: file, prefix: prefix, steps: c.steps, completed: records)
+    }
+
+    /// The line of one network.
+    func line(_ record: NetworkRecord) -> String {
+        let layers = record.silent.indices.map { l -> JSON in
+            let range = l * steps..<(l + 1) * steps
+            return .object([
+                ("membrane_mean", .array(record.membraneMeans[range].map { .number($0) })),
+                ("membrane_variance", .array(record.membraneVariances[range].map { .number($0) })),
+                ("rate", .array(record.rates[range].map { .number($0) })),
+                ("silent", .bool(record.silent[l])),
+            ])
+        }
+        return prefix + "\(record.network),\"layers\":" + JSON.array(layers).rendered(pretty: false) + "}"
+    }
+
+    /// Reads a line back exactly: numbers by Double(String) (JSONSerialization may round the last bit), and the line
+    /// accepted only if writing the record again gives the same text, so any edit or damage is refused.
+    func decode(_ text: String, configuration c: SimulationConfiguration) -> NetworkRecord? {
+        let body = text.dropFirst(prefix.count)
+        guard let comma = body.firstIndex(of: ","), let network = Int(body[..<comma]) else { return nil }
+        func numbers(_ list: String) -> [Double]? {
+            let values = list.components(separatedBy: ", ").map { Double($0) }
+            return values.contains(where: { $0 == nil }) ? nil : values.map { $0! }
+        }
+        var means: [Double] = [], variances: [Double] = [], rates: [Double] = [], silent: [Bool] = []
+        for chunk in String(body[comma...]).components(separatedBy: "{\"membrane_mean\":[").dropFirst() {
+            let a = chunk.components(separatedBy: "],\"membrane_variance\":[")
+            guard a.count == 2 else { return nil }
+            let b = a[1].components(separatedBy: "],\"rate\":[")
+            guard b.count == 2 else { return nil }
+            let d = b[1].components(separatedBy: "],\"silent\":")
+            guard d.count == 2, let m = numbers(a[0]), let v = numbers(b[0]), let r = numbers(d[0]) else { return nil }
+            means += m
+            variances += v
+            rates += r
+            silent.append(d[1].hasPrefix("true"))
+        }
+        let record = NetworkRecord(network: network, membraneMeans: means, membraneVariances: variances, rates: rates,
+                                   silent: silent)
+        let plausible = rates.allSatisfy { (0...1).contains($0) } && variances.allSatisfy { $0 >= 0 }
+            && means.allSatisfy(\.isFinite)
+        return record.fits(c) && plausible && line(record) == text ? record : nil
+    }
+
+    /// Appends one finished network (called from the simulators' worker threads).
+    @Sendable func append(_ record: NetworkRecord) {
+        let text = line(record)
+        lock.lock()
+        defer { lock.unlock() }
+        guard failure == nil else { return }
+        do { try file.append(text) } catch { failure = error }
+    }
+
+    /// Throws the first write failure, if any.
+    func finish() throws {
+        lock.lock()
+        defer { lock.unlock() }
+        if let failure { throw failure }
+    }
+}
