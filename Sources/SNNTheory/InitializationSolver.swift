@@ -46,10 +46,11 @@ public enum SolverError: Error, CustomStringConvertible, Equatable {
 /// after bracketing. For T >= 3 the integral uses fixed randomized quasi-Monte Carlo rules for every evaluation, so
 /// the function is deterministic (common random numbers); for T <= 2 it is the nested quadrature.
 ///
-/// Why an average over rules: deep in a network with many time steps the kernel map has a nearly neutral temporal
-/// direction, so the estimation noise of one rule accumulates over layers and shifts the rate it reports (measured:
-/// one 4096-point rule held 0.1 on its own estimate while an independent evaluation read 0.092-0.100 at layers 20-50,
-/// beta 0.5, T 20). Solving on the replicate average is solving for the same estimator that `propagate` reports.
+/// Why an average over rules, at a shared kernel, with fresh shifts per layer: deep in a network with many time steps
+/// the kernel map has a nearly neutral temporal direction, so estimation noise accumulates over layers and shifts the
+/// rate (measured: one 4096-point rule reused at every layer held 0.1 on its own estimate while an independent
+/// evaluation read 0.092-0.100 at layers 20-50, beta 0.5, T 20). Solving on the mean of R rules at the kernel they
+/// share is solving for the same estimator that `propagate` reports, with the noise of R x N points.
 public enum InitializationSolver {
     public static func solve(architecture: Architecture, neuron: NeuronModel, input: InputEncoding, steps: Int,
                              target: SolverTarget, horizon: SolverHorizon,
@@ -71,15 +72,12 @@ public enum InitializationSolver {
             }
             return firstStep(architecture: architecture, neuron: neuron, input: input, target: target)
         }
-        // T >= 3: the statistic is averaged over independent randomized rules, each carrying its own kernel from layer
-        // to layer, exactly as `TemporalKernel.propagate` estimates it; the rules' seeds differ from propagate's
-        // default ones, so evaluating the solution there is an independent check.
-        let rules = steps <= 2 ? [] : try (0..<settings.replicates).map { r in
-            try QuasiMonteCarloRule(points: settings.points, steps: steps,
-                                    seed: settings.seed &+ 0x5851_F42D_4C95_7F2D &* UInt64(r + 1))
-        }
+        // T >= 3: the statistic is averaged over independent randomized rules, all integrating at the same kernel (their
+        // mean from the layer before), with fresh shifts at every layer: the value `TemporalKernel.propagate` reports.
+        // The rules' seeds differ from propagate's, so evaluating the solution there is an independent check.
+        let base = steps <= 2 ? nil : try TemporalKernel.quasiRandomPoints(count: settings.points, dimension: steps)
         let inputKernel = (0..<steps * steps).map { input.temporalKernel(t: $0 / steps, tPrime: $0 % steps) }
-        var previous = Array(repeating: inputKernel, count: max(rules.count, 1))
+        var previous = inputKernel
         var variances: [Double] = [], achieved: [Double] = [], gains: [Double] = []
         // The first-step closed form as the starting guess (a rate of 0.5 or more has none: start from 0.4).
         var guessTarget = target
@@ -87,13 +85,21 @@ public enum InitializationSolver {
         let firstGuess = firstStep(architecture: architecture, neuron: neuron, input: input, target: guessTarget)
         for l in 1...architecture.depth {
             let fanIn = Double(architecture.fanIn(layer: l))
-            let kernels = previous
+            let kernel = previous
+            // This layer's rules: fresh random shifts of the same points (as `TemporalKernel.propagate` draws them).
+            let rules = try base.map { base in
+                (0..<settings.replicates).map { r in
+                    QuasiMonteCarloRule(base: base, points: settings.points, steps: steps,
+                                        seed: settings.seed &+ 0x5851_F42D_4C95_7F2D &* UInt64(r + 1)
+                                            &+ 0xC2B2_AE3D_27D4_EB4F &* UInt64(l))
+                }
+            } ?? []
             func moments(_ gain: Double) throws -> [TemporalKernel.LayerMoments] {
+                let sigma = kernel.map { gain * $0 }
                 if rules.isEmpty {
-                    let sigma = kernels[0].map { gain * $0 }
                     return [steps == 1 ? TemporalKernel.oneStep(sigma[0], neuron) : try TemporalKernel.twoSteps(sigma, neuron)]
                 }
-                return zip(rules, kernels).map { rule, k in rule.moments(sigma: k.map { gain * $0 }, neuron: neuron) }
+                return rules.map { rule in rule.moments(sigma: sigma, neuron: neuron) }
             }
             func statistic(_ m: TemporalKernel.LayerMoments) -> Double {
                 let values: [Double]
@@ -141,7 +147,7 @@ public enum InitializationSolver {
             gains.append(gain)
             variances.append(gain / fanIn)
             achieved.append(averaged(ms))
-            previous = ms.map(\.kernel)
+            previous = (0..<kernel.count).map { i in ms.reduce(0) { $0 + $1.kernel[i] } / Double(ms.count) }
         }
         return SolvedInitialization(weightVariances: variances, achieved: achieved)
     }
@@ -180,19 +186,8 @@ struct QuasiMonteCarloRule: Sendable {
     let steps: Int
     static let chunks = 8
 
-    init(points: Int, steps: Int, seed: UInt64) throws {
-        let base = try TemporalKernel.quasiRandomPoints(count: points, dimension: steps)
-        var rng = SplitMix(seed: seed ^ 0xD1B5_4A32_D192_ED03)
-        let shift = (0..<steps).map { _ in rng.nextUnit() }
-        var z = [Double](repeating: 0, count: points * steps)
-        for i in 0..<points {
-            for t in 0..<steps {
-                var p = base[i * steps + t] + shift[t]
-                if p >= 1 { p -= 1 }
-                z[i * steps + t] = gsl_cdf_ugaussian_Pinv(min(max(p, 0x1p-60), 1 - 0x1p-53))
-            }
-        }
-        self.z = z
+    init(base: [Double], points: Int, steps: Int, seed: UInt64) {
+        z = TemporalKernel.shiftedNormals(base, points: points, steps: steps, seed: seed ^ 0xD1B5_4A32_D192_ED03)
         self.points = points
         self.steps = steps
     }
