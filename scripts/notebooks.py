@@ -97,7 +97,7 @@ def snapshot(directory):
 def main():
     mode = sys.argv[1] if len(sys.argv) > 1 else "check"
     if mode not in ("run", "check"):
-        print("usage: notebooks.py run|check", file=sys.stderr)
+        print("usage: notebooks.py run|check [notebook name fragment ...]", file=sys.stderr)
         return 2
     binary = ROOT / ".build" / "release"
     if not (binary / "snn-theory").exists():
@@ -106,7 +106,8 @@ def main():
     env = dict(os.environ)
     env["PATH"] = f"{binary}{os.pathsep}{env.get('PATH', '')}"
     env.pop("COLUMNS", None)
-    notebooks = sorted(NOTEBOOKS.glob("*.md"))
+    notebooks = [p for p in sorted(NOTEBOOKS.glob("*.md"))
+                 if len(sys.argv) <= 2 or any(fragment in p.name for fragment in sys.argv[2:])]
     before = snapshot(FIGURES)
     saved = tempfile.mkdtemp()
     if FIGURES.exists():
