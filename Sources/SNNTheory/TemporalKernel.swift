@@ -45,7 +45,7 @@ public enum TemporalKernelMethod: String, Sendable, CaseIterable {
     /// Deterministic nested quadrature (GSL QAGIL/QAGIU split at the threshold); T <= 2 only.
     case quadrature
     /// Randomized quasi-Monte Carlo: Sobol points (GSL qrng; reverse Halton above 40 steps), independent random
-    /// shifts per replicate, the error estimated from the spread across replicates.
+    /// shifts per replicate and layer, the error estimated from the spread of the replicates' own chains.
     case quasiMonteCarlo = "qmc"
 }
 
@@ -452,7 +452,6 @@ public enum TemporalKernel {
     }
 }
 
-/// Per-replicate results written from concurrent iterations, each into its own slot.
 /// One slot per replicate, written concurrently (each replicate writes only its own).
 private final class ReplicateSlots<T>: @unchecked Sendable {
     private var slots: [T?]
