@@ -32,6 +32,19 @@ public enum ReducedSampler {
             elapsedSeconds: seconds)
     }
 
+    /// The bytes `run` plans to allocate, saturating at `Int.max`: per concurrent network the overlap matrices and the
+    /// Cholesky factor (3 T^2 doubles) and a block of normals (256 T floats); plus the kept results, per network,
+    /// layer and step the mean, variance and rate, and once more as the summary's per-network lists (48 bytes x R x
+    /// L x T). No weight matrix: the width enters the work, O(n T^2) per layer, not the memory.
+    public static func estimatedBytes(_ c: SimulationConfiguration) -> Int {
+        let steps = Double(c.steps)
+        let perNetwork = 24 * steps * steps + 4 * 256 * steps + 64 * steps
+        let results = 48 * Double(c.networks) * Double(c.architecture.depth) * steps
+            + Double(c.networks) * Double(c.architecture.depth)
+        let total = perNetwork * Double(min(c.threads, c.networks)) + results
+        return total >= Double(Int.max) ? .max : Int(total)
+    }
+
     static func sampleNetwork(_ r: Int, _ c: SimulationConfiguration, _ results: NetworkResults) {
         let steps = c.steps, depth = c.architecture.depth
         var rng = Xoshiro256StarStar(seed: c.seed, network: r, layer: 0, block: 1 << 20)

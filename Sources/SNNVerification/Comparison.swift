@@ -18,6 +18,51 @@ public struct ComparisonCell: Sendable, Equatable, Codable {
     }
 }
 
+/// What sets a cell's weight variances: a fixed initialization scheme, or the solver's per-layer scales that hold a
+/// target rate at every layer (`InitializationSolver`: time-averaged over the cell's T steps, the first step when
+/// T = 1). Its name (`ComparisonCell.scheme`) is the scheme's, or `target-rate:R`.
+public enum CellInitialization: Sendable, Equatable {
+    case scheme(InitScheme)
+    case targetRate(Double)
+
+    public static let targetRatePrefix = "target-rate:"
+
+    /// A scheme name as `InitScheme` parses it, or `target-rate:R` with R in (0, 1).
+    public init(parsing text: String) throws {
+        guard text.hasPrefix(Self.targetRatePrefix) else {
+            self = .scheme(try InitScheme(parsing: text))
+            return
+        }
+        guard let r = Double(text.dropFirst(Self.targetRatePrefix.count)), r > 0, r < 1 else {
+            throw ModelError.invalid(parameter: "init", value: text, allowed: "target-rate:R with R in (0, 1)")
+        }
+        self = .targetRate(r)
+    }
+
+    public var name: String {
+        switch self {
+        case let .scheme(s): s.description
+        case let .targetRate(r): Self.targetRatePrefix + "\(r)"
+        }
+    }
+
+    /// The scheme's own weight distribution; the solver's scales are for Gaussian weights.
+    public var naturalDistribution: WeightDistribution {
+        switch self {
+        case let .scheme(s): s.naturalDistribution
+        case .targetRate: .gaussian
+        }
+    }
+}
+
+/// How a cell's networks are simulated.
+public enum SimulationMethod: String, Sendable, CaseIterable {
+    /// `Simulator.run`: the networks with their weight matrices.
+    case full
+    /// `ReducedSampler.run`: exact for Gaussian weights and one input per network, O(n T^2) per layer.
+    case reduced
+}
+
 /// Everything a sweep holds fixed.
 public struct SweepSettings: Sendable {
     public let depth: Int
@@ -33,9 +78,13 @@ public struct SweepSettings: Sendable {
     public let weights: WeightDistribution?
     /// A layer agrees when |empirical - predicted rate| <= tolerance x predicted + 3 standard errors.
     public let tolerance: Double
+    public let method: SimulationMethod
+    /// The multi-step mean field's integration (T > 1), also the solver's for `target-rate:R` cells.
+    public let meanField: TemporalKernelSettings
 
     public init(depth: Int, inputSize: Int?, reset: Reset, steps: Int, input: InputEncoding, targetVariance: Double,
-                batch: Int, networks: Int, seed: UInt64, threads: Int, weights: WeightDistribution?, tolerance: Double)
+                batch: Int, networks: Int, seed: UInt64, threads: Int, weights: WeightDistribution?, tolerance: Double,
+                method: SimulationMethod = .full, meanField: TemporalKernelSettings = TemporalKernelSettings())
     {
         self.depth = depth
         self.inputSize = inputSize
@@ -49,6 +98,58 @@ public struct SweepSettings: Sendable {
         self.threads = threads
         self.weights = weights
         self.tolerance = tolerance
+        self.method = method
+        self.meanField = meanField
+    }
+
+    /// The same settings with another seed (each cell runs with its own).
+    public func with(seed: UInt64) -> SweepSettings {
+        SweepSettings(depth: depth, inputSize: inputSize, reset: reset, steps: steps, input: input,
+                      targetVariance: targetVariance, batch: batch, networks: networks, seed: seed, threads: threads,
+                      weights: weights, tolerance: tolerance, method: method, meanField: meanField)
+    }
+}
+
+/// The rate averaged over t = 1..T (T > 1) of one layer: the multi-step mean field against the simulation.
+public struct TimeAveragedComparison: Sendable, Equatable, Codable {
+    /// `TemporalLayer.timeAveragedRate` and its standard error.
+    public let predictedRate: Double
+    public let predictedRateError: Double
+    /// The mean over networks of each network's rate averaged over t = 1..T, and its standard error.
+    public let empiricalRate: Double
+    public let empiricalRateError: Double?
+    /// The standard deviation of the networks' time-averaged rates (nil for one network).
+    public let empiricalSpread: Double?
+
+    public init(predictedRate: Double, predictedRateError: Double, empiricalRate: Double, empiricalRateError: Double?,
+                empiricalSpread: Double?)
+    {
+        self.predictedRate = predictedRate
+        self.predictedRateError = predictedRateError
+        self.empiricalRate = empiricalRate
+        self.empiricalRateError = empiricalRateError
+        self.empiricalSpread = empiricalSpread
+    }
+
+    /// The standard errors of the simulation and of the mean field, combined in quadrature.
+    public var combinedError: Double {
+        let e = empiricalRateError ?? 0
+        return (e * e + predictedRateError * predictedRateError).squareRoot()
+    }
+
+    /// (empirical - predicted) / predicted; nil when the prediction is 0.
+    public var relativeDeviation: Double? {
+        predictedRate > 0 ? (empiricalRate - predictedRate) / predictedRate : nil
+    }
+
+    /// (empirical - predicted) in combined standard errors.
+    public var deviationInStandardErrors: Double? {
+        combinedError > 0 ? (empiricalRate - predictedRate) / combinedError : nil
+    }
+
+    /// Within tolerance x predicted + 3 combined standard errors.
+    func agrees(tolerance: Double) -> Bool {
+        abs(empiricalRate - predictedRate) <= tolerance * predictedRate + 3 * combinedError + 1e-12
     }
 }
 
@@ -69,6 +170,8 @@ public struct LayerComparison: Sendable, Equatable, Codable {
     public let empiricalSilentFractionError: Double?
     /// The slope chi of the variance map into this layer (nil at layer 1).
     public let fixedPointSlope: Double?
+    /// The time-averaged rate over t = 1..T, when T > 1.
+    public let timeAveraged: TimeAveragedComparison?
 
     /// (empirical - predicted) / predicted membrane variance; nil when the prediction is 0.
     public var relativeVarianceDeviation: Double? {
@@ -100,6 +203,9 @@ public struct CellComparison: Sendable, Equatable, Codable {
     public let cell: ComparisonCell
     public let layers: [LayerComparison]
     public let holdsToDepth: Int
+    /// When T > 1: the first layer from which the time-averaged rate stays outside tolerance + 3 combined standard
+    /// errors of the multi-step mean field, down to the last layer; nil when it agrees at the last layer (or T = 1).
+    public let driftsFromLayer: Int?
     public let verdict: String
 
     /// The largest |rate deviation| in standard errors over the layers (the summary's "worst deviation").
@@ -117,32 +223,101 @@ public enum Comparison {
     {
         let architecture = try Architecture(inputSize: s.inputSize ?? cell.width, width: cell.width, depth: s.depth)
         let neuron = try NeuronModel(threshold: cell.theta, leak: cell.beta, reset: s.reset)
-        let scheme = try InitScheme(parsing: cell.scheme)
-        let variances = try WeightVariance.checked(scheme, architecture: architecture, neuron: neuron, input: s.input,
-                                                 targetVariance: s.targetVariance)
+        let initialization = try CellInitialization(parsing: cell.scheme)
+        let variances: [Double]
+        switch initialization {
+        case let .scheme(scheme):
+            variances = try WeightVariance.checked(scheme, architecture: architecture, neuron: neuron, input: s.input,
+                                                   targetVariance: s.targetVariance)
+        case let .targetRate(r):
+            variances = try InitializationSolver.solve(
+                architecture: architecture, neuron: neuron, input: s.input, steps: s.steps, target: .rate(r),
+                horizon: s.steps == 1 ? .firstStep : .timeAveraged, settings: s.meanField).weightVariances
+        }
         let predicted = VarianceRecursion.firstStep(architecture: architecture, neuron: neuron, input: s.input,
                                                     weightVariances: variances)
+        let temporal = s.steps > 1
+            ? try TemporalKernel.propagate(architecture: architecture, neuron: neuron, input: s.input, steps: s.steps,
+                                           weightVariances: variances, settings: s.meanField).layers
+            : nil
         // The exact chain covers layers up to FiniteWidthChain.widthLimit; wider cells compare with the mean field only.
         let chain = (architecture.widths.max() ?? 0) <= FiniteWidthChain.widthLimit
             ? try finiteWidth?(architecture, neuron, s.input, variances)
             : nil
         let configuration = try SimulationConfiguration(
             architecture: architecture, neuron: neuron, input: s.input, weightVariances: variances,
-            weightDistribution: s.weights ?? scheme.naturalDistribution, steps: s.steps, batch: s.batch,
-            networks: s.networks, seed: s.seed, threads: s.threads)
-        let empirical = Simulator.run(configuration, progress: progress)
+            weightDistribution: s.weights ?? initialization.naturalDistribution, steps: s.steps, batch: s.batch,
+            networks: s.networks, seed: s.seed, threads: s.threads,
+            // The reduced sampler builds no weight matrix; `compare` checks its own memory need before any work.
+            memoryLimit: s.method == .reduced ? .max : nil)
+        let empirical = s.method == .reduced
+            ? ReducedSampler.run(configuration, progress: progress)
+            : Simulator.run(configuration, progress: progress)
         let layers = (0..<s.depth).map { i in
             let p = predicted[i], e = empirical.layers[i], first = e.steps[0]
+            let averaged = temporal.map { temporal in
+                let rates = empirical.timeAveragedNetworkRates(layer: i + 1), r = Double(rates.count)
+                let mean = rates.reduce(0, +) / r
+                let spread = rates.count > 1
+                    ? (rates.reduce(0) { $0 + ($1 - mean) * ($1 - mean) } / (r - 1)).squareRoot() : nil
+                return TimeAveragedComparison(
+                    predictedRate: temporal[i].timeAveragedRate, predictedRateError: temporal[i].timeAveragedRateError,
+                    empiricalRate: mean, empiricalRateError: spread.map { $0 / r.squareRoot() }, empiricalSpread: spread)
+            }
             return LayerComparison(
                 layer: i + 1, predictedVariance: p.membraneVariance, predictedRate: p.rate,
                 finiteWidthRate: chain?[i].meanRate, finiteWidthSilentProbability: chain?[i].silentProbability,
                 empiricalVariance: first.membraneVariance.mean, empiricalVarianceError: first.membraneVariance.standardError,
                 empiricalRate: first.rate.mean, empiricalRateError: first.rate.standardError,
                 empiricalSilentFraction: e.silentFraction, empiricalSilentFractionError: e.silentFractionStandardError,
-                fixedPointSlope: p.fixedPointSlope)
+                fixedPointSlope: p.fixedPointSlope, timeAveraged: averaged)
         }
         let (depth, verdict) = judge(layers, cell: cell, tolerance: s.tolerance)
-        return CellComparison(cell: cell, layers: layers, holdsToDepth: depth, verdict: verdict)
+        let drift = driftStart(layers, tolerance: s.tolerance)
+        return CellComparison(cell: cell, layers: layers, holdsToDepth: depth, driftsFromLayer: drift,
+                              verdict: verdict + driftSummary(layers, steps: s.steps, holdsToDepth: depth,
+                                                              driftsFromLayer: drift, tolerance: s.tolerance))
+    }
+
+    /// The first layer from which every layer's time-averaged rate is outside tolerance + 3 combined standard errors;
+    /// nil when the last layer agrees or there is no time average (T = 1).
+    public static func driftStart(_ layers: [LayerComparison], tolerance: Double) -> Int? {
+        guard let last = layers.last?.timeAveraged, !last.agrees(tolerance: tolerance) else { return nil }
+        let agreeing = layers.lastIndex { $0.timeAveraged?.agrees(tolerance: tolerance) ?? false }
+        return (agreeing.map { layers[$0].layer } ?? 0) + 1
+    }
+
+    /// The verdict's second sentence when T > 1 (empty at T = 1): the time-averaged rate at the last layer, simulated
+    /// against the multi-step mean field, where it leaves the theory for good, and whether that is a drift of the
+    /// multi-step dynamics (the t = 1 comparison still holds there) or follows from the first step.
+    static func driftSummary(_ layers: [LayerComparison], steps: Int, holdsToDepth: Int, driftsFromLayer: Int?,
+                             tolerance: Double) -> String
+    {
+        guard let lastLayer = layers.last, let last = lastLayer.timeAveraged else { return "" }
+        let g = { (x: Double) in String(format: "%.4g", x) }
+        let spread = last.empiricalSpread.map { ", spread \(g($0)) across networks" } ?? ""
+        let relative = last.relativeDeviation.map { String(format: ", %+.1f%%", 100 * $0) } ?? ""
+        let error = last.empiricalRateError.map { " ± \(g($0))" } ?? ""
+        let numbers = "simulated \(g(last.empiricalRate))\(error)\(spread), mean field "
+            + "\(g(last.predictedRate)) ± \(g(last.predictedRateError))\(relative)"
+        var text = ". Time-averaged rate over T = \(steps) steps at layer \(lastLayer.layer): \(numbers); "
+        guard let start = driftsFromLayer else {
+            let outside = layers.filter { !($0.timeAveraged?.agrees(tolerance: tolerance) ?? true) }.count
+            return text + (outside == 0
+                ? "the multi-step mean field holds to depth \(layers.count)"
+                : "agrees at the last layer (\(outside) of \(layers.count) layers outside on the way)")
+        }
+        let direction = last.empiricalRate < last.predictedRate ? "below" : "above"
+        text += "outside the multi-step mean field (" + String(format: "%g%%", tolerance * 100)
+            + " + 3 combined standard errors) from layer \(start) on, \(direction) it"
+        if holdsToDepth >= start {
+            let span = holdsToDepth >= layers.count ? "to depth \(layers.count)" : "at layer \(start)"
+            text += ": the t = 1 comparison holds \(span), so this is a finite-width drift of the multi-step dynamics"
+        } else {
+            text += ": the t = 1 comparison breaks first (at layer \(holdsToDepth + 1)), so the drift follows from the "
+                + "first step"
+        }
+        return text
     }
 
     /// The deepest layer to which the mean field holds, and why it stops holding.

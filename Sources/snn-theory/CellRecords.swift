@@ -69,6 +69,12 @@ enum CellRecord {
             guard case let .integer(n)? = j else { throw Malformed(reason: "\"\(name)\" is not an integer") }
             return .integer(n)
         }
+        func optionalInteger(_ j: JSON?, _ name: String) throws -> JSON {
+            switch j {
+            case nil, .null?: return .null
+            default: return try integer(j, name)
+            }
+        }
         func string(_ j: JSON?, _ name: String) throws -> JSON {
             guard case let .string(s)? = j else { throw Malformed(reason: "\"\(name)\" is not a string") }
             return .string(s)
@@ -79,6 +85,20 @@ enum CellRecord {
         let silentError = try optional(c["silent_fraction"]?["empirical_stderr"], "silent_fraction.empirical_stderr")
         let codableLayers = try layers.enumerated().map { i, l -> JSON in
             let p = l["predicted"], e = l["empirical"]
+            // Present when T > 1.
+            var averaged = JSON.null
+            if p?["time_averaged_rate"] != nil {
+                averaged = .object([
+                    ("predictedRate", try number(p?["time_averaged_rate"], "predicted.time_averaged_rate")),
+                    ("predictedRateError", try number(p?["time_averaged_rate_stderr"],
+                                                      "predicted.time_averaged_rate_stderr")),
+                    ("empiricalRate", try number(e?["time_averaged_rate"], "empirical.time_averaged_rate")),
+                    ("empiricalRateError", try optional(e?["time_averaged_rate_stderr"],
+                                                        "empirical.time_averaged_rate_stderr")),
+                    ("empiricalSpread", try optional(e?["time_averaged_rate_spread"],
+                                                     "empirical.time_averaged_rate_spread")),
+                ])
+            }
             return .object([
                 ("layer", try integer(l["layer"], "layer")),
                 ("predictedVariance", try number(p?["membrane_variance"], "predicted.membrane_variance")),
@@ -93,6 +113,7 @@ enum CellRecord {
                 // Recorded for the last layer only (the cell's silent fraction).
                 ("empiricalSilentFractionError", i == layers.count - 1 ? silentError : .null),
                 ("fixedPointSlope", try optional(p?["fixed_point_slope"], "predicted.fixed_point_slope")),
+                ("timeAveraged", averaged),
             ])
         }
         return .object([
@@ -104,6 +125,8 @@ enum CellRecord {
             ])),
             ("layers", .array(codableLayers)),
             ("holdsToDepth", try integer(c["holds_to_depth"], "holds_to_depth")),
+            ("driftsFromLayer", try optionalInteger(c["time_averaged_drift"]?["outside_from_layer"],
+                                                    "time_averaged_drift.outside_from_layer")),
             ("verdict", try string(c["verdict"], "verdict")),
         ])
     }

@@ -16,6 +16,17 @@ struct CompareCommand: ParsableCommand {
         the measured rate is within --tolerance (relative) plus 3 standard errors of the mean field; each cell gets a \
         verdict saying to which depth the theory holds and why it breaks.
 
+        Several time steps (--steps T > 1). Each layer also compares the rate averaged over t = 1..T: the mean over \
+        networks of each network's time-averaged rate, its standard error and its spread (standard deviation across \
+        networks), against the multi-step mean field's time-averaged rate and its reported error (quasi-Monte Carlo: \
+        --qmc-points, --qmc-replicates). The verdict adds the time-averaged rate at the last layer, its relative \
+        deviation, and the first layer from which the simulation stays outside --tolerance + 3 combined standard \
+        errors; when the t = 1 comparison still holds there, that is a finite-width drift of the multi-step dynamics. \
+        --inits target-rate:R uses the solver's per-layer scales that hold the time-averaged rate R in (0, 1) at every \
+        layer (over --steps; the first step when T = 1, where R must be below 0.5), solved once per cell, with \
+        Gaussian weights. --method reduced samples the networks with the exact reduced sampler (Gaussian weights, \
+        --batch 1): no weight matrix, O(n T^2) work per layer, for wide layers.
+
         Sweeps that survive. Each cell's seed is derived from --seed and the cell itself (width, theta, beta, init), \
         so a cell's result does not depend on which other cells run, in which order, or in which process. With \
         --output FILE (or --resume FILE) each finished cell is appended to FILE as one JSON line holding the sweep's \
@@ -31,6 +42,7 @@ struct CompareCommand: ParsableCommand {
         Examples:
           snn-theory compare --widths 100,300,1000 --thetas 0.5,1,2 --depth 100
           snn-theory compare --thetas 1 --inits paper,kaiming --resume cells.jsonl
+          snn-theory compare --widths 1000,20000 --thetas 1 --depth 50 --steps 20 --betas 0.5 --inits target-rate:0.1 --method reduced
           snn-theory compare --shard 2/4 --resume shard-2.jsonl --quiet
           snn-theory merge shard-*.jsonl --format json
         """
@@ -48,7 +60,7 @@ struct CompareCommand: ParsableCommand {
     @Option(help: ArgumentHelp("Leaks to sweep, comma-separated.", valueName: "beta,..."))
     var betas: String = "0.9"
 
-    @Option(help: ArgumentHelp("Initializations to sweep, comma-separated: \(InitScheme.allowedNames).",
+    @Option(help: ArgumentHelp("Initializations to sweep, comma-separated: \(CompareCommand.allowedInits).",
                                valueName: "scheme,..."))
     var inits: String = "paper"
 
@@ -58,7 +70,7 @@ struct CompareCommand: ParsableCommand {
     @Option(help: "Reset after a spike: subtract or zero.")
     var reset: String = "subtract"
 
-    @Option(help: "Time steps T simulated (the comparison is at t = 1).")
+    @Option(help: "Time steps T simulated (compared at t = 1, and with T > 1 also the rate averaged over t = 1..T).")
     var steps: Int = 1
 
     @Option(help: ArgumentHelp("Input: bernoulli:P or gaussian:S.", valueName: "kind:value"))
@@ -81,6 +93,17 @@ struct CompareCommand: ParsableCommand {
 
     @Option(help: "Weight distribution: gaussian or uniform (default: each initialization's own).")
     var weights: String?
+
+    @Option(help: "full: simulate the networks with their weight matrices; reduced: the exact reduced sampler (Gaussian weights, --batch 1, O(n T^2) per layer).")
+    var method: String = "full"
+
+    @Option(name: .customLong("qmc-points"),
+            help: "Quasi-Monte Carlo points per replicate of the multi-step mean field and solver (--steps > 2).")
+    var qmcPoints: Int = 4096
+
+    @Option(name: .customLong("qmc-replicates"),
+            help: "Their independent randomizations (2 to 256); the spread is the mean field's reported error.")
+    var qmcReplicates: Int = 8
 
     @Option(help: "Relative rate tolerance of a layer, in (0, 1).")
     var tolerance: Double = 0.05
@@ -169,9 +192,15 @@ struct CompareCommand: ParsableCommand {
         let betaList = try list(betas, "betas", "comma-separated numbers in [0, 1]") {
             Double($0).flatMap { $0 >= 0 && $0 <= 1 ? $0 + 0 : nil }
         }
-        let schemes: [String]
-        do { schemes = try InitScheme.parseList(inits).map(\.description) } catch let ModelError.invalid(_, value, allowed) {
-            throw ModelError.invalid(parameter: "inits", value: value, allowed: allowed)
+        let items = inits.split(separator: ",", omittingEmptySubsequences: false).map(String.init)
+        guard !items.contains(where: \.isEmpty) else {
+            throw ModelError.invalid(parameter: "inits", value: inits, allowed: "a comma-separated list of " + allowedInits)
+        }
+        let schemes = try items.map { item in
+            do { return try CellInitialization(parsing: item).name } catch let ModelError.invalid(_, value, allowed) {
+                throw ModelError.invalid(parameter: "inits", value: value,
+                                         allowed: item.hasPrefix(CellInitialization.targetRatePrefix) ? allowed : allowedInits)
+            }
         }
         if let repeated = schemes.enumerated().first(where: { schemes[..<$0.offset].contains($0.element) }) {
             throw ModelError.invalid(parameter: "inits", value: inits,
@@ -183,6 +212,9 @@ struct CompareCommand: ParsableCommand {
         } } } }
         return cells
     }
+
+    static let allowedInits = InitScheme.allowedNames + ", or target-rate:R (the solver's per-layer scales that hold "
+        + "the rate R in (0, 1), time-averaged over --steps)"
 
     /// The seed of one cell: --seed and the cell's width, theta, beta and init, each through SplitMix64's mixer.
     /// A cell's result is a function of the settings and the cell alone, whatever else the sweep holds.
@@ -230,6 +262,40 @@ struct CompareCommand: ParsableCommand {
             }
             distribution = d
         }
+        guard let simulation = SimulationMethod(rawValue: method) else {
+            throw ModelError.invalid(parameter: "method", value: method, allowed: "full or reduced")
+        }
+        if simulation == .reduced {
+            guard batch == 1 else {
+                throw ModelError.invalid(parameter: "batch", value: "\(batch)",
+                                         allowed: "1 with --method reduced (the sampler is exact for one input per network)")
+            }
+            guard distribution != .uniform else {
+                throw ModelError.invalid(parameter: "weights", value: "uniform",
+                                         allowed: "gaussian with --method reduced (exact for Gaussian weights only)")
+            }
+            distribution = .gaussian
+        }
+        let targetRates = try cells.compactMap { cell -> Double? in
+            guard case let .targetRate(r) = try CellInitialization(parsing: cell.scheme) else { return nil }
+            return r
+        }
+        if steps == 1, let r = targetRates.first(where: { $0 >= 0.5 }) {
+            throw ModelError.invalid(parameter: "inits", value: CellInitialization.targetRate(r).name,
+                                     allowed: "target-rate:R with R in (0, 0.5) at --steps 1 (the first-step rate of a "
+                                         + "zero-mean potential stays below 0.5), or --steps above 1")
+        }
+        guard qmcPoints >= 64, qmcPoints <= 1 << 20 else {
+            throw ModelError.invalid(parameter: "qmc-points", value: "\(qmcPoints)", allowed: "an integer from 64 to 1048576")
+        }
+        guard qmcReplicates >= 2, qmcReplicates <= 256 else {
+            throw ModelError.invalid(parameter: "qmc-replicates", value: "\(qmcReplicates)",
+                                     allowed: "an integer from 2 to 256")
+        }
+        let meanField = TemporalKernelSettings(points: qmcPoints, replicates: qmcReplicates)
+        // The multi-step mean field per cell (two evaluations per layer), and the solver's ~20 for a target rate.
+        try TemporalOptions.checkWork(steps: steps, points: meanField.points, replicates: meanField.replicates,
+                                      layerEvaluations: depth * (targetRates.isEmpty ? 2 : 22))
         let shard = try shard.map(Shard.init(parsing:)) ?? .whole
         if quiet && verbose {
             throw ModelError.invalid(parameter: "quiet", value: "--quiet --verbose",
@@ -242,26 +308,40 @@ struct CompareCommand: ParsableCommand {
         let settings = SweepSettings(depth: depth, inputSize: inputSize, reset: r, steps: steps,
                                      input: try InputEncoding(parsing: input), targetVariance: targetVariance,
                                      batch: batch, networks: networks, seed: seed, threads: threads,
-                                     weights: distribution, tolerance: tolerance)
+                                     weights: distribution, tolerance: tolerance, method: simulation,
+                                     meanField: meanField)
         try Self.checkComputable(cells, settings)
         if let plot { try Figures.checkDestination(plot) }
         // Refuse a sweep whose largest cell would not fit in memory, before any work.
+        // The reduced sampler keeps no weight matrix: its own estimate, against the same limit.
         let widest = cells.map(\.width).max()!
-        _ = try SimulationConfiguration(
+        let largest = try SimulationConfiguration(
             architecture: Architecture(inputSize: inputSize ?? widest, width: widest, depth: depth),
             neuron: NeuronModel(threshold: 1, leak: 0.9), input: settings.input,
             weightVariances: Array(repeating: 1.0 / Double(widest), count: depth), steps: steps, batch: batch,
-            networks: networks, seed: seed, threads: threads)
+            networks: networks, seed: seed, threads: threads, memoryLimit: simulation == .reduced ? .max : nil)
+        if simulation == .reduced {
+            let needed = ReducedSampler.estimatedBytes(largest), limit = SimulationConfiguration.defaultMemoryLimit
+            guard needed <= limit else {
+                throw ModelError.invalid(
+                    parameter: "networks", value: "\(networks)",
+                    allowed: "fewer networks, layers or steps with --method reduced: its results (48 bytes per network, "
+                        + "layer and step) need about \(Format.number(Double(needed) / 1e9, digits: 3)) GB, more than "
+                        + "the limit of \(Format.number(Double(limit) / 1e9, digits: 3)) GB")
+            }
+        }
         return Plan(cells: cells, settings: settings, shard: shard)
     }
 
     /// Refuses, before any work, a cell whose weight variances are not finite and positive or whose membrane
-    /// variance could overflow (a bound: n Var[w] times the input's second moment, or 1 for spikes).
+    /// variance could overflow (a bound: n Var[w] times the input's second moment, or 1 for spikes). The solver's
+    /// scales (`target-rate:R`) hold a rate in (0, 1) and are checked as they are solved.
     static func checkComputable(_ cells: [ComparisonCell], _ s: SweepSettings) throws {
         for cell in cells {
+            guard case let .scheme(scheme) = try CellInitialization(parsing: cell.scheme) else { continue }
             let architecture = try Architecture(inputSize: s.inputSize ?? cell.width, width: cell.width, depth: s.depth)
             let neuron = try NeuronModel(threshold: cell.theta, leak: cell.beta, reset: s.reset)
-            let variances = try WeightVariance.checked(try InitScheme(parsing: cell.scheme), architecture: architecture,
+            let variances = try WeightVariance.checked(scheme, architecture: architecture,
                                                      neuron: neuron, input: s.input, targetVariance: s.targetVariance)
             for (i, v) in variances.enumerated() {
                 let bound = Double(architecture.fanIn(layer: i + 1)) * v * (i == 0 ? max(1, s.input.secondMoment) : 1)
@@ -380,13 +460,17 @@ struct CompareCommand: ParsableCommand {
         for (k, position) in todo.enumerated() {
             let cell = plan.cells[position]
             progress?.message("cell \(k + 1)/\(todo.count) (\(describe(cell)))")
-            let s = plan.settings
-            let settings = SweepSettings(depth: s.depth, inputSize: s.inputSize, reset: s.reset, steps: s.steps,
-                                         input: s.input, targetVariance: s.targetVariance, batch: s.batch,
-                                         networks: s.networks, seed: Self.cellSeed(s.seed, cell), threads: s.threads,
-                                         weights: s.weights, tolerance: s.tolerance)
+            let settings = plan.settings.with(seed: Self.cellSeed(plan.settings.seed, cell))
             let cellStart = Date()
-            let computed = try Comparison.compare(cell, settings: settings, finiteWidth: FiniteWidthPrediction.provider())
+            let computed: CellComparison
+            do {
+                computed = try Comparison.compare(cell, settings: settings, finiteWidth: FiniteWidthPrediction.provider())
+            } catch let error as SolverError {
+                throw CommandFailure(message: "inits: \(error) (cell \(describe(cell)))")
+            } catch let error as TemporalKernelError {
+                throw CommandFailure(message: "internal: the multi-step mean field of cell (\(describe(cell))) failed: "
+                    + error.description, code: 70)
+            }
             let result: CellComparison
             do { result = try CellRecord.normalized(computed) } catch let error as CellRecord.Malformed {
                 throw CommandFailure(message: "internal: the record of cell (\(describe(cell))) does not read back: "
@@ -471,7 +555,12 @@ struct CompareReport {
     let tolerance: Double
 
     static func modelJSON(_ c: CompareCommand, _ s: SweepSettings) -> JSON {
-        .object([
+        let multiStep: [(String, JSON)] = s.steps > 1 ? [
+            ("multi_step_method", .string(s.steps <= 2 ? "quadrature" : "qmc")),
+            ("qmc_points", .integer(s.meanField.points)), ("qmc_replicates", .integer(s.meanField.replicates)),
+            ("qmc_seed", .integer(Int(truncatingIfNeeded: s.meanField.seed))),
+        ] : []
+        return .object([
             ("tool", .string("snn-theory")),
             ("version", .string(SNNTheoryCommand.version)),
             ("command", .string("compare")),
@@ -488,17 +577,51 @@ struct CompareReport {
             ("batch", .integer(s.batch)),
             ("networks", .integer(s.networks)),
             ("seed", .integer(Int(truncatingIfNeeded: s.seed))),
+            ("method", .string(s.method.rawValue)),
             ("weights", .string(s.weights?.rawValue ?? "per init")),
             ("tolerance", .number(s.tolerance)),
-            ("compared_at", .string("t = 1")),
+            ("compared_at", .string(s.steps > 1 ? "t = 1, and the rate averaged over t = 1..T" : "t = 1")),
+        ] + multiStep + [
             ("cell_seed", .string("SplitMix64 of seed, width, theta, beta and init (compare --help)")),
             ("conventions", .string(((try? NeuronModel(threshold: 1, leak: 1, reset: s.reset))?.conventions) ?? "")),
         ])
     }
 
+    /// The cell's time-averaged rate at the last layer (T > 1), simulation against the multi-step mean field.
+    static func driftJSON(_ c: CellComparison) -> [(String, JSON)] {
+        guard let last = c.layers.last, let a = last.timeAveraged else { return [] }
+        return [("time_averaged_drift", .object([
+            ("layer", .integer(last.layer)),
+            ("simulated", .number(a.empiricalRate)),
+            ("simulated_stderr", .finite(a.empiricalRateError)),
+            ("simulated_spread", .finite(a.empiricalSpread)),
+            ("mean_field", .number(a.predictedRate)),
+            ("mean_field_stderr", .number(a.predictedRateError)),
+            ("relative_deviation", .finite(a.relativeDeviation)),
+            ("deviation_stderr", .finite(a.deviationInStandardErrors)),
+            ("outside_from_layer", c.driftsFromLayer.map { .integer($0) } ?? .null),
+            ("multi_step_drift", .bool(c.driftsFromLayer.map { c.holdsToDepth >= $0 } ?? false)),
+        ]))]
+    }
+
+    /// A layer's time-averaged fields under predicted, empirical and deviation (T > 1).
+    static func timeAveragedJSON(_ a: TimeAveragedComparison?) -> (predicted: [(String, JSON)],
+                                                                    empirical: [(String, JSON)],
+                                                                    deviation: [(String, JSON)])
+    {
+        guard let a else { return ([], [], []) }
+        return ([("time_averaged_rate", .number(a.predictedRate)),
+                 ("time_averaged_rate_stderr", .number(a.predictedRateError))],
+                [("time_averaged_rate", .number(a.empiricalRate)),
+                 ("time_averaged_rate_stderr", .finite(a.empiricalRateError)),
+                 ("time_averaged_rate_spread", .finite(a.empiricalSpread))],
+                [("relative_time_averaged_rate", .finite(a.relativeDeviation)),
+                 ("time_averaged_rate_stderr", .finite(a.deviationInStandardErrors))])
+    }
+
     static func cellJSON(_ c: CellComparison) -> JSON {
         let last = c.layers.last
-        return .object([
+        let head: [(String, JSON)] = [
             ("width", .integer(c.cell.width)),
             ("theta", .number(c.cell.theta)),
             ("beta", .number(c.cell.beta)),
@@ -511,31 +634,43 @@ struct CompareReport {
                 ("empirical", .number(last?.empiricalSilentFraction ?? 0)),
                 ("empirical_stderr", .finite(last?.empiricalSilentFractionError)),
             ])),
-            ("layers", .array(c.layers.map { l in
-                .object([
-                    ("layer", .integer(l.layer)),
-                    ("predicted", .object([
-                        ("membrane_variance", .number(l.predictedVariance)),
-                        ("rate", .number(l.predictedRate)),
-                        ("finite_width_rate", .finite(l.finiteWidthRate)),
-                        ("silent_probability", .finite(l.finiteWidthSilentProbability)),
-                        ("fixed_point_slope", .finite(l.fixedPointSlope)),
-                    ])),
-                    ("empirical", .object([
-                        ("membrane_variance", .number(l.empiricalVariance)),
-                        ("membrane_variance_stderr", .finite(l.empiricalVarianceError)),
-                        ("rate", .number(l.empiricalRate)),
-                        ("rate_stderr", .finite(l.empiricalRateError)),
-                        ("silent_fraction", .number(l.empiricalSilentFraction)),
-                    ])),
-                    ("deviation", .object([
-                        ("relative_variance", .finite(l.relativeVarianceDeviation)),
-                        ("rate_stderr", .finite(l.rateDeviationInStandardErrors)),
-                        ("rate_stderr_finite_width", .finite(l.finiteWidthRateDeviationInStandardErrors)),
-                    ])),
-                ])
-            })),
+        ]
+        return .object(head + driftJSON(c) + [("layers", .array(c.layers.map(layerJSON)))])
+    }
+
+    static func layerJSON(_ l: LayerComparison) -> JSON {
+        let averaged = timeAveragedJSON(l.timeAveraged)
+        let predicted: [(String, JSON)] = [
+            ("membrane_variance", .number(l.predictedVariance)),
+            ("rate", .number(l.predictedRate)),
+            ("finite_width_rate", .finite(l.finiteWidthRate)),
+            ("silent_probability", .finite(l.finiteWidthSilentProbability)),
+            ("fixed_point_slope", .finite(l.fixedPointSlope)),
+        ]
+        let empirical: [(String, JSON)] = [
+            ("membrane_variance", .number(l.empiricalVariance)),
+            ("membrane_variance_stderr", .finite(l.empiricalVarianceError)),
+            ("rate", .number(l.empiricalRate)),
+            ("rate_stderr", .finite(l.empiricalRateError)),
+            ("silent_fraction", .number(l.empiricalSilentFraction)),
+        ]
+        let deviation: [(String, JSON)] = [
+            ("relative_variance", .finite(l.relativeVarianceDeviation)),
+            ("rate_stderr", .finite(l.rateDeviationInStandardErrors)),
+            ("rate_stderr_finite_width", .finite(l.finiteWidthRateDeviationInStandardErrors)),
+        ]
+        return .object([
+            ("layer", .integer(l.layer)),
+            ("predicted", .object(predicted + averaged.predicted)),
+            ("empirical", .object(empirical + averaged.empirical)),
+            ("deviation", .object(deviation + averaged.deviation)),
         ])
+    }
+
+    /// Whether the sweep has T > 1 steps, and so a time-averaged comparison.
+    var timeAveraged: Bool {
+        guard case let .integer(steps)? = model["steps"] else { return false }
+        return steps > 1
     }
 
     func render(_ format: OutputFormat) -> String {
@@ -551,10 +686,19 @@ struct CompareReport {
         lines.append("width,theta,beta,init,layer,predicted_membrane_variance,predicted_rate,finite_width_rate,"
             + "silent_probability,empirical_membrane_variance,empirical_membrane_variance_stderr,empirical_rate,"
             + "empirical_rate_stderr,empirical_silent_fraction,relative_variance_deviation,rate_deviation_stderr,"
-            + "rate_deviation_stderr_finite_width")
+            + "rate_deviation_stderr_finite_width" + (timeAveraged ? ",predicted_time_averaged_rate,"
+                + "predicted_time_averaged_rate_stderr,empirical_time_averaged_rate,empirical_time_averaged_rate_stderr,"
+                + "empirical_time_averaged_rate_spread,relative_time_averaged_rate_deviation,"
+                + "time_averaged_rate_deviation_stderr" : ""))
         for c in cells {
             for l in c.layers {
-                lines.append([
+                let a = l.timeAveraged
+                let averaged = timeAveraged ? [
+                    Format.exact(a?.predictedRate), Format.exact(a?.predictedRateError), Format.exact(a?.empiricalRate),
+                    Format.exact(a?.empiricalRateError), Format.exact(a?.empiricalSpread),
+                    Format.exact(a?.relativeDeviation), Format.exact(a?.deviationInStandardErrors),
+                ] : []
+                lines.append(([
                     "\(c.cell.width)", Format.exact(c.cell.theta), Format.exact(c.cell.beta), c.cell.scheme, "\(l.layer)",
                     Format.exact(l.predictedVariance), Format.exact(l.predictedRate), Format.exact(l.finiteWidthRate),
                     Format.exact(l.finiteWidthSilentProbability), Format.exact(l.empiricalVariance),
@@ -562,7 +706,7 @@ struct CompareReport {
                     Format.exact(l.empiricalRateError), Format.exact(l.empiricalSilentFraction),
                     Format.exact(l.relativeVarianceDeviation), Format.exact(l.rateDeviationInStandardErrors),
                     Format.exact(l.finiteWidthRateDeviationInStandardErrors),
-                ].joined(separator: ","))
+                ] + averaged).joined(separator: ","))
             }
         }
         return lines.joined(separator: "\n") + "\n"
@@ -594,6 +738,23 @@ struct CompareReport {
                 }
             }
             out.append(Format.table(header: ["width \\ theta"] + thetas.map { Format.number($0) }, rows: rows))
+        }
+        if timeAveraged, case let .integer(steps)? = model["steps"] {
+            out.append("")
+            out.append("rate averaged over t = 1..\(steps) at the last layer: simulation (mean ± standard error, spread "
+                + "across networks) against the multi-step mean field; outside from: the layer from which it stays "
+                + "outside \(Format.number(tolerance * 100))% + 3 combined standard errors")
+            let rows = cells.compactMap { c -> [String]? in
+                guard let a = c.layers.last?.timeAveraged else { return nil }
+                let outside = c.driftsFromLayer.map { "\($0)" + (c.holdsToDepth >= $0 ? " (drift)" : "") } ?? "-"
+                return ["\(c.cell.width)", Format.number(c.cell.theta), Format.number(c.cell.beta), c.cell.scheme,
+                        Format.number(a.empiricalRate) + " ± " + Format.number(a.empiricalRateError ?? .nan, digits: 2),
+                        Format.number(a.empiricalSpread ?? .nan, digits: 2),
+                        Format.number(a.predictedRate) + " ± " + Format.number(a.predictedRateError, digits: 2),
+                        a.relativeDeviation.map { String(format: "%+.1f%%", 100 * $0) } ?? "-", outside]
+            }
+            out.append(Format.table(header: ["width", "theta", "beta", "init", "simulated", "spread", "mean field",
+                                             "deviation", "outside from"], rows: rows))
         }
         out.append("")
         for c in cells {
