@@ -1,8 +1,9 @@
 import SNNModel
 
 /// What the LIF update needs from its operands: Float32 arithmetic lane by lane. `Float` is one neuron,
-/// `SIMD4<Float>` four neurons side by side; the update below is written once for both, so the scalar
-/// function the tests pin is the very code the simulator's vectorized scan runs.
+/// `SIMD4<Float>` four neurons side by side (the simulator's scan), `SIMD8<Float>` eight (the reduced sampler's);
+/// the update below is written once for all, so the scalar function the tests pin is the very code the simulator's
+/// vectorized scan and the reduced sampler run.
 public protocol LIFLanes {
     static func + (lhs: Self, rhs: Self) -> Self
     static func - (lhs: Self, rhs: Self) -> Self
@@ -25,6 +26,14 @@ extension SIMD4: LIFLanes where Scalar == Float {
     @inlinable @inline(__always)
     public func exceeds(_ threshold: Float) -> SIMD4<Float> {
         SIMD4<Float>(repeating: 0).replacing(with: 1, where: self .> threshold)
+    }
+}
+
+extension SIMD8: LIFLanes where Scalar == Float {
+    public static var one: SIMD8<Float> { SIMD8(repeating: 1) }
+    @inlinable @inline(__always)
+    public func exceeds(_ threshold: Float) -> SIMD8<Float> {
+        SIMD8<Float>(repeating: 0).replacing(with: 1, where: self .> threshold)
     }
 }
 

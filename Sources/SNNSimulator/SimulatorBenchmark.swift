@@ -33,4 +33,35 @@ public enum SimulatorBenchmark {
                                         seed: UInt64 = 1) throws -> SimulationStatistics {
         Simulator.run(try standardConfiguration(threads: threads, seed: seed))
     }
+
+    /// The two ways to sample a network's statistics that the reduced comparison times against each other.
+    public enum Method: String, Sendable, CaseIterable {
+        /// `Simulator.run`: weight matrices and matrix products.
+        case full
+        /// `ReducedSampler.run`: the exact reduced sampler, no weight matrices.
+        case reduced
+    }
+
+    /// The workload of the reduced comparison: the standard workload with batch 1 (the reduced sampler is exact for
+    /// one input per network) and `networks` networks.
+    public static func reducedComparisonConfiguration(threads: Int = ProcessInfo.processInfo.activeProcessorCount,
+                                                      networks: Int = 20,
+                                                      seed: UInt64 = 1) throws -> SimulationConfiguration {
+        try SimulationConfiguration(
+            architecture: Architecture(inputSize: width, width: width, depth: depth),
+            neuron: NeuronModel(threshold: 1, leak: 0.9, reset: .subtract),
+            input: .bernoulli(rate: inputRate), weightVariances: weightVariances, weightDistribution: .gaussian,
+            steps: steps, batch: 1, networks: networks, seed: seed, threads: threads)
+    }
+
+    /// Runs the reduced comparison's workload with `method`; `elapsedSeconds` of the result is the timing.
+    public static func reducedComparisonWorkload(method: Method,
+                                                 threads: Int = ProcessInfo.processInfo.activeProcessorCount,
+                                                 networks: Int = 20, seed: UInt64 = 1) throws -> SimulationStatistics {
+        let configuration = try reducedComparisonConfiguration(threads: threads, networks: networks, seed: seed)
+        switch method {
+        case .full: return Simulator.run(configuration)
+        case .reduced: return ReducedSampler.run(configuration)
+        }
+    }
 }
