@@ -72,8 +72,8 @@ import Testing
     }
 
     /// Width 200, beta 0.5, theta 1, T = 10, the solver's scales for a time-averaged rate of 0.1 (fixed seeds).
-    /// Measured with these settings: layer 1 at -0.03 (full) and +1.8 (reduced) combined standard errors from the
-    /// mean field; layer 12 at 0.077 and 0.075 against 0.100 (-24%, -25%), 9 and 10 combined standard errors below.
+    /// Measured with these settings: layer 1 at -0.03 (full) and -0.36 (reduced) combined standard errors from the
+    /// mean field; layer 12 at 0.077 (full) and 0.070 (reduced) against 0.100, 9 and 12 combined standard errors below.
     @Test(arguments: ["full", "reduced"])
     func narrowNetworksDriftBelowTheMultiStepMeanField(method: String) throws {
         let result = try CLI.run(["compare", "--widths", "200", "--thetas", "1", "--betas", "0.5", "--steps", "10",
