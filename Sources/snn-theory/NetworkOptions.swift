@@ -112,9 +112,9 @@ struct TemporalOptions: ParsableArguments {
         return settings
     }
 
-    /// The largest quasi-Monte Carlo work accepted, in point x step x step products: measured at 2.2e9 per second
-    /// on two cores (predict --steps 1024 --depth 10: 3.4e11 in 152 s), so about 4 minutes.
-    static let workLimit = 5e11
+    /// The largest quasi-Monte Carlo work accepted, in point x step x step products: measured at 1.4e9 per second
+    /// on two cores (predict --steps 256 --depth 10: 2.1e10 in 14.7 s), so about 3.5 minutes.
+    static let workLimit = 3e11
 
     static func checkWork(steps: Int, points: Int, replicates: Int, layerEvaluations: Int) throws {
         guard steps > 2 else { return }  // T <= 2: nested quadrature
