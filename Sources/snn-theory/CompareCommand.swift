@@ -450,7 +450,10 @@ struct CompareCommand: ParsableCommand {
                     print(CompareReport(model: header, cells: cells, tolerance: tolerance).render(format))
                     FileHandle.standardError.write(Data(("snn-theory: interrupted with \(cells.count) of "
                         + "\(mine.count) cells finished\n").utf8))
-                    Foundation.exit(code)
+                    // fflush, then _exit rather than exit: the main thread is still simulating, and exit's clean-up
+                    // (atexit handlers, stdio teardown) would race with it.
+                    fflush(nil)  // every output stream, stdout included
+                    _exit(code)
                 }
             }
             source.resume()
