@@ -233,17 +233,9 @@ public enum KernelMapStability {
         let base = try TemporalKernel.quasiRandomPoints(count: n, dimension: steps)
         let results = ResultSlots<(g1: Double, g2: Double, previous: Double, rate: Double)>(count: replicates)
         DispatchQueue.concurrentPerform(iterations: replicates) { r in
-            // The replicate's random shift, derived from the seed as `TemporalKernel` derives its own.
-            var rng = SplitMix(seed: settings.seed &+ 0x9E37_79B9_7F4A_7C15 &* UInt64(r + 1))
-            let shift = (0..<steps).map { _ in rng.nextUnit() }
-            var z = [Double](repeating: 0, count: n * steps)
-            for i in 0..<n {
-                for t in 0..<steps {
-                    var p = base[i * steps + t] + shift[t]
-                    if p >= 1 { p -= 1 }
-                    z[i * steps + t] = gsl_cdf_ugaussian_Pinv(min(max(p, 0x1p-60), 1 - 0x1p-53))
-                }
-            }
+            // The replicate's random shift, one for all evaluations (common random numbers for the differences).
+            let z = TemporalKernel.shiftedNormals(base, points: n, steps: steps,
+                                                  seed: settings.seed &+ 0x9E37_79B9_7F4A_7C15 &* UInt64(r + 1))
             let evaluate = { (k: [Double]) -> [Double] in
                 TemporalKernel.monteCarloMoments(sigma: k.map { gain * $0 }, steps: steps, z: z, points: n,
                                                  neuron: neuron).kernel

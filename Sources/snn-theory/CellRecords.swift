@@ -150,14 +150,9 @@ struct CellFileContents {
     /// Parses the whole lines of `data`; a last line without a newline is set aside (`truncatedLength`), a whole line
     /// that is not a record is refused. `parameter` and `name` go into the one-line message.
     static func parse(_ data: Data, name: String, parameter: String) throws -> CellFileContents {
-        let bytes = [UInt8](data)
+        let lines = JSONLines(data)
         var entries: [Entry] = []
-        var start = 0, number = 0
-        while let end = bytes[start...].firstIndex(of: 0x0A) {
-            number += 1
-            let text = String(decoding: bytes[start..<end], as: UTF8.self)
-            start = end + 1
-            if text.allSatisfy(\.isWhitespace) { continue }
+        for (number, text) in lines.lines {
             do {
                 let (model, cell) = try CellRecord.decode(text)
                 entries.append(Entry(line: number, model: model, cell: cell))
@@ -166,7 +161,31 @@ struct CellFileContents {
                     + "(\(error.reason)); remove that line or use another file")
             }
         }
-        return CellFileContents(entries: entries, wholeLength: start, truncatedLength: bytes.count - start)
+        return CellFileContents(entries: entries, wholeLength: lines.wholeLength,
+                                truncatedLength: lines.truncatedLength)
+    }
+}
+
+/// The whole lines of a JSON Lines file: each non-blank line ended by a newline, with its 1-based number, and the
+/// length of the bytes they span; a last line without its newline (a write cut short) is left out.
+struct JSONLines {
+    let lines: [(number: Int, text: String)]
+    let wholeLength: Int
+    let truncatedLength: Int
+
+    init(_ data: Data) {
+        let bytes = [UInt8](data)
+        var lines: [(number: Int, text: String)] = []
+        var start = 0, number = 0
+        while let end = bytes[start...].firstIndex(of: 0x0A) {
+            number += 1
+            let text = String(decoding: bytes[start..<end], as: UTF8.self)
+            start = end + 1
+            if !text.allSatisfy(\.isWhitespace) { lines.append((number, text)) }
+        }
+        self.lines = lines
+        wholeLength = start
+        truncatedLength = bytes.count - start
     }
 }
 

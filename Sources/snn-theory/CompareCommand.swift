@@ -285,13 +285,7 @@ struct CompareCommand: ParsableCommand {
                                      allowed: "target-rate:R with R in (0, 0.5) at --steps 1 (the first-step rate of a "
                                          + "zero-mean potential stays below 0.5), or --steps above 1")
         }
-        guard qmcPoints >= 64, qmcPoints <= 1 << 20 else {
-            throw ModelError.invalid(parameter: "qmc-points", value: "\(qmcPoints)", allowed: "an integer from 64 to 1048576")
-        }
-        guard qmcReplicates >= 2, qmcReplicates <= 256 else {
-            throw ModelError.invalid(parameter: "qmc-replicates", value: "\(qmcReplicates)",
-                                     allowed: "an integer from 2 to 256")
-        }
+        try TemporalOptions.checkQuasiMonteCarlo(points: qmcPoints, replicates: qmcReplicates)
         let meanField = TemporalKernelSettings(points: qmcPoints, replicates: qmcReplicates)
         // The multi-step mean field per cell (two evaluations per layer), and the solver's ~20 for a target rate.
         try TemporalOptions.checkWork(steps: steps, points: meanField.points, replicates: meanField.replicates,
@@ -320,16 +314,7 @@ struct CompareCommand: ParsableCommand {
             neuron: NeuronModel(threshold: 1, leak: 0.9), input: settings.input,
             weightVariances: Array(repeating: 1.0 / Double(widest), count: depth), steps: steps, batch: batch,
             networks: networks, seed: seed, threads: threads, memoryLimit: simulation == .reduced ? .max : nil)
-        if simulation == .reduced {
-            let needed = ReducedSampler.estimatedBytes(largest), limit = SimulationConfiguration.defaultMemoryLimit
-            guard needed <= limit else {
-                throw ModelError.invalid(
-                    parameter: "networks", value: "\(networks)",
-                    allowed: "fewer networks, layers or steps with --method reduced: its results (48 bytes per network, "
-                        + "layer and step) need about \(Format.number(Double(needed) / 1e9, digits: 3)) GB, more than "
-                        + "the limit of \(Format.number(Double(limit) / 1e9, digits: 3)) GB")
-            }
-        }
+        if simulation == .reduced { try SimulationOptions.checkReducedMemory(largest) }
         return Plan(cells: cells, settings: settings, shard: shard)
     }
 

@@ -116,6 +116,17 @@ struct TemporalOptions: ParsableArguments {
     /// on two cores (predict --steps 256 --depth 10: 2.1e10 in 14.7 s), so about 3.5 minutes.
     static let workLimit = 3e11
 
+    /// The accepted quasi-Monte Carlo sizes (`--qmc-points`, `--qmc-replicates`), for every command that has them.
+    static func checkQuasiMonteCarlo(points: Int, replicates: Int) throws {
+        guard points >= 64, points <= 1 << 20 else {
+            throw ModelError.invalid(parameter: "qmc-points", value: "\(points)", allowed: "an integer from 64 to 1048576")
+        }
+        guard replicates >= 2, replicates <= 256 else {
+            throw ModelError.invalid(parameter: "qmc-replicates", value: "\(replicates)",
+                                     allowed: "an integer from 2 to 256")
+        }
+    }
+
     static func checkWork(steps: Int, points: Int, replicates: Int, layerEvaluations: Int) throws {
         guard steps > 2 else { return }  // T <= 2: nested quadrature
         let work = Double(points) * Double(replicates) * Double(steps * steps) * Double(layerEvaluations)
@@ -136,13 +147,7 @@ struct TemporalOptions: ParsableArguments {
             throw ModelError.invalid(parameter: "method", value: method,
                                      allowed: "automatic or qmc for --steps above 2 (quadrature covers T <= 2)")
         }
-        guard qmcPoints >= 64, qmcPoints <= 1 << 20 else {
-            throw ModelError.invalid(parameter: "qmc-points", value: "\(qmcPoints)", allowed: "an integer from 64 to 1048576")
-        }
-        guard qmcReplicates >= 2, qmcReplicates <= 256 else {
-            throw ModelError.invalid(parameter: "qmc-replicates", value: "\(qmcReplicates)",
-                                     allowed: "an integer from 2 to 256")
-        }
+        try Self.checkQuasiMonteCarlo(points: qmcPoints, replicates: qmcReplicates)
         return TemporalKernelSettings(method: m, points: qmcPoints, replicates: qmcReplicates, seed: seed)
     }
 }

@@ -41,14 +41,9 @@ final class NetworkStream: @unchecked Sendable {
             return NetworkStream(file: file, prefix: prefix, steps: c.steps, completed: [])
         }
         let reader = NetworkStream(file: file, prefix: prefix, steps: c.steps, completed: [])
-        let bytes = [UInt8](try file.contents())
+        let contents = JSONLines(try file.contents())
         var records: [NetworkRecord] = [], seen = Set<Int>()
-        var start = 0, number = 0
-        while let end = bytes[start...].firstIndex(of: 0x0A) {
-            number += 1
-            let text = String(decoding: bytes[start..<end], as: UTF8.self)
-            start = end + 1
-            if text.allSatisfy(\.isWhitespace) { continue }
+        for (number, text) in contents.lines {
             let fail = { (why: String) in
                 CommandFailure(message: "resume: line \(number) of '\(path)' \(why)")
             }
@@ -64,9 +59,9 @@ final class NetworkStream: @unchecked Sendable {
             }
             records.append(parsed)
         }
-        if start < bytes.count {
+        if contents.truncatedLength > 0 {
             // A last line without its newline: a write cut short by a kill. Drop it; that network runs again.
-            try file.truncate(to: start)
+            try file.truncate(to: contents.wholeLength)
         }
         return NetworkStream(file: file, prefix: prefix, steps: c.steps, completed: records)
     }

@@ -78,12 +78,7 @@ struct SimulateCommand: ParsableCommand {
         if let targetRate, !(targetRate > 0 && targetRate < 1) {
             throw ModelError.invalid(parameter: "target-rate", value: "\(targetRate)", allowed: "a number in (0, 1)")
         }
-        guard qmcPoints >= 64, qmcPoints <= 1 << 20 else {
-            throw ModelError.invalid(parameter: "qmc-points", value: "\(qmcPoints)", allowed: "an integer from 64 to 1048576")
-        }
-        guard qmcReplicates >= 2, qmcReplicates <= 256 else {
-            throw ModelError.invalid(parameter: "qmc-replicates", value: "\(qmcReplicates)", allowed: "an integer from 2 to 256")
-        }
+        try TemporalOptions.checkQuasiMonteCarlo(points: qmcPoints, replicates: qmcReplicates)
         if targetRate != nil {
             try TemporalOptions.checkWork(steps: network.checkedSteps(), points: qmcPoints, replicates: qmcReplicates,
                                           layerEvaluations: 20 * network.architecture().depth)
@@ -245,15 +240,31 @@ struct SimulationOptions: ParsableArguments {
                        weightVariances: [Double], scheme: InitScheme, seedOffset: UInt64 = 0) throws
         -> SimulationConfiguration
     {
+        let c: SimulationConfiguration
         do {
-            return try SimulationConfiguration(
+            c = try SimulationConfiguration(
                 architecture: architecture, neuron: neuron, input: input, weightVariances: weightVariances,
                 weightDistribution: try distribution(for: scheme), steps: steps, batch: effectiveBatch,
                 networks: networks, seed: seed &+ seedOffset, threads: threads,
-                // The reduced sampler never builds a weight matrix: its memory is O(n T), not the simulator's estimate.
+                // The reduced sampler never builds a weight matrix: its memory has its own estimate, checked below.
                 memoryLimit: reduced ? .max : nil)
         } catch let error as SimulationError {
             throw CommandFailure(message: "memory: " + error.description)
+        }
+        if reduced { try Self.checkReducedMemory(c) }
+        return c
+    }
+
+    /// The reduced sampler's memory guard: no weight matrix, but its kept results (48 bytes per network, layer and
+    /// step) and per-thread buffers, against the same limit as the full simulator's.
+    static func checkReducedMemory(_ c: SimulationConfiguration) throws {
+        let needed = ReducedSampler.estimatedBytes(c), limit = SimulationConfiguration.defaultMemoryLimit
+        guard needed <= limit else {
+            throw ModelError.invalid(
+                parameter: "networks", value: "\(c.networks)",
+                allowed: "fewer networks, layers or steps with --method reduced: its results (48 bytes per network, "
+                    + "layer and step) need about \(Format.number(Double(needed) / 1e9, digits: 3)) GB, more than "
+                    + "the limit of \(Format.number(Double(limit) / 1e9, digits: 3)) GB")
         }
     }
 }
