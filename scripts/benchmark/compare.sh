@@ -15,21 +15,8 @@ repo=$(cd "$here/../.." && pwd)
 repeats=${REPEATS:-3}
 
 harness="$repo/.build-bench/harness"
-mkdir -p "$harness/Sources/bench"
-for target in SNNSimulator SNNModel COpenBLAS; do ln -sfn "$repo/Sources/$target" "$harness/Sources/$target"; done
-cat > "$harness/Package.swift" <<'SWIFT'
-// swift-tools-version: 6.0
-import PackageDescription
-let package = Package(
-    name: "bench",
-    targets: [
-        .systemLibrary(name: "COpenBLAS", path: "Sources/COpenBLAS", pkgConfig: "openblas"),
-        .target(name: "SNNModel"),
-        .target(name: "SNNSimulator", dependencies: ["SNNModel", "COpenBLAS"]),
-        .executableTarget(name: "bench", dependencies: ["SNNSimulator"]),
-    ]
-)
-SWIFT
+source "$here/harness.sh"
+make_harness "$harness"
 cat > "$harness/Sources/bench/main.swift" <<'SWIFT'
 import Foundation
 import SNNSimulator
