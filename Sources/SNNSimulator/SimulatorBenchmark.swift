@@ -43,9 +43,9 @@ public enum SimulatorBenchmark {
     }
 
     /// The workload of the reduced comparison: the standard workload with batch 1 (the reduced sampler is exact for
-    /// one input per network) and `networks` networks.
+    /// one input per network), `networks` networks and `steps` time steps (T = 10 unless given).
     public static func reducedComparisonConfiguration(threads: Int = ProcessInfo.processInfo.activeProcessorCount,
-                                                      networks: Int = 20,
+                                                      networks: Int = 20, steps: Int = SimulatorBenchmark.steps,
                                                       seed: UInt64 = 1) throws -> SimulationConfiguration {
         try SimulationConfiguration(
             architecture: Architecture(inputSize: width, width: width, depth: depth),
@@ -57,8 +57,10 @@ public enum SimulatorBenchmark {
     /// Runs the reduced comparison's workload with `method`; `elapsedSeconds` of the result is the timing.
     public static func reducedComparisonWorkload(method: Method,
                                                  threads: Int = ProcessInfo.processInfo.activeProcessorCount,
-                                                 networks: Int = 20, seed: UInt64 = 1) throws -> SimulationStatistics {
-        let configuration = try reducedComparisonConfiguration(threads: threads, networks: networks, seed: seed)
+                                                 networks: Int = 20, steps: Int = SimulatorBenchmark.steps,
+                                                 seed: UInt64 = 1) throws -> SimulationStatistics {
+        let configuration = try reducedComparisonConfiguration(threads: threads, networks: networks, steps: steps,
+                                                               seed: seed)
         switch method {
         case .full: return Simulator.run(configuration)
         case .reduced: return ReducedSampler.run(configuration)

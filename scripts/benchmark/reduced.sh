@@ -1,21 +1,27 @@
 #!/usr/bin/env bash
 # The speed of the exact reduced sampler against the full simulator on the same configuration: width 1000
-# (input size 1000), depth 100, T = 10, batch 1, theta 1, beta 0.9, subtract reset, Bernoulli(0.2) input, paper
-# init, Gaussian weights, NETWORKS networks (default 20), all cores. Both are run alternately; the fastest of REPEATS
-# runs of each is reported with the ratio, and the mean last-layer rate of each as a sanity check (both sample the
-# same law, so the rates agree within their standard errors). Each timed run follows an untimed warm-up of the same
-# method on two networks in the same process (worker threads started, caches and page tables warm): a reduced run
-# takes a few tens of milliseconds, in which a cold process would otherwise show.
+# (input size 1000), depth 100, batch 1, theta 1, beta 0.9, subtract reset, Bernoulli(0.2) input, paper init,
+# Gaussian weights, NETWORKS networks (default 20), all cores, at each T in STEPS (default 4 10 20). For each T both
+# are run alternately; the fastest of REPEATS runs of each is reported with the ratio, and the mean last-layer rate
+# of each as a sanity check (both sample the same law, so the time-averaged rates agree within their standard errors across networks). Each timed
+# run follows an untimed warm-up of the same method on two networks in the same process (worker threads started,
+# caches and page tables warm): a reduced run takes a few tens of milliseconds, in which a cold process would
+# otherwise show.
 #
-# Usage: scripts/benchmark/reduced.sh            (REPEATS=5 NETWORKS=40 scripts/benchmark/reduced.sh for more)
+# Both spend most of their time drawing Gaussian numbers, at the same cost per draw: the full simulator one per
+# weight from an input that spiked (up to n_{l-1} n_l per layer), the reduced sampler T per neuron (n_l T per
+# layer). So the ratio falls as T grows, roughly as n_{l-1} / T.
+#
+# Usage: scripts/benchmark/reduced.sh            (REPEATS=5 NETWORKS=40 STEPS="10" scripts/benchmark/reduced.sh)
 #
 # Like compare.sh, the timing comes from a throw-away executable built in .build-bench/ that calls
-# SimulatorBenchmark.reducedComparisonWorkload(method:threads:networks:) (the sources are linked, not copied).
+# SimulatorBenchmark.reducedComparisonWorkload(method:threads:networks:steps:) (the sources are linked, not copied).
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 repo=$(cd "$here/../.." && pwd)
 repeats=${REPEATS:-3}
 networks=${NETWORKS:-20}
+steps_list=${STEPS:-4 10 20}
 
 harness="$repo/.build-bench/reduced-harness"
 source "$here/harness.sh"
@@ -24,21 +30,23 @@ cat > "$harness/Sources/bench/main.swift" <<'SWIFT'
 import Foundation
 import SNNSimulator
 
-// Arguments: full|reduced, number of networks.
+// Arguments: full|reduced, number of networks, number of time steps.
 let arguments = CommandLine.arguments
-guard arguments.count == 3, let method = SimulatorBenchmark.Method(rawValue: arguments[1]),
-      let networks = Int(arguments[2]) else {
-    FileHandle.standardError.write("usage: bench full|reduced NETWORKS\n".data(using: .utf8)!)
+guard arguments.count == 4, let method = SimulatorBenchmark.Method(rawValue: arguments[1]),
+      let networks = Int(arguments[2]), let steps = Int(arguments[3]) else {
+    FileHandle.standardError.write("usage: bench full|reduced NETWORKS STEPS\n".data(using: .utf8)!)
     exit(2)
 }
 let threads = ProcessInfo.processInfo.activeProcessorCount
-_ = try SimulatorBenchmark.reducedComparisonWorkload(method: method, threads: threads, networks: 2)
-let result = try SimulatorBenchmark.reducedComparisonWorkload(method: method, threads: threads, networks: networks)
+_ = try SimulatorBenchmark.reducedComparisonWorkload(method: method, threads: threads, networks: 2, steps: steps)
+let result = try SimulatorBenchmark.reducedComparisonWorkload(method: method, threads: threads, networks: networks,
+                                                              steps: steps)
+// Each network's time-averaged last-layer rate, then their mean and its standard error across networks.
 let last = result.layers.last!.steps
-let rate = last.reduce(0.0) { $0 + $1.rate.mean } / Double(last.count)
-let errors = last.map { $0.rate.standardError ?? 0 }
-let rateError = (errors.reduce(0.0) { $0 + $1 * $1 }).squareRoot() / Double(last.count)
-print("{\"method\": \"\(method.rawValue)\", \"threads\": \(threads), \"networks\": \(networks), "
+let perNetwork = (0..<networks).map { r in last.reduce(0.0) { $0 + $1.networkRates[r] } / Double(last.count) }
+let estimate = Estimate(samples: perNetwork)
+let rate = estimate.mean, rateError = estimate.standardError ?? 0
+print("{\"method\": \"\(method.rawValue)\", \"threads\": \(threads), \"networks\": \(networks), \"steps\": \(steps), "
     + "\"seconds\": \(result.elapsedSeconds), \"last_layer_rate\": \(rate), \"last_layer_rate_error\": \(rateError), "
     + "\"last_layer_silent_fraction\": \(result.layers.last!.silentFraction)}")
 SWIFT
@@ -46,26 +54,29 @@ echo "building the Swift harness (release)..." >&2
 swift build -c release --package-path "$harness" --scratch-path "$repo/.build-bench/reduced-build" >&2
 
 bench="$repo/.build-bench/reduced-build/release/bench"
-full_runs=() reduced_runs=()
-for ((i = 1; i <= repeats; i++)); do
-    full_runs+=("$("$bench" full "$networks")")
-    reduced_runs+=("$("$bench" reduced "$networks")")
-    echo "run $i of $repeats done" >&2
+runs=()
+for steps in $steps_list; do
+    for ((i = 1; i <= repeats; i++)); do
+        runs+=("$("$bench" full "$networks" "$steps")")
+        runs+=("$("$bench" reduced "$networks" "$steps")")
+        echo "T = $steps: run $i of $repeats done" >&2
+    done
 done
 
-python3 - "$repeats" "${full_runs[@]}" "${reduced_runs[@]}" <<'PY'
+python3 - "${runs[@]}" <<'PY'
 import json, sys
-n = int(sys.argv[1])
-runs = [json.loads(s) for s in sys.argv[2:]]
-groups = {"full simulator": runs[:n], "reduced sampler": runs[n:]}
-best = {name: min(rs, key=lambda r: r["seconds"]) for name, rs in groups.items()}
+runs = [json.loads(s) for s in sys.argv[1:]]
 first = runs[0]
-print(f"reduced comparison: width 1000, depth 100, T = 10, batch 1, {first['networks']} networks, "
-      f"{first['threads']} threads; best of {n} runs each")
-for name, r in best.items():
-    all_s = ", ".join(f"{x['seconds']:.3f}" for x in groups[name])
-    print(f"  {name:16s} {r['seconds']:8.3f} s  mean last-layer rate {r['last_layer_rate']:.4f} "
-          f"± {r['last_layer_rate_error']:.4f}, silent fraction {r['last_layer_silent_fraction']:.2f}  (runs: {all_s})")
-ratio = best["full simulator"]["seconds"] / best["reduced sampler"]["seconds"]
-print(f"  ratio full / reduced: {ratio:.1f}x")
+print(f"reduced comparison: width 1000, depth 100, batch 1, {first['networks']} networks, {first['threads']} threads; "
+      f"fastest run of each")
+print(f"   T  method            seconds  mean last-layer rate    silent  (all runs, s)")
+for steps in sorted({r["steps"] for r in runs}):
+    best = {}
+    for method, name in (("full", "full simulator"), ("reduced", "reduced sampler")):
+        group = [r for r in runs if r["steps"] == steps and r["method"] == method]
+        b = best[method] = min(group, key=lambda r: r["seconds"])
+        all_s = ", ".join(f"{x['seconds']:.3f}" for x in group)
+        print(f"  {steps:2d}  {name:16s} {b['seconds']:8.3f}  {b['last_layer_rate']:.4f} ± {b['last_layer_rate_error']:.4f}"
+              f"       {b['last_layer_silent_fraction']:.2f}    ({all_s})")
+    print(f"  {steps:2d}  ratio full / reduced: {best['full']['seconds'] / best['reduced']['seconds']:.1f}x")
 PY
