@@ -56,12 +56,47 @@ public enum ReducedSampler {
     /// For small T, a block's normals, potentials and spikes stay in the L1 cache.
     static let blockWidth = 256
 
+    /// The stream block of the sampler's draws: (seed, network, layer, `stream`); the inputs are layer 0.
+    static let stream = 1 << 20
+
     static func sampleNetwork(_ r: Int, _ c: SimulationConfiguration, _ results: NetworkResults) {
         let steps = c.steps, depth = c.architecture.depth
-        var rng = Xoshiro256StarStar(seed: c.seed, network: r, layer: 0, block: 1 << 20)
         var overlap = [Double](repeating: 0, count: steps * steps)
         let workspace = Workspace(steps: steps)
         defer { workspace.deallocate() }
+        inputOverlap(network: r, c, stream: stream, workspace, into: &overlap)
+        let update = LIFUpdate(c.neuron)
+        var silentAbove = false
+        for l in 1...depth {
+            let n = c.architecture.width(layer: l)
+            let offset = (r * depth + (l - 1)) * steps
+            if silentAbove {
+                results.silent[r * depth + l - 1] = true
+                continue
+            }
+            sampleLayer(l, network: r, width: n, variance: c.weightVariances[l - 1], overlap: overlap, update: update,
+                        seed: c.seed, stream: stream, workspace)
+            let counts = workspace.counts, nd = Double(n)
+            for t in 0..<steps {
+                let mean = workspace.potentialSums[t] / nd
+                let squares = workspace.potentialSums[steps + t]
+                results.means[offset + t] = mean
+                // Unbiased over the layer's entries, as the full simulator reports it (divisor n - 1; 0 for n = 1).
+                results.variances[offset + t] = n > 1 ? max(squares - nd * mean * mean, 0) / (nd - 1) : 0
+                results.rates[offset + t] = Double(counts[t * steps + t]) / nd
+            }
+            silentAbove = (0..<steps).allSatisfy { counts[$0 * steps + $0] == 0 }
+            results.silent[r * depth + l - 1] = silentAbove
+            for i in 0..<overlap.count { overlap[i] = Double(counts[i]) }
+        }
+    }
+
+    /// The overlap matrix C_0 of network r's input, drawn from stream (seed, r, 0, `stream`): for Bernoulli spikes
+    /// C_0(t, t') counts the inputs on at both steps; for an analog input x, C_0 = |x|^2 everywhere.
+    static func inputOverlap(network r: Int, _ c: SimulationConfiguration, stream: Int, _ workspace: Workspace,
+                             into overlap: inout [Double]) {
+        let steps = c.steps
+        var rng = Xoshiro256StarStar(seed: c.seed, network: r, layer: 0, block: stream)
         let counts = workspace.counts
         counts.initialize(repeating: 0, count: steps * steps)
         let n0 = c.architecture.widths[0]
@@ -84,36 +119,21 @@ public enum ReducedSampler {
             let squared = x.reduce(0.0) { $0 + Double($1) * Double($1) }
             for i in 0..<overlap.count { overlap[i] = squared }
         }
-        let update = LIFUpdate(c.neuron)
-        var silentAbove = false
-        for l in 1...depth {
-            let n = c.architecture.width(layer: l)
-            let offset = (r * depth + (l - 1)) * steps
-            if silentAbove {
-                results.silent[r * depth + l - 1] = true
-                continue
-            }
-            let variance = c.weightVariances[l - 1]
-            for i in 0..<overlap.count { workspace.covariance[i] = overlap[i] * variance }
-            choleskyFactor(workspace.covariance, steps, into: workspace.cholesky)
-            for i in 0..<overlap.count { workspace.factor[i] = SIMD4(repeating: Float(workspace.cholesky[i])) }
-            var layerRng = Xoshiro256StarStar(seed: c.seed, network: r, layer: l, block: 1 << 20)
-            workspace.potentialSums.initialize(repeating: 0, count: 2 * steps)
-            counts.initialize(repeating: 0, count: steps * steps)
-            sampleLayer(width: n, update: update, rng: &layerRng, workspace)
-            let nd = Double(n)
-            for t in 0..<steps {
-                let mean = workspace.potentialSums[t] / nd
-                let squares = workspace.potentialSums[steps + t]
-                results.means[offset + t] = mean
-                // Unbiased over the layer's entries, as the full simulator reports it (divisor n - 1; 0 for n = 1).
-                results.variances[offset + t] = n > 1 ? max(squares - nd * mean * mean, 0) / (nd - 1) : 0
-                results.rates[offset + t] = Double(counts[t * steps + t]) / nd
-            }
-            silentAbove = (0..<steps).allSatisfy { counts[$0 * steps + $0] == 0 }
-            results.silent[r * depth + l - 1] = silentAbove
-            for i in 0..<overlap.count { overlap[i] = Double(counts[i]) }
-        }
+    }
+
+    /// Samples layer l (`width` neurons) of network r given the previous layer's overlap matrix, with currents
+    /// N(0, `variance` x overlap) drawn from stream (seed, r, l, `stream`): afterwards the workspace holds the layer's
+    /// overlap matrix in `counts` and its sums of u and u^2 per step in `potentialSums`.
+    static func sampleLayer(_ l: Int, network r: Int, width: Int, variance: Double, overlap: [Double],
+                            update: LIFUpdate, seed: UInt64, stream: Int, _ workspace: Workspace) {
+        let steps = workspace.steps
+        for i in 0..<overlap.count { workspace.covariance[i] = overlap[i] * variance }
+        choleskyFactor(workspace.covariance, steps, into: workspace.cholesky)
+        for i in 0..<overlap.count { workspace.factor[i] = SIMD4(repeating: Float(workspace.cholesky[i])) }
+        var rng = Xoshiro256StarStar(seed: seed, network: r, layer: l, block: stream)
+        workspace.potentialSums.initialize(repeating: 0, count: 2 * steps)
+        workspace.counts.initialize(repeating: 0, count: steps * steps)
+        sampleLayer(width: width, update: update, rng: &rng, workspace)
     }
 
     /// One network's buffers, allocated once.

@@ -11,16 +11,6 @@ public enum SolverTarget: Sendable, Equatable {
     case membraneVariance(Double)
 }
 
-/// Which time steps the target refers to.
-public enum SolverHorizon: String, Sendable, CaseIterable {
-    /// t = 1 only: closed form through the inverse normal tail.
-    case firstStep = "first-step"
-    /// The average over t = 1..T.
-    case timeAveraged = "time-averaged"
-    /// The last step t = T (with a long horizon, the stationary state of the leaky dynamics).
-    case finalStep = "final-step"
-}
-
 public struct SolvedInitialization: Sendable {
     /// Var[w_l] per layer (index 0 = layer 1).
     public let weightVariances: [Double]

@@ -16,10 +16,18 @@ struct SimulateCommand: ParsableCommand {
         network is appended to FILE as one JSON line (flushed); after an interruption, --resume FILE takes the \
         networks already there and simulates the rest, with the same final result as an uninterrupted run.
 
+        --target-rate R simulates per-layer scales solved to hold the rate R (--solve-over): on the multi-step \
+        theory (--solve-on theory: infinitely wide layers, so at finite width the rate drifts with depth), or on \
+        --solver-networks networks of these widths sampled with the exact reduced sampler (--solve-on sampler: the \
+        expected rate at this width, for Gaussian weights; the solver's networks are independent of the simulated \
+        ones, so the output checks the solution). The solved Var[w_l] are in the JSON and CSV output; the JSON \
+        file works as --weights-from for later runs.
+
         Examples:
           snn-theory simulate --depth 100 --width 1000 --init paper --networks 20 --batch 16
           snn-theory simulate --depth 10 --steps 20 --beta 0.5 --init paper-reset --format json
           snn-theory simulate --width 4096 --networks 200 --output run.jsonl   (then, if stopped: --resume run.jsonl)
+          snn-theory simulate --depth 50 --steps 20 --beta 0.5 --target-rate 0.1 --solve-on sampler --method reduced
         """
     )
 
@@ -36,8 +44,17 @@ struct SimulateCommand: ParsableCommand {
     @Option(name: .customLong("solve-over"), help: "What --target-rate holds: first-step, time-averaged or final-step.")
     var solveOver: String = "time-averaged"
 
+    @Option(name: .customLong("solve-on"),
+            help: ArgumentHelp("Where --target-rate's scales are solved: theory (the multi-step mean field, infinitely wide layers) or sampler (the exact reduced sampler at these widths: the mean rate over --solver-networks networks).",
+                               valueName: "theory|sampler"))
+    var solveOn: String = "theory"
+
+    @Option(name: .customLong("solver-networks"),
+            help: "Networks the sampler solver averages over (with --solve-on sampler; independent of the simulated ones).")
+    var solverNetworks: Int = 64
+
     @Option(name: .customLong("weights-from"),
-            help: ArgumentHelp("Take Var[w_l] from a `predict --format json` file (its last initialization), e.g. the solver's scales.",
+            help: ArgumentHelp("Take Var[w_l] from a `predict` or `simulate` --format json file (predict: its last initialization), e.g. a solver's scales.",
                                valueName: "file.json"))
     var weightsFrom: String?
 
@@ -83,6 +100,12 @@ struct SimulateCommand: ParsableCommand {
             try TemporalOptions.checkWork(steps: network.checkedSteps(), points: qmcPoints, replicates: qmcReplicates,
                                           layerEvaluations: 20 * network.architecture().depth)
         }
+        guard solveOn == "theory" || solveOn == "sampler" else {
+            throw ModelError.invalid(parameter: "solve-on", value: solveOn, allowed: "theory or sampler")
+        }
+        if solveOn == "sampler" {
+            try checkSamplerSolver()
+        }
         if SolverHorizon(rawValue: solveOver) == nil {
             throw ModelError.invalid(parameter: "solve-over", value: solveOver,
                                      allowed: "first-step, time-averaged or final-step")
@@ -97,7 +120,12 @@ struct SimulateCommand: ParsableCommand {
         var variances = try WeightVariance.checked(scheme, architecture: architecture, neuron: neuron, input: input,
                                                  targetVariance: try network.checkedTargetVariance())
         var schemeName = scheme.description
-        if let targetRate, let horizon = SolverHorizon(rawValue: solveOver) {
+        if let targetRate, let horizon = SolverHorizon(rawValue: solveOver), solveOn == "sampler" {
+            variances = try solveOnSampler(targetRate: targetRate, horizon: horizon, architecture: architecture,
+                                           neuron: neuron, input: input, guesses: variances)
+            schemeName = "target-rate:\(Format.exact(targetRate)) (\(solveOver), solved on \(solverNetworks) sampled "
+                + "networks of these widths)"
+        } else if let targetRate, let horizon = SolverHorizon(rawValue: solveOver) {
             do {
                 variances = try InitializationSolver.solve(architecture: architecture, neuron: neuron, input: input,
                                                            steps: try network.checkedSteps(), target: .rate(targetRate),
@@ -146,6 +174,59 @@ struct SimulateCommand: ParsableCommand {
 }
 
 extension SimulateCommand {
+    /// The sampler solver's inputs: a target rate, Gaussian weights, a number of networks, and work within the guard.
+    func checkSamplerSolver() throws {
+        guard targetRate != nil else {
+            throw ModelError.invalid(parameter: "solve-on", value: solveOn,
+                                     allowed: "theory, or sampler together with --target-rate R")
+        }
+        if simulation.weights == "uniform" {
+            throw ModelError.invalid(parameter: "weights", value: "uniform",
+                                     allowed: "gaussian with --solve-on sampler (the sampler is exact for Gaussian weights)")
+        }
+        guard solverNetworks >= 2, solverNetworks <= SimulationConfiguration.maximumNetworks else {
+            throw ModelError.invalid(parameter: "solver-networks", value: "\(solverNetworks)",
+                                     allowed: "an integer from 2 to \(SimulationConfiguration.maximumNetworks)")
+        }
+        let architecture = try network.architecture(), steps = Double(try network.checkedSteps())
+        let neurons = (1...architecture.depth).reduce(0.0) { $0 + Double(architecture.width(layer: $1)) }
+        let work = Double(solverNetworks) * neurons * (steps + steps * (steps + 1) / 40) * Self.samplerPassesPerLayer
+        let minutes = work / Self.samplerWorkPerSecond / 60
+        guard minutes <= Self.samplerMinutesLimit else {
+            throw ModelError.invalid(
+                parameter: "solver-networks", value: "\(solverNetworks)",
+                allowed: "fewer solver networks, neurons or steps: the sampler solver would take about "
+                    + "\(Format.number(minutes, digits: 2)) minutes (limit \(Format.number(Self.samplerMinutesLimit, digits: 2)))")
+        }
+    }
+
+    /// The sampler solver's cost: per pass over the R networks, about 1.9 ns x (T + T (T + 1) / 40) per neuron on two
+    /// cores (normals and LIF steps, then the current products L z; measured at T = 4, 20 and 64), about 5 passes per
+    /// layer (6 assumed). The limit keeps a run under 10 minutes.
+    static let samplerPassesPerLayer = 6.0
+    static let samplerWorkPerSecond = 5e8
+    static let samplerMinutesLimit = 10.0
+
+    func solveOnSampler(targetRate: Double, horizon: SolverHorizon, architecture: Architecture, neuron: NeuronModel,
+                        input: InputEncoding, guesses: [Double]) throws -> [Double] {
+        let solverConfiguration = try SimulationConfiguration(
+            architecture: architecture, neuron: neuron, input: input, weightVariances: guesses,
+            weightDistribution: .gaussian, steps: try network.checkedSteps(), batch: 1, networks: solverNetworks,
+            seed: simulation.seed, threads: simulation.threads, memoryLimit: .max)
+        let progress = Progress.forTerminal(label: "solver layers")
+        defer { progress?.finish() }
+        do {
+            let solution = try ReducedSampler.solveWeightVariances(solverConfiguration, targetRate: targetRate,
+                                                                   horizon: horizon, progress: progress?.update)
+            let evaluations = solution.evaluations.reduce(0, +)
+            FileHandle.standardError.write(Data(("snn-theory: solved \(architecture.depth) layer(s) on "
+                + "\(solverNetworks) sampled networks with \(evaluations) sampler passes\n").utf8))
+            return solution.weightVariances
+        } catch let error as ReducedSampler.SolverFailure {
+            throw CommandFailure(message: error.description)
+        }
+    }
+
     /// The per-layer weight variances of a `predict --format json` result: its `layers`, or the last entry of its
     /// `predictions` (where `--target-rate` puts the solver's scales). The theory depends on the gain
     /// n_{l-1} Var[w_l] only, so a file made for other fan-ins is rescaled: Var[w_l] x fan_in(file) / fan_in(here).
@@ -372,9 +453,9 @@ struct SimulationReport {
         fields.append(("silent_fraction", .number(l.silentFraction)))
         fields.append(("silent_fraction_stderr", .finite(l.silentFractionStandardError)))
         if c.steps > 1 {
-            let rates = statistics.timeAveragedNetworkRates(layer: l.layer)
-            let mean = rates.reduce(0, +) / Double(rates.count)
-            fields.append(("time_averaged_rate", .number(mean)))
+            let averaged = Estimate(samples: statistics.timeAveragedNetworkRates(layer: l.layer))
+            fields.append(("time_averaged_rate", .number(averaged.mean)))
+            fields.append(("time_averaged_rate_stderr", .finite(averaged.standardError)))
             fields.append(("steps", .array(l.steps.map { s in .object([("t", .integer(s.step))] + Self.stepJSON(s)) })))
         }
         return .object(fields)

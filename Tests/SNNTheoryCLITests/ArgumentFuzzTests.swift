@@ -58,6 +58,7 @@ enum ArgumentFuzz {
                     ("threads", ["0", "-1", "1", "2", "257"]), ("weights", ["gaussian", "uniform", "cauchy", ""]),
                     ("method", ["full", "reduced", "x"]), ("init", schemes), ("format", formats),
                     ("target-rate", probabilities), ("solve-over", ["first-step", "x"]), ("weights-from", files),
+                    ("solve-on", ["theory", "sampler", "x", ""]), ("solver-networks", ["1", "2", "-1", "100000001"]),
                     ("plot", ["/nonexistent/p.svg"]), ("resume", files), ("output", ["@missing", "@directory", "@valid"]),
                 ],
                 flags: ["--all-layers"]),

@@ -27,6 +27,26 @@ import Testing
         #expect(a.stdout != b.stdout)
     }
 
+    /// `--solve-on sampler` solves the scales on sampled networks of the given width, names that in the output, and
+    /// the simulated networks (independent of the solver's) follow the target: at width 300 with 48 solver networks
+    /// the time-averaged rate of each of 6 layers lies within 4 combined standard errors, SE x sqrt(1 + R / K), of 0.1.
+    @Test func scalesSolvedOnTheSamplerHoldTheTargetInTheSimulation() throws {
+        let result = try CLI.run(["simulate", "--method", "reduced", "--depth", "6", "--width", "300", "--beta", "0.5",
+                                  "--steps", "8", "--target-rate", "0.1", "--solve-on", "sampler",
+                                  "--solver-networks", "48", "--networks", "48", "--seed", "4", "--format", "json"])
+        #expect(result.status == 0, "\(result.stderr)")
+        let model = try #require(result.json?["model"] as? [String: Any])
+        #expect((model["init"] as? String)?.contains("solved on 48 sampled networks") == true)
+        #expect(result.stderr.contains("sampler passes"))
+        let layers = try #require(result.json?["layers"] as? [[String: Any]])
+        #expect(layers.count == 6)
+        for layer in layers {
+            let rate = try #require(layer["time_averaged_rate"] as? Double)
+            let error = try #require(layer["time_averaged_rate_stderr"] as? Double) * 2.0.squareRoot()
+            #expect(abs(rate - 0.1) <= 4 * error, "layer \(layer["layer"] ?? 0): \(rate) ± \(error)")
+        }
+    }
+
     @Test func compareReportsCellsLayersAndDeviations() throws {
         let result = try CLI.run(["compare", "--widths", "100,200", "--thetas", "1,2", "--depth", "8",
                                   "--networks", "8", "--format", "json"])
@@ -101,6 +121,14 @@ import Testing
         (["simulate", "--method", "reduced", "--weights", "uniform"], "weights"),
         (["simulate", "--weights-from", "/nonexistent/solved.json", "--depth", "2"], "weights-from"),
         (["simulate", "--target-rate", "1.5"], "target-rate"),
+        (["simulate", "--solve-on", "sampler"], "solve-on"),
+        (["simulate", "--target-rate", "0.1", "--solve-on", "network"], "solve-on"),
+        (["simulate", "--target-rate", "0.1", "--solve-on", "sampler", "--solver-networks", "1"], "solver-networks"),
+        (["simulate", "--target-rate", "0.1", "--solve-on", "sampler", "--weights", "uniform"], "weights"),
+        (["simulate", "--target-rate", "0.1", "--solve-on", "sampler", "--width", "100000", "--depth", "100",
+          "--steps", "50", "--solver-networks", "1000"], "solver-networks"),
+        (["simulate", "--target-rate", "0.9", "--solve-on", "sampler", "--depth", "2", "--width", "50",
+          "--steps", "2", "--solver-networks", "4", "--networks", "2"], "target-rate"),
         (["simulate", "--width", "100000", "--depth", "2", "--batch", "1000000", "--steps", "1000"], "memory"),
         (["compare", "--widths", "100,0,10"], "widths"),
         (["compare", "--widths", ""], "widths"),

@@ -1,0 +1,72 @@
+import Foundation
+import SNNModel
+import Testing
+@testable import SNNSimulator
+
+/// The sampler solver: per-layer scales that hold the expected rate at finite width.
+@Suite struct SamplerSolverTests {
+    static let q = erfc(1 / 2.0.squareRoot()) / 2
+
+    /// beta 0.5, theta 1, T = 10, Bernoulli(0.2) input, layers of 400; the paper's scales as the starting guesses.
+    func configuration(networks: Int, seed: UInt64, threads: Int = 2, variances: [Double]? = nil) throws
+        -> SimulationConfiguration
+    {
+        let width = 400, depth = 12
+        let paper = [1 / (Double(width) * 0.2)] + Array(repeating: 1 / (Double(width) * Self.q), count: depth - 1)
+        return try SimulationConfiguration(
+            architecture: Architecture(inputSize: width, width: width, depth: depth),
+            neuron: NeuronModel(threshold: 1, leak: 0.5), input: .bernoulli(rate: 0.2),
+            weightVariances: variances ?? paper, steps: 10, batch: 1, networks: networks, seed: seed, threads: threads)
+    }
+
+    @Test func rootFinderMeetsItsToleranceOnSmoothAndStepFunctions() throws {
+        let smooth = try ReducedSampler.findCrossing({ tanh($0) }, target: 0.3, from: -2, layer: 1)
+        #expect(abs(tanh(smooth) - 0.3) <= 1e-4 * 0.3, "tanh(\(smooth)) = \(tanh(smooth))")
+        // A step function like the sampler's mean rate: steps of 1e-5, increasing.
+        let steps = { (x: Double) in (1e5 / (1 + exp(-x))).rounded(.down) / 1e5 }
+        let root = try ReducedSampler.findCrossing(steps, target: 0.1234, from: 3, layer: 1)
+        #expect(abs(steps(root) - 0.1234) <= 1e-4 * 0.1234, "f(\(root)) = \(steps(root))")
+    }
+
+    @Test func rootFinderReportsAnUnreachableTarget() {
+        #expect(throws: ReducedSampler.SolverFailure.self) {
+            try ReducedSampler.findCrossing({ 0.5 / (1 + exp(-$0)) }, target: 0.7, from: 0, layer: 4)
+        }
+    }
+
+    /// The solved scales hold the expected time-averaged rate 0.06 at every layer of a fresh sample of networks (the
+    /// paper's scales give 0.14 at layer 1 falling to 0.08 at layer 12 here): each layer's mean over R = 96
+    /// independent networks lies within 4 combined standard errors of 0.06, the combination of the check's own error
+    /// sd / sqrt(R) and the solver's sd / sqrt(K), K = 32 (so SE x sqrt(1 + R / K)).
+    @Test func sampledScalesHoldTheExpectedRateAtFiniteWidth() throws {
+        let solverNetworks = 32, checkNetworks = 96
+        let solution = try ReducedSampler.solveWeightVariances(
+            try configuration(networks: solverNetworks, seed: 7), targetRate: 0.06, horizon: .timeAveraged)
+        for (l, achieved) in solution.achieved.enumerated() {
+            #expect(abs(achieved - 0.06) <= 1e-4 * 0.06, "layer \(l + 1): the solver's own mean \(achieved)")
+        }
+        let check = ReducedSampler.run(
+            try configuration(networks: checkNetworks, seed: 8, variances: solution.weightVariances))
+        for l in 1...check.layers.count {
+            let rate = Estimate(samples: check.timeAveragedNetworkRates(layer: l))
+            let combined = try #require(rate.standardError)
+                * (1 + Double(checkNetworks) / Double(solverNetworks)).squareRoot()
+            #expect(abs(rate.mean - 0.06) <= 4 * combined, "layer \(l): \(rate.mean) ± \(combined)")
+        }
+    }
+
+    @Test func solvedScalesDoNotDependOnTheThreadCount() throws {
+        let one = try ReducedSampler.solveWeightVariances(
+            try configuration(networks: 8, seed: 3, threads: 1), targetRate: 0.2, horizon: .finalStep)
+        let two = try ReducedSampler.solveWeightVariances(
+            try configuration(networks: 8, seed: 3, threads: 2), targetRate: 0.2, horizon: .finalStep)
+        #expect(one.weightVariances == two.weightVariances)
+    }
+
+    @Test func solverRefusesARateNoScaleReaches() throws {
+        #expect(throws: ReducedSampler.SolverFailure.self) {
+            try ReducedSampler.solveWeightVariances(
+                try configuration(networks: 4, seed: 1), targetRate: 0.95, horizon: .firstStep)
+        }
+    }
+}
