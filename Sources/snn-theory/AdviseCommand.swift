@@ -36,12 +36,6 @@ struct AdviseCommand: ParsableCommand {
     @Option(help: "Depth L at which the silent probability is judged (2 to 10000).")
     var depth: Int = 100
 
-    @Option(help: "Neurons per layer, and inputs (1 to 65536).")
-    var width: Int = 1000
-
-    @Option(help: ArgumentHelp("Input: bernoulli:P or gaussian:S.", valueName: "kind:value"))
-    var input: String = "bernoulli:0.2"
-
     @Option(name: .customLong("target-rate"), help: "Also check the scale holding this first-step rate, in (0, 0.5).")
     var targetRate: Double?
 
@@ -51,69 +45,46 @@ struct AdviseCommand: ParsableCommand {
     @Option(help: "The recommendation keeps P(silent) under tolerance / margin (>= 1).")
     var margin: Double = 10
 
-    @Option(name: .customLong("negligible-probability"),
-            help: "The chain's truncation: terms below this are dropped (1e-300 to 1e-6).")
-    var negligibleProbability: Double = PhaseDiagram.defaultNegligibleProbability
-
-    @Option(help: "Time steps T for the multi-step slope (1: first step only).")
-    var steps: Int = 1
-
-    @Option(help: "Leak beta in [0, 1] (multi-step slope).")
-    var beta: Double = 0.9
-
-    @Option(help: "Reset after a spike: subtract or zero (multi-step slope).")
-    var reset: String = "subtract"
-
-    @OptionGroup(title: "The multi-step theory (with --steps > 1)") var temporal: TemporalOptions
+    @OptionGroup var network: StabilityOptions
 
     @Option(help: "Output: table or json.")
     var format: OutputFormat = .table
 
     func validate() throws {
-        _ = try PhaseDiagram(depth: depth, width: width, input: InputEncoding(parsing: input), tolerance: tolerance,
-                             negligibleProbability: negligibleProbability)
-        _ = try neuron()
+        _ = try network.diagram(depth: depth, tolerance: tolerance)
+        _ = try network.neuron(threshold: theta)
         guard margin.isFinite, margin >= 1 else {
             throw ModelError.invalid(parameter: "margin", value: "\(margin)", allowed: "a finite number >= 1")
         }
         if let targetRate, !(targetRate > 0 && targetRate < 0.5) {
             throw ModelError.invalid(parameter: "target-rate", value: "\(targetRate)", allowed: "a number in (0, 0.5)")
         }
-        guard steps >= 1, steps <= 1024 else {
-            throw ModelError.invalid(parameter: "steps", value: "\(steps)", allowed: "an integer from 1 to 1024")
-        }
-        _ = try temporal.settings(steps: steps, layerEvaluations: 5 * 3 * depth)  // up to 5 checks, 3 passes each
+        try network.validate(layerEvaluations: 5 * 3 * depth)  // up to 5 checks, 3 passes each
         if format == .csv {
             throw ModelError.invalid(parameter: "format", value: "csv", allowed: "table or json")
         }
     }
 
-    func neuron() throws -> NeuronModel {
-        guard let r = Reset(rawValue: reset) else {
-            throw ModelError.invalid(parameter: "reset", value: reset, allowed: "subtract or zero")
-        }
-        return try NeuronModel(threshold: theta, leak: beta, reset: r)
-    }
-
     func run() throws {
-        let inputEncoding = try InputEncoding(parsing: input)
-        let advice = try StabilityAdvisor.advise(theta: theta, depth: depth, width: width, input: inputEncoding,
-                                                 targetRate: targetRate, tolerance: tolerance, margin: margin,
-                                                 negligibleProbability: negligibleProbability)
+        let steps = network.steps
+        let advice = try StabilityAdvisor.advise(theta: theta, depth: depth, width: network.width,
+                                                 input: InputEncoding(parsing: network.input), targetRate: targetRate,
+                                                 tolerance: tolerance, margin: margin,
+                                                 negligibleProbability: network.negligibleProbability)
         var slopes: [(String, KernelMapSlope)] = []
         if steps > 1 {
-            let diagram = try PhaseDiagram(depth: depth, width: width, input: inputEncoding, tolerance: tolerance,
-                                           negligibleProbability: negligibleProbability)
-            let neuron = try neuron(), settings = try temporal.settings(steps: steps, layerEvaluations: 5 * 3 * depth)
+            let diagram = try network.diagram(depth: depth, tolerance: tolerance)
+            let neuron = try network.neuron(threshold: theta)
+            let settings = try network.temporal.settings(steps: steps, layerEvaluations: 5 * 3 * depth)
             for (name, check) in AdviceReport.rows(advice) where name != "boundary" && name != "largest searched" {
                 slopes.append((name, try diagram.kernelMapSlope(theta: theta, scale: check.targetVariance,
                                                                 leak: neuron.leak, reset: neuron.reset, steps: steps,
                                                                 settings: settings)))
             }
         }
-        let report = AdviceReport(advice: advice, slopes: slopes, steps: steps, beta: beta, reset: reset,
-                                  negligibleProbability: negligibleProbability,
-                                  settings: steps > 1 ? try temporal.settings(steps: steps) : nil)
+        let report = AdviceReport(advice: advice, slopes: slopes, steps: steps, beta: network.beta,
+                                  reset: network.reset, negligibleProbability: network.negligibleProbability,
+                                  settings: try network.reportedSettings())
         switch format {
         case .json: print(report.json().rendered())
         case .table, .csv: print(report.table())

@@ -151,3 +151,57 @@ struct TemporalOptions: ParsableArguments {
         return TemporalKernelSettings(method: m, points: qmcPoints, replicates: qmcReplicates, seed: seed)
     }
 }
+
+/// The options `advise` and `phase` share: the network the exact finite-width chain describes (one width for the
+/// input and every layer) and the multi-step kernel map whose slope they estimate with --steps above 1.
+struct StabilityOptions: ParsableArguments {
+    @Option(help: "Neurons per layer, and inputs (1 to 65536).")
+    var width: Int = 1000
+
+    @Option(help: ArgumentHelp("Input: bernoulli:P or gaussian:S.", valueName: "kind:value"))
+    var input: String = "bernoulli:0.2"
+
+    @Option(name: .customLong("negligible-probability"),
+            help: "The chain's truncation: terms below this are dropped (1e-300 to 1e-6).")
+    var negligibleProbability: Double = PhaseDiagram.defaultNegligibleProbability
+
+    @Option(help: "Time steps T: above 1, also the numerical slope of the multi-step kernel map (slow).")
+    var steps: Int = 1
+
+    @Option(help: "Leak beta in [0, 1] (multi-step slope).")
+    var beta: Double = 0.9
+
+    @Option(help: "Reset after a spike: subtract or zero (multi-step slope).")
+    var reset: String = "subtract"
+
+    @OptionGroup(title: "The multi-step theory (with --steps > 1)") var temporal: TemporalOptions
+
+    /// The checked input, steps and leak and reset, and the multi-step work of `layerEvaluations` layer evaluations.
+    func validate(layerEvaluations: Int) throws {
+        _ = try InputEncoding(parsing: input)
+        guard steps >= 1, steps <= 1024 else {
+            throw ModelError.invalid(parameter: "steps", value: "\(steps)", allowed: "an integer from 1 to 1024")
+        }
+        _ = try neuron(threshold: 1)
+        _ = try temporal.settings(steps: steps, layerEvaluations: layerEvaluations)
+    }
+
+    /// The neuron of the multi-step slope (the first step depends on the threshold only).
+    func neuron(threshold: Double) throws -> NeuronModel {
+        guard let r = Reset(rawValue: reset) else {
+            throw ModelError.invalid(parameter: "reset", value: reset, allowed: "subtract or zero")
+        }
+        return try NeuronModel(threshold: threshold, leak: beta, reset: r)
+    }
+
+    /// The chain's diagram at `depth` with `tolerance`, on `axis`.
+    func diagram(axis: PhaseAxis = .targetVariance, depth: Int, tolerance: Double) throws -> PhaseDiagram {
+        try PhaseDiagram(axis: axis, depth: depth, width: width, input: InputEncoding(parsing: input),
+                         tolerance: tolerance, negligibleProbability: negligibleProbability)
+    }
+
+    /// The multi-step settings to report: nil at one step.
+    func reportedSettings() throws -> TemporalKernelSettings? {
+        steps > 1 ? try temporal.settings(steps: steps) : nil
+    }
+}

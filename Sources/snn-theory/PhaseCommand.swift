@@ -41,29 +41,10 @@ struct PhaseCommand: ParsableCommand {
     @Option(help: "Layer at which the chain is read (2 to 10000).")
     var depth: Int = 100
 
-    @Option(help: "Neurons per layer, and inputs (1 to 65536).")
-    var width: Int = 1000
-
-    @Option(help: ArgumentHelp("Input: bernoulli:P or gaussian:S.", valueName: "kind:value"))
-    var input: String = "bernoulli:0.2"
-
     @Option(help: "Probability of a silent (saturated) last layer from which a cell vanishes (saturates), in (0, 1).")
     var tolerance: Double = 0.01
 
-    @Option(name: .customLong("negligible-probability"),
-            help: "The chain's truncation: terms below this are dropped (1e-300 to 1e-6).")
-    var negligibleProbability: Double = PhaseDiagram.defaultNegligibleProbability
-
-    @Option(help: "Time steps T: above 1, every cell also gets the numerical slope of the multi-step kernel map (slow).")
-    var steps: Int = 1
-
-    @Option(help: "Leak beta in [0, 1] (multi-step slope).")
-    var beta: Double = 0.9
-
-    @Option(help: "Reset after a spike: subtract or zero (multi-step slope).")
-    var reset: String = "subtract"
-
-    @OptionGroup(title: "The multi-step theory (with --steps > 1)") var temporal: TemporalOptions
+    @OptionGroup var network: StabilityOptions
 
     @Option(help: "Output: table (a coarse view), csv or json (every cell).")
     var format: OutputFormat = .table
@@ -77,25 +58,13 @@ struct PhaseCommand: ParsableCommand {
         _ = try GridValues.parse(thetas, parameter: "thetas")
         _ = try scales()
         _ = try diagram()
-        guard steps >= 1, steps <= 1024 else {
-            throw ModelError.invalid(parameter: "steps", value: "\(steps)", allowed: "an integer from 1 to 1024")
-        }
-        _ = try neuronResponse()
-        _ = try temporal.settings(steps: steps, layerEvaluations: layerEvaluations())
+        try network.validate(layerEvaluations: layerEvaluations())
     }
 
     /// Multi-step layer evaluations: each cell's slope propagates the kernel through every layer about 3 times.
     func layerEvaluations() throws -> Int {
         let cells = try GridValues.parse(thetas, parameter: "thetas").count * scales().count
         return cells * depth * 3
-    }
-
-    /// Leak and reset of the multi-step slope (the first step does not depend on them).
-    func neuronResponse() throws -> NeuronModel {
-        guard let r = Reset(rawValue: reset) else {
-            throw ModelError.invalid(parameter: "reset", value: reset, allowed: "subtract or zero")
-        }
-        return try NeuronModel(threshold: 1, leak: beta, reset: r)
     }
 
     var axis: PhaseAxis { weightScales == nil ? .targetVariance : .weightScale }
@@ -106,8 +75,7 @@ struct PhaseCommand: ParsableCommand {
     }
 
     func diagram() throws -> PhaseDiagram {
-        try PhaseDiagram(axis: axis, depth: depth, width: width, input: InputEncoding(parsing: input),
-                         tolerance: tolerance, negligibleProbability: negligibleProbability)
+        try network.diagram(axis: axis, depth: depth, tolerance: tolerance)
     }
 
     func run() throws {
@@ -116,16 +84,18 @@ struct PhaseCommand: ParsableCommand {
         let progress = Progress.forTerminal(label: "cells")
         let cells = try diagram.cells(thetas: thetaValues, scales: scaleValues, progress: progress?.update)
         var slopes: [KernelMapSlope]?
+        let steps = network.steps
         if steps > 1 {
-            let response = try neuronResponse()
+            let response = try network.neuron(threshold: 1)
+            let settings = try network.temporal.settings(steps: steps, layerEvaluations: layerEvaluations())
             slopes = try diagram.kernelMapSlopes(thetas: thetaValues, scales: scaleValues, leak: response.leak,
-                                                 reset: response.reset, steps: steps,
-                                                 settings: temporal.settings(steps: steps, layerEvaluations: layerEvaluations()), progress: progress?.update)
+                                                 reset: response.reset, steps: steps, settings: settings,
+                                                 progress: progress?.update)
         }
         progress?.finish()
         let report = try PhaseReport(diagram: diagram, thetas: thetaValues, scales: scaleValues, cells: cells,
-                                     slopes: slopes, beta: beta, reset: reset, steps: steps,
-                                     settings: steps > 1 ? try temporal.settings(steps: steps) : nil)
+                                     slopes: slopes, beta: network.beta, reset: network.reset, steps: steps,
+                                     settings: try network.reportedSettings())
         if let plot { try Figures.write(report.figure(), to: plot) }
         switch format {
         case .json: print(report.json().rendered())
