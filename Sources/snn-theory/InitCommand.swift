@@ -11,7 +11,8 @@ struct InitCommand: ParsableCommand {
         discussion: """
         Per layer and initialization: fan-in, width, Var[w] and its standard deviation, and the distribution \
         (Gaussian, or uniform for pytorch, both with mean 0). --target-rate R adds the solver's first-step scales \
-        that hold the spike rate R at every layer.
+        that hold the spike rate R at every layer; --weights-from FILE adds the scales in a predict or simulate JSON \
+        file (such as the ones `simulate --target-rate R --solve-on sampler` solves at your width).
 
         --widths takes the input size, then one entry per layer:
           N            a fully connected layer of N neurons
@@ -35,6 +36,7 @@ struct InitCommand: ParsableCommand {
           snn-theory init --widths 784,1000,1000,10 --init paper --npy weights/
           snn-theory init --widths 1,32:3x3,64:3x3,flatten:24x24,10 --format json
           snn-theory init --widths 784,500,500,10 --target-rate 0.05
+          snn-theory init --widths 1000,1000,1000 --init paper --weights-from solved.json --npy weights/
         """
     )
 
@@ -68,6 +70,11 @@ struct InitCommand: ParsableCommand {
     @Option(name: .customLong("target-rate"),
             help: "Also the solver's first-step scales that hold this spike rate, in (0, 0.5), at every layer.")
     var targetRate: Double?
+
+    @Option(name: .customLong("weights-from"),
+            help: ArgumentHelp("Also the per-layer Var[w] of a `predict` or `simulate --format json` file, e.g. scales solved with `simulate --solve-on sampler` (Gaussian).",
+                               valueName: "file.json"))
+    var weightsFrom: String?
 
     @Option(help: "Output: table (for people), csv or json (for scripts).")
     var format: OutputFormat = .table
@@ -121,6 +128,13 @@ struct InitCommand: ParsableCommand {
                     InitializationSolver.firstStep(architecture: architecture, neuron: neuron, input: inputEncoding,
                                                    target: .rate(targetRate)).weightVariances
                 }))
+        }
+        if let weightsFrom {
+            // Named from-STEM after the file (the name also names the .npy files; no scheme name starts so).
+            let (variances, _) = try WeightsFile.variances(from: weightsFrom, fanIns: layers.map(\.fanIn))
+            let stem = ((weightsFrom as NSString).lastPathComponent as NSString).deletingPathExtension
+            let name = String(stem.map { $0.isLetter || $0.isNumber || "-_.".contains($0) ? $0 : "-" })
+            scales.append(SchemeScales(name: "from-" + name, distribution: .gaussian, variances: variances))
         }
         for s in scales {
             if let (l, v) = s.variances.enumerated().first(where: { !($0.element.isFinite && $0.element > 0) }) {

@@ -49,7 +49,10 @@ struct SNNTheoryCommand: ParsableCommand {
 }
 
 /// A failure the tool reports itself: one line, and the exit code (64: bad input, 70: internal numerical failure).
-struct CommandFailure: Error {
+/// Thrown from `validate()` it reaches the user through ArgumentParser's message, hence the description.
+struct CommandFailure: Error, CustomStringConvertible {
     let message: String
     var code: Int32 = 64
+
+    var description: String { message }
 }

@@ -139,7 +139,8 @@ struct SimulateCommand: ParsableCommand {
             schemeName = "target-rate:\(Format.exact(targetRate)) (\(solveOver))"
         }
         if let weightsFrom {
-            (variances, schemeName) = try Self.variances(from: weightsFrom, architecture: architecture)
+            (variances, schemeName) = try WeightsFile.variances(
+                from: weightsFrom, fanIns: (1...architecture.depth).map { architecture.fanIn(layer: $0) })
         }
         let configuration = try simulation.configuration(architecture: architecture, neuron: neuron, input: input,
                                                   steps: try network.checkedSteps(), weightVariances: variances,
@@ -225,37 +226,6 @@ extension SimulateCommand {
         } catch let error as ReducedSampler.SolverFailure {
             throw CommandFailure(message: error.description)
         }
-    }
-
-    /// The per-layer weight variances of a `predict --format json` result: its `layers`, or the last entry of its
-    /// `predictions` (where `--target-rate` puts the solver's scales). The theory depends on the gain
-    /// n_{l-1} Var[w_l] only, so a file made for other fan-ins is rescaled: Var[w_l] x fan_in(file) / fan_in(here).
-    static func variances(from path: String, architecture: Architecture) throws -> ([Double], String) {
-        let depth = architecture.depth
-        let fail = { (why: String) in CommandFailure(message: "weights-from: '\(path)' \(why)") }
-        guard let data = FileManager.default.contents(atPath: path) else { throw fail("cannot be read") }
-        guard let root = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any] else {
-            throw fail("is not a JSON object from snn-theory predict --format json")
-        }
-        var layers = root["layers"] as? [[String: Any]]
-        var name = (root["model"] as? [String: Any])?["init"] as? String ?? "from file"
-        if layers == nil, let last = (root["predictions"] as? [[String: Any]])?.last {
-            layers = last["layers"] as? [[String: Any]]
-            name = last["init"] as? String ?? name
-        }
-        guard let layers else { throw fail("has no layers[] records") }
-        let values = layers.compactMap { ($0["weight_variance"] as? NSNumber)?.doubleValue }
-        guard values.count == layers.count, values.allSatisfy({ $0.isFinite && $0 >= 0 }) else {
-            throw fail("has a layer without a finite weight_variance >= 0")
-        }
-        guard values.count == depth else {
-            throw fail("has \(values.count) layers; the network has \(depth)")
-        }
-        let fanIns = layers.map { ($0["fan_in"] as? NSNumber)?.doubleValue }
-        let scaled = (0..<depth).map { i in
-            values[i] * (fanIns[i] ?? Double(architecture.fanIn(layer: i + 1))) / Double(architecture.fanIn(layer: i + 1))
-        }
-        return (scaled, "\(name) (from \((path as NSString).lastPathComponent))")
     }
 }
 

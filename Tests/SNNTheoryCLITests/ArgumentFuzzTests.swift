@@ -103,7 +103,7 @@ enum ArgumentFuzz {
                     ("theta", reals), ("beta", probabilities), ("reset", resets), ("input", inputs),
                     ("target-variance", reals), ("init", schemes + ["paper,paper", "he,kaiming"]),
                     ("target-rate", probabilities), ("format", formats), ("seed", seeds),
-                    ("npy", ["@directory/w", "@valid", "/proc/snn-npy", ""]),
+                    ("npy", ["@directory/w", "@valid", "/proc/snn-npy", ""]), ("weights-from", files),
                 ]),
     ]
 

@@ -63,6 +63,33 @@ struct NPYFile {
 
     /// The acceptance command: per layer, a .npy v1.0 file of float32, shape (out, in), and a sample variance within
     /// 3% of the reported one (and within 5 standard errors, sqrt(2 / (n - 1)) relative for Gaussian weights).
+    /// --weights-from takes a file's per-layer scales as the gain n_{l-1} Var[w_l]: the paper's scales predicted at
+    /// width 100 come back as init's own paper scales at width 50 (each Var[w] doubled), for every layer.
+    @Test func weightsFromAFileKeepTheGainAtAnotherWidth() throws {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("solved-\(UUID().uuidString).json").path
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let predicted = try CLI.run(["predict", "--depth", "3", "--width", "100", "--theta", "1.5", "--init", "paper",
+                                     "--format", "json"])
+        #expect(predicted.status == 0)
+        try predicted.stdout.write(toFile: path, atomically: true, encoding: .utf8)
+        let result = try CLI.run(["init", "--widths", "50,50,50,50", "--theta", "1.5", "--init", "paper",
+                                  "--weights-from", path, "--format", "json"])
+        #expect(result.status == 0, "\(result.stderr)")
+        let initializations = try #require(result.json?["initializations"] as? [[String: Any]])
+        #expect(initializations.count == 2)
+        let own = try #require(initializations[0]["layers"] as? [[String: Any]])
+        let fromFile = try #require(initializations[1]["layers"] as? [[String: Any]])
+        #expect((initializations[1]["init"] as? String)?.hasPrefix("from-solved-") == true)
+        #expect(own.count == 3 && fromFile.count == 3)
+        for (a, b) in zip(own, fromFile) {
+            let expected = try #require(a["weight_variance"] as? Double), got = try #require(b["weight_variance"] as? Double)
+            #expect(abs(got - expected) <= 1e-12 * expected, "layer \(a["layer"] ?? 0): \(got) vs \(expected)")
+        }
+        let short = try CLI.run(["init", "--widths", "50,50,50", "--weights-from", path])
+        #expect(short.status == 64)
+        #expect(short.stderr == "snn-theory: error: weights-from: '\(path)' has 3 layers; the network has 2\n")
+    }
+
     @Test func npyFilesHaveTheFormatShapeAndReportedVariance() throws {
         let dir = Self.temporaryDirectory()
         defer { try? FileManager.default.removeItem(atPath: dir) }

@@ -1,0 +1,34 @@
+import Foundation
+
+/// Per-layer weight variances kept in a file, for `simulate --weights-from` and `init --weights-from`.
+enum WeightsFile {
+    /// The per-layer weight variances of a `predict --format json` result (its `layers`, or the last entry of its
+    /// `predictions`, where `--target-rate` puts the solver's scales) or of a `simulate --format json` result (its
+    /// `layers`), and a name for them. The theory depends on the gain n_{l-1} Var[w_l] only, so a file made for other
+    /// fan-ins is rescaled: Var[w_l] x fan_in(file) / fan_in(here), with `fanIns` the fan-ins here, one per layer.
+    static func variances(from path: String, fanIns: [Int]) throws -> ([Double], String) {
+        let depth = fanIns.count
+        let fail = { (why: String) in CommandFailure(message: "weights-from: '\(path)' \(why)") }
+        guard let data = FileManager.default.contents(atPath: path) else { throw fail("cannot be read") }
+        guard let root = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any] else {
+            throw fail("is not a JSON object from snn-theory predict or simulate --format json")
+        }
+        var layers = root["layers"] as? [[String: Any]]
+        var name = (root["model"] as? [String: Any])?["init"] as? String ?? "from file"
+        if layers == nil, let last = (root["predictions"] as? [[String: Any]])?.last {
+            layers = last["layers"] as? [[String: Any]]
+            name = last["init"] as? String ?? name
+        }
+        guard let layers else { throw fail("has no layers[] records") }
+        let values = layers.compactMap { ($0["weight_variance"] as? NSNumber)?.doubleValue }
+        guard values.count == layers.count, values.allSatisfy({ $0.isFinite && $0 >= 0 }) else {
+            throw fail("has a layer without a finite weight_variance >= 0")
+        }
+        guard values.count == depth else {
+            throw fail("has \(values.count) layers; the network has \(depth)")
+        }
+        let fileFanIns = layers.map { ($0["fan_in"] as? NSNumber)?.doubleValue }
+        let scaled = (0..<depth).map { i in values[i] * (fileFanIns[i] ?? Double(fanIns[i])) / Double(fanIns[i]) }
+        return (scaled, "\(name) (from \((path as NSString).lastPathComponent))")
+    }
+}
