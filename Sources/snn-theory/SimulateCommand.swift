@@ -95,6 +95,10 @@ struct SimulateCommand: ParsableCommand {
         if let targetRate, !(targetRate > 0 && targetRate < 1) {
             throw ModelError.invalid(parameter: "target-rate", value: "\(targetRate)", allowed: "a number in (0, 1)")
         }
+        if let weightsFrom, targetRate != nil {
+            throw ModelError.invalid(parameter: "weights-from", value: weightsFrom,
+                                     allowed: "a file without --target-rate (each sets the weight scales)")
+        }
         try TemporalOptions.checkQuasiMonteCarlo(points: qmcPoints, replicates: qmcReplicates)
         if targetRate != nil {
             try TemporalOptions.checkWork(steps: network.checkedSteps(), points: qmcPoints, replicates: qmcReplicates,

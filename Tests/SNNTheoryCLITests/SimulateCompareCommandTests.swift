@@ -122,6 +122,7 @@ import Testing
         (["simulate", "--weights-from", "/nonexistent/solved.json", "--depth", "2"], "weights-from"),
         (["simulate", "--target-rate", "1.5"], "target-rate"),
         (["simulate", "--solve-on", "sampler"], "solve-on"),
+        (["simulate", "--target-rate", "0.1", "--weights-from", "solved.json"], "weights-from"),
         (["simulate", "--target-rate", "0.1", "--solve-on", "network"], "solve-on"),
         (["simulate", "--target-rate", "0.1", "--solve-on", "sampler", "--solver-networks", "1"], "solver-networks"),
         (["simulate", "--target-rate", "0.1", "--solve-on", "sampler", "--weights", "uniform"], "weights"),
