@@ -44,8 +44,8 @@ extension ReducedSampler {
     /// Solves layer by layer for `targetRate` over `horizon`, with `c.networks` networks of `c`'s widths, neuron,
     /// input, steps and seed, on `c.threads` threads. `c.weightVariances` are the starting guesses (layer 1's is
     /// used, then each solved scale starts the next layer). `progress` gets (layers solved, depth).
-    /// Throws `SolverFailure` when no scale reaches the target within a factor 2^40 of the guess, or every sampled
-    /// network is silent.
+    /// Throws `SolverFailure` when no scale reaches the target within a factor 2^40 of the guess, every sampled
+    /// network is silent, or the target is below 10 spikes among the layer's sampled neuron-steps.
     public static func solveWeightVariances(_ c: SimulationConfiguration, targetRate: Double, horizon: SolverHorizon,
                                             progress: (@Sendable (_ solved: Int, _ depth: Int) -> Void)? = nil)
         throws -> SampledSolution
@@ -56,6 +56,13 @@ extension ReducedSampler {
         var variances: [Double] = [], achieved: [Double] = [], evaluations: [Int] = []
         var guess = c.weightVariances[0]
         for l in 1...depth {
+            // The sampled mean rate moves in steps of one spike among R n_l (T) neuron-steps: ask for ten at least.
+            let entries = Double(c.networks) * Double(c.architecture.width(layer: l))
+                * (horizon == .timeAveraged ? Double(c.steps) : 1)
+            guard targetRate * entries >= 10 else {
+                throw SolverFailure(layer: l, detail: "the target is below 10 spikes among the \(Int(entries)) "
+                    + "neuron-steps the solver's networks have there; use more solver networks")
+            }
             guard (0..<c.networks).contains(where: { !state.silent[$0] }) else {
                 throw SolverFailure(layer: l, detail: "every one of the \(c.networks) networks is silent below it")
             }

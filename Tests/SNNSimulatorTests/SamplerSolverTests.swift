@@ -63,6 +63,18 @@ import Testing
         #expect(one.weightVariances == two.weightVariances)
     }
 
+    /// 4 networks x 400 neurons x 10 steps: a time-averaged target of 1e-3 is 16 spikes, 1e-4 only 1.6.
+    @Test func solverRefusesATargetBelowTenSampledSpikes() throws {
+        let failure = #expect(throws: ReducedSampler.SolverFailure.self) {
+            try ReducedSampler.solveWeightVariances(
+                try configuration(networks: 4, seed: 1), targetRate: 1e-4, horizon: .timeAveraged)
+        }
+        #expect(failure?.layer == 1)
+        #expect(failure?.detail.contains("below 10 spikes") == true)
+        _ = try ReducedSampler.solveWeightVariances(
+            try configuration(networks: 4, seed: 1), targetRate: 1e-3, horizon: .timeAveraged)
+    }
+
     @Test func solverRefusesARateNoScaleReaches() throws {
         #expect(throws: ReducedSampler.SolverFailure.self) {
             try ReducedSampler.solveWeightVariances(
