@@ -209,6 +209,10 @@ struct SchemePrediction {
                     + "(depth scale \(Format.number(scale, digits: 3)) layers)")
             }
         }
+        if scheme.hasPrefix("target-rate:") {
+            parts.append("solved for infinitely wide layers, so at finite width the rate drifts with depth; "
+                + "`simulate --target-rate R --solve-on sampler` solves for the expected rate at your width")
+        }
         return parts.joined(separator: "; ")
     }
 }

@@ -8,6 +8,19 @@ import Testing
         return try #require(json["layers"] as? [[String: Any]])
     }
 
+    /// The solver's scales are for infinitely wide layers: the verdict says so and names the width-aware solver;
+    /// the paper's verdict does not.
+    @Test func targetRateVerdictPointsToTheSolverAtTheUsersWidth() throws {
+        let result = try CLI.run(["predict", "--depth", "4", "--width", "500", "--init", "paper", "--target-rate", "0.1",
+                                  "--format", "json"])
+        #expect(result.status == 0)
+        let predictions = try #require(result.json?["predictions"] as? [[String: Any]])
+        let verdicts = predictions.compactMap { $0["verdict"] as? String }
+        #expect(verdicts.count == 2)
+        #expect(!verdicts[0].contains("--solve-on sampler"))
+        #expect(verdicts[1].contains("infinitely wide") && verdicts[1].contains("--solve-on sampler"))
+    }
+
     @Test func paperInitHoldsUnitVarianceAndRateToDepth100() throws {
         let result = try CLI.run(["predict", "--depth", "100", "--width", "1000", "--theta", "1", "--init", "paper",
                                   "--input", "bernoulli:0.2", "--format", "json"])
