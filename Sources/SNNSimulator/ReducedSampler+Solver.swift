@@ -38,6 +38,16 @@ extension ReducedSampler {
         }
     }
 
+    /// The bytes `solveWeightVariances` plans to allocate, saturating at `Int.max`: per solver network an overlap
+    /// matrix (T^2 doubles) and the sampled layer's (T^2 integers), and per thread a workspace (`estimatedBytes`'s
+    /// per-network share).
+    public static func solverEstimatedBytes(_ c: SimulationConfiguration) -> Int {
+        let steps = Double(c.steps)
+        let total = Double(c.networks) * 16 * steps * steps
+            + Double(min(c.threads, c.networks)) * (48 * steps * steps + 4 * 256 * steps + 64 * steps)
+        return total >= Double(Int.max) ? .max : Int(total)
+    }
+
     /// The solver's stream block, distinct from `stream`.
     static let solverStream = stream + 1
 

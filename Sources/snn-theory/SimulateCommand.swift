@@ -100,7 +100,7 @@ struct SimulateCommand: ParsableCommand {
                                      allowed: "a file without --target-rate (each sets the weight scales)")
         }
         try TemporalOptions.checkQuasiMonteCarlo(points: qmcPoints, replicates: qmcReplicates)
-        if targetRate != nil {
+        if targetRate != nil, solveOn == "theory" {
             try TemporalOptions.checkWork(steps: network.checkedSteps(), points: qmcPoints, replicates: qmcReplicates,
                                           layerEvaluations: 20 * network.architecture().depth)
         }
@@ -218,6 +218,15 @@ extension SimulateCommand {
             architecture: architecture, neuron: neuron, input: input, weightVariances: guesses,
             weightDistribution: .gaussian, steps: try network.checkedSteps(), batch: 1, networks: solverNetworks,
             seed: simulation.seed, threads: simulation.threads, memoryLimit: .max)
+        let needed = ReducedSampler.solverEstimatedBytes(solverConfiguration)
+        let limit = SimulationConfiguration.defaultMemoryLimit
+        guard needed <= limit else {
+            throw ModelError.invalid(
+                parameter: "solver-networks", value: "\(solverNetworks)",
+                allowed: "fewer solver networks or steps: the sampler solver keeps T x T overlap matrices per network, "
+                    + "about \(Format.number(Double(needed) / 1e9, digits: 3)) GB, more than the limit of "
+                    + "\(Format.number(Double(limit) / 1e9, digits: 3)) GB")
+        }
         let progress = Progress.forTerminal(label: "solver layers")
         defer { progress?.finish() }
         do {

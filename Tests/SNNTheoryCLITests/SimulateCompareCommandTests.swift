@@ -128,6 +128,8 @@ import Testing
         (["simulate", "--target-rate", "0.1", "--solve-on", "sampler", "--weights", "uniform"], "weights"),
         (["simulate", "--target-rate", "0.1", "--solve-on", "sampler", "--width", "100000", "--depth", "100",
           "--steps", "50", "--solver-networks", "1000"], "solver-networks"),
+        (["simulate", "--method", "reduced", "--depth", "1", "--width", "1", "--steps", "1024", "--target-rate", "0.1",
+          "--solve-on", "sampler", "--solver-networks", "20000", "--networks", "2"], "solver-networks"),
         (["simulate", "--target-rate", "0.9", "--solve-on", "sampler", "--depth", "2", "--width", "50",
           "--steps", "2", "--solver-networks", "4", "--networks", "2"], "target-rate"),
         (["simulate", "--width", "100000", "--depth", "2", "--batch", "1000000", "--steps", "1000"], "memory"),
