@@ -488,12 +488,15 @@ struct SimulationReport {
         }
         let last = c.steps
         var header = ["layer", "Var[u] t=1", "rate t=1"]
-        if last > 1 { header += ["rate t=\(last)", "Var[u] t=\(last)"] }
+        if last > 1 { header += ["rate t=\(last)", "Var[u] t=\(last)", "rate t=1..\(last)"] }
         header.append("silent nets")
         let rows = shown.map { i -> [String] in
             let l = statistics.layers[i - 1]
             var row = ["\(i)", Self.withError(l.steps[0].membraneVariance), Self.withError(l.steps[0].rate)]
-            if last > 1 { row += [Self.withError(l.steps[last - 1].rate), Self.withError(l.steps[last - 1].membraneVariance)] }
+            if last > 1 {
+                row += [Self.withError(l.steps[last - 1].rate), Self.withError(l.steps[last - 1].membraneVariance),
+                        Self.withError(Estimate(samples: statistics.timeAveragedNetworkRates(layer: i)))]
+            }
             row.append("\(l.silentNetworks)/\(c.networks)")
             return row
         }
