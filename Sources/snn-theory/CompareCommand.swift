@@ -749,6 +749,15 @@ struct CompareReport {
             out.append("width \(c.cell.width), theta \(Format.number(c.cell.theta)), beta \(Format.number(c.cell.beta)), "
                 + "\(c.cell.scheme): \(c.verdict)")
         }
+        // A finite-width drift of the solver's scales has a remedy the verdicts cannot name (they are the library's).
+        if cells.contains(where: { c in
+            c.cell.scheme.hasPrefix(CellInitialization.targetRatePrefix)
+                && c.driftsFromLayer.map { c.holdsToDepth >= $0 } == true
+        }) {
+            out.append("")
+            out.append("The solver's scales hold the rate of infinitely wide layers; for the expected rate at a given "
+                + "width, solve on sampled networks of that width: snn-theory simulate --target-rate R --solve-on sampler")
+        }
         return out.joined(separator: "\n")
     }
 }

@@ -14,6 +14,20 @@ import Testing
         return try #require(value as? Double, "\(path) in \(String(describing: object))")
     }
 
+    /// When the solver's scales drift at finite width, the table names the width-aware solver; with the paper's
+    /// scales it does not. (Width 300, 20 layers, T = 8, beta 0.5: a drift from layer 7 in a release run.)
+    @Test func aDriftOfTheSolversScalesPointsToTheSamplerSolver() throws {
+        let sweep = ["compare", "--widths", "300", "--thetas", "1", "--betas", "0.5", "--steps", "8", "--depth", "20",
+                     "--method", "reduced", "--networks", "30", "--qmc-points", "1024", "--quiet"]
+        let solved = try CLI.run(sweep + ["--inits", "target-rate:0.1"], timeout: 300)
+        #expect(solved.status == 0, "\(solved.stderr)")
+        #expect(solved.stdout.contains("(drift)"), "\(solved.stdout)")
+        #expect(solved.stdout.contains("--solve-on sampler"), "\(solved.stdout)")
+        let paper = try CLI.run(sweep + ["--inits", "paper"], timeout: 300)
+        #expect(paper.status == 0)
+        #expect(!paper.stdout.contains("--solve-on sampler"))
+    }
+
     /// The new fields are in every record with T > 1 (and in none with T = 1), and survive --resume and merge byte
     /// for byte in every format.
     @Test func timeAveragedFieldsRoundTripThroughResumeAndMerge() throws {
