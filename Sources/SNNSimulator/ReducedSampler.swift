@@ -128,7 +128,7 @@ public enum ReducedSampler {
                             update: LIFUpdate, seed: UInt64, stream: Int, _ workspace: Workspace) {
         let steps = workspace.steps
         for i in 0..<overlap.count { workspace.covariance[i] = overlap[i] * variance }
-        choleskyFactor(workspace.covariance, steps, into: workspace.cholesky)
+        Cholesky.factor(workspace.covariance, steps, into: workspace.cholesky)
         for i in 0..<overlap.count { workspace.factor[i] = SIMD4(repeating: Float(workspace.cholesky[i])) }
         var rng = Xoshiro256StarStar(seed: seed, network: r, layer: l, block: stream)
         workspace.potentialSums.initialize(repeating: 0, count: 2 * steps)
@@ -280,25 +280,6 @@ public enum ReducedSampler {
                 for i in 0..<wordsPerStep { shared += (a[i] & b[i]).nonzeroBitCount }
                 counts[t * steps + tPrime] += shared
                 if tPrime != t { counts[tPrime * steps + t] += shared }
-            }
-        }
-    }
-
-    /// Writes the lower-triangular L with L L^T = A for a positive semi-definite n x n A to `l` (both row-major):
-    /// a pivot below 1e-12 of its diagonal entry is an exact zero (an overlap matrix of integers is often singular:
-    /// equal spike trains, silent steps).
-    static func choleskyFactor(_ a: UnsafePointer<Double>, _ n: Int, into l: UnsafeMutablePointer<Double>) {
-        l.initialize(repeating: 0, count: n * n)
-        for j in 0..<n {
-            var d = a[j * n + j]
-            for k in 0..<j { d -= l[j * n + k] * l[j * n + k] }
-            if d <= 1e-12 * a[j * n + j] || d <= 0 { continue }
-            let pivot = d.squareRoot()
-            l[j * n + j] = pivot
-            for i in (j + 1)..<n {
-                var s = a[i * n + j]
-                for k in 0..<j { s -= l[i * n + k] * l[j * n + k] }
-                l[i * n + j] = s / pivot
             }
         }
     }

@@ -364,7 +364,7 @@ public enum TemporalKernel {
     static func monteCarloMoments(sigma: [Double], steps: Int, z: [Double], points n: Int,
                                   neuron: NeuronModel) -> LayerMoments
     {
-        let l = psdCholesky(sigma, steps)
+        let l = Cholesky.factor(sigma, steps)
         let theta = neuron.threshold, beta = neuron.leak, subtract = neuron.reset == .subtract
         var counts = [Double](repeating: 0, count: steps * steps)
         var uSum = [Double](repeating: 0, count: steps), u2Sum = [Double](repeating: 0, count: steps)
@@ -417,25 +417,6 @@ public enum TemporalKernel {
         return LayerMoments(kernel: kernel, membraneMean: membraneMean, membraneVariance: membraneVariance,
                             rateError: Array(repeating: 0, count: steps),
                             membraneVarianceError: Array(repeating: 0, count: steps))
-    }
-
-    /// Lower-triangular L with L L^T = A for a positive semi-definite A (row-major n x n): a pivot below 1e-12 of its
-    /// diagonal entry is taken as an exact zero (a singular covariance, such as a constant analog input's).
-    static func psdCholesky(_ a: [Double], _ n: Int) -> [Double] {
-        var l = [Double](repeating: 0, count: n * n)
-        for j in 0..<n {
-            var d = a[j * n + j]
-            for k in 0..<j { d -= l[j * n + k] * l[j * n + k] }
-            if d <= 1e-12 * a[j * n + j] || d <= 0 { continue }
-            let pivot = d.squareRoot()
-            l[j * n + j] = pivot
-            for i in (j + 1)..<n {
-                var s = a[i * n + j]
-                for k in 0..<j { s -= l[i * n + k] * l[j * n + k] }
-                l[i * n + j] = s / pivot
-            }
-        }
-        return l
     }
 
     static func mean(_ vectors: [[Double]]) -> [Double] {
