@@ -98,15 +98,20 @@ public struct FiniteWidthChain: Sendable {
         for v in weightVariances where !(v.isFinite && v >= 0) {
             throw ModelError.invalid(parameter: "weight variance", value: "\(v)", allowed: "a finite number >= 0")
         }
-        guard negligibleProbability >= 1e-300, negligibleProbability <= 1e-6 else {
-            throw ModelError.invalid(parameter: "negligible-probability", value: "\(negligibleProbability)",
-                                     allowed: "a number in [1e-300, 1e-6]")
-        }
+        try Self.checkNegligibleProbability(negligibleProbability)
         self.architecture = architecture
         self.neuron = neuron
         self.input = input
         self.weightVariances = weightVariances
         self.negligibleProbability = negligibleProbability
+    }
+
+    /// The accepted truncation of the chain's distributions (terms below it are dropped): 1e-300 to 1e-6.
+    public static func checkNegligibleProbability(_ p: Double) throws {
+        guard p >= 1e-300, p <= 1e-6 else {
+            throw ModelError.invalid(parameter: "negligible-probability", value: "\(p)",
+                                     allowed: "a number in [1e-300, 1e-6]")
+        }
     }
 
     /// The chain for an initialization scheme (`WeightVariance.forScheme`).

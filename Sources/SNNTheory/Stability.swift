@@ -98,16 +98,14 @@ public struct PhaseDiagram: Sendable {
         guard depth >= 2, depth <= 10_000 else {
             throw ModelError.invalid(parameter: "depth", value: "\(depth)", allowed: "an integer from 2 to 10000")
         }
-        guard width >= 1, width <= 65536 else {
-            throw ModelError.invalid(parameter: "width", value: "\(width)", allowed: "an integer from 1 to 65536")
+        guard width >= 1, width <= FiniteWidthChain.widthLimit else {
+            throw ModelError.invalid(parameter: "width", value: "\(width)",
+                                     allowed: "an integer from 1 to \(FiniteWidthChain.widthLimit)")
         }
         guard tolerance > 0, tolerance < 1 else {
             throw ModelError.invalid(parameter: "tolerance", value: "\(tolerance)", allowed: "a number in (0, 1)")
         }
-        guard negligibleProbability >= 1e-300, negligibleProbability <= 1e-6 else {
-            throw ModelError.invalid(parameter: "negligible-probability", value: "\(negligibleProbability)",
-                                     allowed: "a number in [1e-300, 1e-6]")
-        }
+        try FiniteWidthChain.checkNegligibleProbability(negligibleProbability)
         self.axis = axis
         self.depth = depth
         self.width = width
