@@ -227,6 +227,28 @@ struct SplitMixForTests {
         #expect(networks.sorted() == Array(0..<24))
     }
 
+    /// Scales solved on the sampler are solved again on --resume (the solver is deterministic) and the run completes
+    /// to the uninterrupted result; a file from another number of solver networks is refused (its init differs).
+    @Test func samplerSolvedRunsResumeToTheSameResult() throws {
+        let solved = ["simulate", "--method", "reduced", "--depth", "4", "--width", "200", "--steps", "6", "--beta", "0.5",
+                      "--target-rate", "0.1", "--solve-on", "sampler", "--solver-networks", "12", "--networks", "6",
+                      "--format", "json"]
+        let reference = try SpawnedCLI.run(solved, timeout: 120)
+        #expect(reference.status == 0, "\(reference.stderr)")
+        let path = SweepResumeTests.temporaryFile("sim-solved")
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        // A full run's file cut to its first three networks, as a kill would leave it.
+        #expect(try SpawnedCLI.run(solved + ["--output", path]).status == 0)
+        let lines = SweepResumeTests.lines(path)
+        #expect(lines.count == 6)
+        try (lines.prefix(3).joined(separator: "\n") + "\n").write(toFile: path, atomically: true, encoding: .utf8)
+        let resumed = try SpawnedCLI.run(solved + ["--resume", path], timeout: 120)
+        #expect(resumed.status == 0, "\(resumed.stderr)")
+        #expect(resumed.stdout == reference.stdout)
+        let other = try SpawnedCLI.run(solved.map { $0 == "12" ? "13" : $0 } + ["--resume", path], timeout: 120)
+        #expect(other.status == 64 && other.stderr.contains("resume"), "\(other.stderr)")
+    }
+
     /// A file from other options, an edited line and an existing file for --output are refused in one line.
     @Test func foreignDamagedAndExistingFilesAreRefused() throws {
         let small = ["simulate", "--depth", "3", "--width", "40", "--networks", "4", "--threads", "1"]
