@@ -8,6 +8,9 @@
 # caches and page tables warm): a reduced run takes a few tens of milliseconds, in which a cold process would
 # otherwise show.
 #
+# The same algorithm in NumPy (peer_reduced_numpy.py, networks spread over as many processes as cores) is timed
+# alongside, as the peer of the reduced sampler's speed.
+#
 # Both spend most of their time drawing Gaussian numbers, at the same cost per draw: the full simulator one per
 # weight from an input that spiked (up to n_{l-1} n_l per layer), the reduced sampler T per neuron (n_l T per
 # layer). So the ratio falls as T grows, roughly as n_{l-1} / T.
@@ -59,6 +62,7 @@ for steps in $steps_list; do
     for ((i = 1; i <= repeats; i++)); do
         runs+=("$("$bench" full "$networks" "$steps")")
         runs+=("$("$bench" reduced "$networks" "$steps")")
+        runs+=("$(python3 "$here/peer_reduced_numpy.py" --networks "$networks" --steps "$steps")")
         echo "T = $steps: run $i of $repeats done" >&2
     done
 done
@@ -72,11 +76,12 @@ print(f"reduced comparison: width 1000, depth 100, batch 1, {first['networks']} 
 print(f"   T  method            seconds  mean last-layer rate    silent  (all runs, s)")
 for steps in sorted({r["steps"] for r in runs}):
     best = {}
-    for method, name in (("full", "full simulator"), ("reduced", "reduced sampler")):
+    for method, name in (("full", "full simulator"), ("reduced", "reduced sampler"), ("numpy", "NumPy peer")):
         group = [r for r in runs if r["steps"] == steps and r["method"] == method]
         b = best[method] = min(group, key=lambda r: r["seconds"])
         all_s = ", ".join(f"{x['seconds']:.3f}" for x in group)
         print(f"  {steps:2d}  {name:16s} {b['seconds']:8.3f}  {b['last_layer_rate']:.4f} ± {b['last_layer_rate_error']:.4f}"
               f"       {b['last_layer_silent_fraction']:.2f}    ({all_s})")
-    print(f"  {steps:2d}  ratio full / reduced: {best['full']['seconds'] / best['reduced']['seconds']:.1f}x")
+    print(f"  {steps:2d}  ratio full / reduced: {best['full']['seconds'] / best['reduced']['seconds']:.1f}x; "
+          f"NumPy peer / reduced: {best['numpy']['seconds'] / best['reduced']['seconds']:.1f}x")
 PY
