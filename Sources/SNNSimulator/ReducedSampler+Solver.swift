@@ -39,12 +39,11 @@ extension ReducedSampler {
     }
 
     /// The bytes `solveWeightVariances` plans to allocate, saturating at `Int.max`: per solver network an overlap
-    /// matrix (T^2 doubles) and the sampled layer's (T^2 integers), and per thread a workspace (`estimatedBytes`'s
-    /// per-network share).
+    /// matrix (T^2 doubles) and the sampled layer's (T^2 integers), and per thread a workspace.
     public static func solverEstimatedBytes(_ c: SimulationConfiguration) -> Int {
         let steps = Double(c.steps)
         let total = Double(c.networks) * 16 * steps * steps
-            + Double(min(c.threads, c.networks)) * (48 * steps * steps + 4 * 256 * steps + 64 * steps)
+            + Double(min(c.threads, c.networks)) * workspaceBytes(steps: steps)
         return total >= Double(Int.max) ? .max : Int(total)
     }
 

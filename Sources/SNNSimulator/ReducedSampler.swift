@@ -45,11 +45,17 @@ public enum ReducedSampler {
     /// the width enters the work, O(n T^2) per layer, not the memory.
     public static func estimatedBytes(_ c: SimulationConfiguration) -> Int {
         let steps = Double(c.steps)
-        let perNetwork = 48 * steps * steps + 4 * 256 * steps + 64 * steps
+        let perNetwork = workspaceBytes(steps: steps)
         let results = 48 * Double(c.networks) * Double(c.architecture.depth) * steps
             + Double(c.networks) * Double(c.architecture.depth)
         let total = perNetwork * Double(min(c.threads, c.networks)) + results
         return total >= Double(Int.max) ? .max : Int(total)
+    }
+
+    /// The bytes of one `Workspace`: the overlap, covariance and Cholesky matrices (4 T^2 doubles or integers), the
+    /// factor in Float32 in four lanes (16 T^2 bytes), a block of normals (256 T floats) and the spike words.
+    static func workspaceBytes(steps: Double) -> Double {
+        48 * steps * steps + 4 * 256 * steps + 64 * steps
     }
 
     /// Neurons per block: 32 groups of eight lanes, so that a step's spikes of the block are one 32-bit word per lane.

@@ -218,15 +218,10 @@ extension SimulateCommand {
             architecture: architecture, neuron: neuron, input: input, weightVariances: guesses,
             weightDistribution: .gaussian, steps: try network.checkedSteps(), batch: 1, networks: solverNetworks,
             seed: simulation.seed, threads: simulation.threads, memoryLimit: .max)
-        let needed = ReducedSampler.solverEstimatedBytes(solverConfiguration)
-        let limit = SimulationConfiguration.defaultMemoryLimit
-        guard needed <= limit else {
-            throw ModelError.invalid(
-                parameter: "solver-networks", value: "\(solverNetworks)",
-                allowed: "fewer solver networks or steps: the sampler solver keeps T x T overlap matrices per network, "
-                    + "about \(Format.number(Double(needed) / 1e9, digits: 3)) GB, more than the limit of "
-                    + "\(Format.number(Double(limit) / 1e9, digits: 3)) GB")
-        }
+        try SimulationOptions.checkMemory(
+            ReducedSampler.solverEstimatedBytes(solverConfiguration), parameter: "solver-networks",
+            value: solverNetworks,
+            advice: "fewer solver networks or steps: the sampler solver keeps T x T overlap matrices per network,")
         let progress = Progress.forTerminal(label: "solver layers")
         defer { progress?.finish() }
         do {
@@ -322,13 +317,19 @@ struct SimulationOptions: ParsableArguments {
     /// The reduced sampler's memory guard: no weight matrix, but its kept results (48 bytes per network, layer and
     /// step) and per-thread buffers, against the same limit as the full simulator's.
     static func checkReducedMemory(_ c: SimulationConfiguration) throws {
-        let needed = ReducedSampler.estimatedBytes(c), limit = SimulationConfiguration.defaultMemoryLimit
+        try checkMemory(ReducedSampler.estimatedBytes(c), parameter: "networks", value: c.networks,
+                        advice: "fewer networks, layers or steps with --method reduced: its results (48 bytes per "
+                            + "network, layer and step) need")
+    }
+
+    /// Refuses `needed` bytes above the memory limit: "`advice` about X GB, more than the limit of Y GB".
+    static func checkMemory(_ needed: Int, parameter: String, value: Int, advice: String) throws {
+        let limit = SimulationConfiguration.defaultMemoryLimit
         guard needed <= limit else {
             throw ModelError.invalid(
-                parameter: "networks", value: "\(c.networks)",
-                allowed: "fewer networks, layers or steps with --method reduced: its results (48 bytes per network, "
-                    + "layer and step) need about \(Format.number(Double(needed) / 1e9, digits: 3)) GB, more than "
-                    + "the limit of \(Format.number(Double(limit) / 1e9, digits: 3)) GB")
+                parameter: parameter, value: "\(value)",
+                allowed: advice + " about \(Format.number(Double(needed) / 1e9, digits: 3)) GB, more than the limit of "
+                    + "\(Format.number(Double(limit) / 1e9, digits: 3)) GB")
         }
     }
 }
