@@ -80,12 +80,17 @@ extension ReducedSampler {
                 count += 1
                 return state.sample(layer: l, variance: exp(logVariance), horizon: horizon)
             }
-            let logVariance = try findCrossing(rate, target: targetRate, from: log(guess), layer: l)
-            variances.append(exp(logVariance))
-            achieved.append(state.sample(layer: l, variance: exp(logVariance), horizon: horizon))
-            evaluations.append(count + 1)
+            let solved = exp(try findCrossing(rate, target: targetRate, from: log(guess), layer: l))
+            // The layer must hold its sample at the solved scale; often the root finder sampled it last.
+            if state.lastSampled?.variance != solved {
+                _ = state.sample(layer: l, variance: solved, horizon: horizon)
+                count += 1
+            }
+            variances.append(solved)
+            achieved.append(state.lastSampled!.rate)
+            evaluations.append(count)
             state.advance()
-            guess = exp(logVariance)
+            guess = solved
             progress?(l, depth)
         }
         return SampledSolution(weightVariances: variances, achieved: achieved, evaluations: evaluations)
@@ -142,6 +147,8 @@ extension ReducedSampler {
         var silent: [Bool]
         /// Per network, the sampled layer's overlap matrix C(t, t') (row-major T x T), written by `sample`.
         let counts: UnsafeMutableBufferPointer<Int>
+        /// The variance `counts` were sampled at, and their mean rate.
+        private(set) var lastSampled: (variance: Double, rate: Double)?
 
         init(_ c: SimulationConfiguration) {
             self.c = c
@@ -191,11 +198,14 @@ extension ReducedSampler {
                     return (0..<steps).reduce(0.0) { $0 + Double(counts[base + $1 * (steps + 1)]) } / Double(steps)
                 }
             }
-            return spikesPerNetwork.reduce(0, +) / (Double(n) * Double(networks))
+            let rate = spikesPerNetwork.reduce(0, +) / (Double(n) * Double(networks))
+            lastSampled = (variance, rate)
+            return rate
         }
 
         /// Fixes the layer last sampled: its overlap matrices feed the next layer.
         func advance() {
+            lastSampled = nil
             let steps = c.steps
             for r in 0..<c.networks where !silent[r] {
                 let base = r * steps * steps

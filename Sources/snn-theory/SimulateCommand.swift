@@ -206,8 +206,8 @@ extension SimulateCommand {
     }
 
     /// The sampler solver's cost: per pass over the R networks, about 1.9 ns x (T + T (T + 1) / 40) per neuron on two
-    /// cores (normals and LIF steps, then the current products L z; measured at T = 4, 20 and 64), about 5 passes per
-    /// layer (6 assumed). The limit keeps a run under 10 minutes.
+    /// cores (normals and LIF steps, then the current products L z; measured at T = 4, 20 and 64), about 4 passes per
+    /// layer (4.1 at width 1000, T = 20; 6 assumed). The limit keeps a run under 10 minutes.
     static let samplerPassesPerLayer = 6.0
     static let samplerWorkPerSecond = 5e8
     static let samplerMinutesLimit = 10.0
