@@ -73,4 +73,9 @@ public struct SimulationStatistics: Sendable, Equatable, Codable {
             steps.reduce(0) { $0 + $1.networkRates[r] } / Double(steps.count)
         }
     }
+
+    /// The mean over networks of each network's rate averaged over t = 1..T at layer l, with its standard error.
+    public func timeAveragedRate(layer l: Int) -> Estimate {
+        Estimate(samples: timeAveragedNetworkRates(layer: l))
+    }
 }

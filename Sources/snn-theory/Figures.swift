@@ -94,7 +94,7 @@ enum Figures {
                                          s.layers.map { $0.steps[lastStep - 1].membraneVariance.standardError ?? 0 }, 1))
             rateSeries.append(series("simulation, t = \(lastStep)", s.layers.map { $0.steps[lastStep - 1].rate.mean },
                                      s.layers.map { $0.steps[lastStep - 1].rate.standardError ?? 0 }, 1))
-            let averaged = s.layers.map { Estimate(samples: s.timeAveragedNetworkRates(layer: $0.layer)) }
+            let averaged = s.layers.map { s.timeAveragedRate(layer: $0.layer) }
             rateSeries.append(series("simulation, mean over t = 1..\(lastStep)", averaged.map(\.mean),
                                      averaged.map { $0.standardError ?? 0 }, 2))
         }

@@ -437,7 +437,7 @@ struct SimulationReport {
         fields.append(("silent_fraction", .number(l.silentFraction)))
         fields.append(("silent_fraction_stderr", .finite(l.silentFractionStandardError)))
         if c.steps > 1 {
-            let averaged = Estimate(samples: statistics.timeAveragedNetworkRates(layer: l.layer))
+            let averaged = statistics.timeAveragedRate(layer: l.layer)
             fields.append(("time_averaged_rate", .number(averaged.mean)))
             fields.append(("time_averaged_rate_stderr", .finite(averaged.standardError)))
             fields.append(("steps", .array(l.steps.map { s in .object([("t", .integer(s.step))] + Self.stepJSON(s)) })))
@@ -496,7 +496,7 @@ struct SimulationReport {
             var row = ["\(i)", Self.withError(l.steps[0].membraneVariance), Self.withError(l.steps[0].rate)]
             if last > 1 {
                 row += [Self.withError(l.steps[last - 1].rate), Self.withError(l.steps[last - 1].membraneVariance),
-                        Self.withError(Estimate(samples: statistics.timeAveragedNetworkRates(layer: i)))]
+                        Self.withError(statistics.timeAveragedRate(layer: i))]
             }
             row.append("\(l.silentNetworks)/\(c.networks)")
             return row

@@ -45,9 +45,7 @@ _ = try SimulatorBenchmark.reducedComparisonWorkload(method: method, threads: th
 let result = try SimulatorBenchmark.reducedComparisonWorkload(method: method, threads: threads, networks: networks,
                                                               steps: steps)
 // Each network's time-averaged last-layer rate, then their mean and its standard error across networks.
-let last = result.layers.last!.steps
-let perNetwork = (0..<networks).map { r in last.reduce(0.0) { $0 + $1.networkRates[r] } / Double(last.count) }
-let estimate = Estimate(samples: perNetwork)
+let estimate = result.timeAveragedRate(layer: result.layers.count)
 let rate = estimate.mean, rateError = estimate.standardError ?? 0
 print("{\"method\": \"\(method.rawValue)\", \"threads\": \(threads), \"networks\": \(networks), \"steps\": \(steps), "
     + "\"seconds\": \(result.elapsedSeconds), \"last_layer_rate\": \(rate), \"last_layer_rate_error\": \(rateError), "
