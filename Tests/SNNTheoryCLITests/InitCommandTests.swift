@@ -81,8 +81,12 @@ struct NPYFile {
         let fromFile = try #require(initializations[1]["layers"] as? [[String: Any]])
         #expect((initializations[1]["init"] as? String)?.hasPrefix("from-solved-") == true)
         #expect(own.count == 3 && fromFile.count == 3)
-        for (a, b) in zip(own, fromFile) {
-            let expected = try #require(a["weight_variance"] as? Double), got = try #require(b["weight_variance"] as? Double)
+        // The paper's rule at width 50, theta 1.5, Bernoulli(0.2) input: 1 / (50 x 0.2), then 1 / (50 Q(1.5)).
+        let q = erfc(1.5 / 2.0.squareRoot()) / 2
+        let reference = [1 / (50 * 0.2), 1 / (50 * q), 1 / (50 * q)]
+        for ((a, b), expected) in zip(zip(own, fromFile), reference) {
+            let mine = try #require(a["weight_variance"] as? Double), got = try #require(b["weight_variance"] as? Double)
+            #expect(abs(mine - expected) <= 1e-12 * expected, "layer \(a["layer"] ?? 0): \(mine) vs \(expected)")
             #expect(abs(got - expected) <= 1e-12 * expected, "layer \(a["layer"] ?? 0): \(got) vs \(expected)")
         }
         let short = try CLI.run(["init", "--widths", "50,50,50", "--weights-from", path])
