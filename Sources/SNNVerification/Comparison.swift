@@ -256,13 +256,12 @@ public enum Comparison {
         let layers = (0..<s.depth).map { i in
             let p = predicted[i], e = empirical.layers[i], first = e.steps[0]
             let averaged = temporal.map { temporal in
-                let rates = empirical.timeAveragedNetworkRates(layer: i + 1), r = Double(rates.count)
-                let mean = rates.reduce(0, +) / r
-                let spread = rates.count > 1
-                    ? (rates.reduce(0) { $0 + ($1 - mean) * ($1 - mean) } / (r - 1)).squareRoot() : nil
+                let estimate = empirical.timeAveragedRate(layer: i + 1)
+                // The standard deviation across networks: the standard error times sqrt(R).
+                let spread = estimate.standardError.map { $0 * Double(empirical.configuration.networks).squareRoot() }
                 return TimeAveragedComparison(
                     predictedRate: temporal[i].timeAveragedRate, predictedRateError: temporal[i].timeAveragedRateError,
-                    empiricalRate: mean, empiricalRateError: spread.map { $0 / r.squareRoot() }, empiricalSpread: spread)
+                    empiricalRate: estimate.mean, empiricalRateError: estimate.standardError, empiricalSpread: spread)
             }
             return LayerComparison(
                 layer: i + 1, predictedVariance: p.membraneVariance, predictedRate: p.rate,

@@ -13,6 +13,12 @@ spreads them over its threads. Per network and layer the same work as ReducedSam
 
 accumulating per layer and step the mean and variance of u (before reset) and the spike rate. Prints seconds and the
 mean time-averaged last-layer rate with its standard error across networks (the same law as the Swift sampler's).
+
+It also counts the Gaussian draws each method needs per network, from its own samples (the same law as both Swift
+methods): the reduced sampler n_l T per layer; the full simulator one weight per (input that spiked at some step,
+neuron), n_l a_l n_{l-1} per layer, with a_l the fraction of layer l-1 (the input for l = 1) that spikes at least once
+in the T steps. Their quotient is the speed ratio the two would show if a draw cost the same in both and nothing else
+cost anything.
 """
 import argparse
 import json
@@ -56,6 +62,8 @@ def network(args):
     beta32, theta32 = np.float32(BETA), np.float32(THETA)
     spikes = (rng.random((WIDTH, steps)) < RATE).astype(np.float64)
     overlap = spikes.T @ spikes
+    ever_active = np.zeros(DEPTH)  # a_l: the fraction of layer l-1 that spikes at least once
+    ever_active[0] = spikes.any(axis=1).mean()
     rates = np.zeros((DEPTH, steps))
     mean = np.zeros((DEPTH, steps))
     var = np.zeros((DEPTH, steps))
@@ -75,7 +83,9 @@ def network(args):
             out[:, t] = s
             rates[layer, t] = s.mean(dtype=np.float64)
         overlap = out.T.astype(np.float64) @ out.astype(np.float64)
-    return rates
+        if layer + 1 < DEPTH:
+            ever_active[layer + 1] = out.any(axis=1).mean()
+    return rates, ever_active
 
 
 def main():
@@ -91,11 +101,15 @@ def main():
         start = time.perf_counter()
         results = pool.map(network, jobs)
         seconds = time.perf_counter() - start
+    draws_full = sum(WIDTH * WIDTH * a.sum() for _, a in results)  # n_l a_l n_{l-1}, n_l = n_{l-1} = WIDTH
+    draws_reduced = len(results) * DEPTH * WIDTH * args.steps
+    results = [rates for rates, _ in results]
     last = np.array([r[-1].mean() for r in results])
     print(json.dumps({"method": "numpy", "networks": args.networks, "steps": args.steps, "processes": args.processes,
                       "seconds": seconds, "last_layer_rate": float(last.mean()),
                       "last_layer_rate_error": float(last.std(ddof=1) / math.sqrt(len(last))),
-                      "last_layer_silent_fraction": float(np.mean([not r[-1].any() for r in results]))}))
+                      "last_layer_silent_fraction": float(np.mean([not r[-1].any() for r in results])),
+                      "draws_full_per_reduced": float(draws_full / draws_reduced)}))
 
 
 if __name__ == "__main__":

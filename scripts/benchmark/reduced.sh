@@ -12,8 +12,11 @@
 # alongside, as the peer of the reduced sampler's speed.
 #
 # Both spend most of their time drawing Gaussian numbers, at the same cost per draw: the full simulator one per
-# weight from an input that spiked (up to n_{l-1} n_l per layer), the reduced sampler T per neuron (n_l T per
-# layer). So the ratio falls as T grows, roughly as n_{l-1} / T.
+# weight from an input that spiked (a_l n_{l-1} n_l per layer, a_l the fraction of layer l-1 that spikes at least
+# once in the T steps), the reduced sampler T per neuron (n_l T per layer). So the ratio falls as T grows, roughly as
+# a n_{l-1} / T. The NumPy peer counts both numbers of draws from its own samples (the same law), and their quotient
+# is printed with each T: the speed ratio the two methods would show if a draw cost the same in both and nothing
+# else cost anything.
 #
 # Usage: scripts/benchmark/reduced.sh            (REPEATS=5 NETWORKS=40 STEPS="10" scripts/benchmark/reduced.sh)
 #
@@ -80,6 +83,9 @@ for steps in sorted({r["steps"] for r in runs}):
         all_s = ", ".join(f"{x['seconds']:.3f}" for x in group)
         print(f"  {steps:2d}  {name:16s} {b['seconds']:8.3f}  {b['last_layer_rate']:.4f} ± {b['last_layer_rate_error']:.4f}"
               f"       {b['last_layer_silent_fraction']:.2f}    ({all_s})")
+    # The same seeds in every repeat, so the same count each time.
+    draws = [r["draws_full_per_reduced"] for r in runs if r["steps"] == steps and r["method"] == "numpy"]
     print(f"  {steps:2d}  ratio full / reduced: {best['full']['seconds'] / best['reduced']['seconds']:.1f}x; "
-          f"NumPy peer / reduced: {best['numpy']['seconds'] / best['reduced']['seconds']:.1f}x")
+          f"NumPy peer / reduced: {best['numpy']['seconds'] / best['reduced']['seconds']:.1f}x; "
+          f"Gaussian draws full / reduced: {draws[0]:.1f}")
 PY
