@@ -109,8 +109,10 @@ extension ReducedSampler {
             guard expansions < 40 else {
                 let side = fb < 0 ? "below" : "above"
                 let number = { (x: Double) in String(format: "%.3g", x) }
-                throw SolverFailure(layer: layer, detail: "the mean rate stays \(side) \(number(target)) for Var[w] "
-                    + "from \(number(exp(start))) to \(number(exp(b))) (it reaches \(number(fb + target)))")
+                // The target as given (up to 6 digits): at 3 digits a target of 0.9999 would read "below 1".
+                let given = String(format: "%g", target)
+                throw SolverFailure(layer: layer, detail: "the mean rate stays \(side) \(given) for Var[w] from "
+                    + "\(number(exp(start))) to \(number(exp(b))) (it reaches \(number(fb + target)))")
             }
             (a, fa) = (b, fb)
             b += direction

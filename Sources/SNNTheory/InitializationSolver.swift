@@ -121,15 +121,22 @@ public enum InitializationSolver {
             let factor = l >= 3 ? 1.02 : 2.0
             var lo = guess / factor, hi = guess * factor
             var flo = f(lo), fhi = f(hi)
+            var smallest = lo, largest = hi
             var expansions = 0
             while flo > 0 && expansions < 200 { hi = lo; fhi = flo; lo /= 2; flo = f(lo); expansions += 1 }
             while fhi < 0 && expansions < 200 { lo = hi; flo = fhi; hi *= 2; fhi = f(hi); expansions += 1 }
+            smallest = min(smallest, lo)
+            largest = max(largest, hi)
             if let failure { throw failure }
             guard flo <= 0, fhi >= 0, flo.isFinite, fhi.isFinite else {
                 let g = { (x: Double) in String(format: "%.4g", x) }
-                throw SolverError.unreachable(layer: l, detail: "the targeted statistic stays between "
-                    + "\(g(min(flo, fhi) + goal)) and \(g(max(flo, fhi) + goal)) for every gain n Var[w] tried "
-                    + "(\(g(lo)) to \(g(hi))), short of \(g(goal))")
+                // The statistic grows with the gain: below the target at the largest gain tried, or above it at the
+                // smallest. The target as given (up to 6 digits), so that 0.9999 does not read as 1.
+                let (side, bound) = fhi < 0
+                    ? ("below", "at most \(g(fhi + goal))") : ("above", "at least \(g(flo + goal))")
+                throw SolverError.unreachable(layer: l, detail: "the targeted statistic stays \(side) "
+                    + "\(String(format: "%g", goal)) for every gain n Var[w] from \(g(smallest)) to \(g(largest)) "
+                    + "(it reaches \(bound))")
             }
             let gain = flo == 0 ? lo : fhi == 0 ? hi : try GSL.findRoot(lower: lo, upper: hi, relativeTolerance: 1e-6, f)
             if let failure { throw failure }

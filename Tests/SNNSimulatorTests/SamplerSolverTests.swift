@@ -28,10 +28,14 @@ import Testing
         #expect(abs(steps(root) - 0.1234) <= 1e-4 * 0.1234, "f(\(root)) = \(steps(root))")
     }
 
+    /// The refusal names the layer, the target as given (0.9999, not rounded to 1) and the highest value reached.
     @Test func rootFinderReportsAnUnreachableTarget() {
-        #expect(throws: ReducedSampler.SolverFailure.self) {
-            try ReducedSampler.findCrossing({ 0.5 / (1 + exp(-$0)) }, target: 0.7, from: 0, layer: 4)
+        let failure = #expect(throws: ReducedSampler.SolverFailure.self) {
+            try ReducedSampler.findCrossing({ 0.5 / (1 + exp(-$0)) }, target: 0.9999, from: 0, layer: 4)
         }
+        #expect(failure?.layer == 4)
+        #expect(failure?.detail.contains("stays below 0.9999 for Var[w]") == true, "\(failure?.detail ?? "")")
+        #expect(failure?.detail.hasSuffix("(it reaches 0.5)") == true, "\(failure?.detail ?? "")")
     }
 
     /// The solved scales hold the expected time-averaged rate 0.06 at every layer of a fresh sample of networks (the
