@@ -14,7 +14,10 @@ public enum SimulatorBenchmark {
     /// The paper's variances: Var[w_1] = 1 / (n_0 p) for Bernoulli(p) input (E[s_0^2] = p) and
     /// Var[w_l] = 1 / (n_{l-1} Q(theta)) for l >= 2, with Q(1) = erfc(1 / sqrt 2) / 2 = 0.158655253931457.
     /// (Computed here rather than by SNNTheory, which the simulator does not depend on.)
-    public static var weightVariances: [Double] {
+    public static var weightVariances: [Double] { weightVariances(width: width) }
+
+    /// The paper's variances for layers of `width` neurons (input size `width`).
+    public static func weightVariances(width: Int) -> [Double] {
         let q = erfc(1 / 2.0.squareRoot()) / 2
         return [1 / (Double(width) * inputRate)] + Array(repeating: 1 / (Double(width) * q), count: depth - 1)
     }
@@ -43,24 +46,27 @@ public enum SimulatorBenchmark {
     }
 
     /// The workload of the reduced comparison: the standard workload with batch 1 (the reduced sampler is exact for
-    /// one input per network), `networks` networks and `steps` time steps (T = 10 unless given).
+    /// one input per network), `networks` networks, `steps` time steps (T = 10 unless given) and layers of `width`
+    /// neurons (1000 unless given; the input has as many, and the variances are the paper's for that width).
     public static func reducedComparisonConfiguration(threads: Int = ProcessInfo.processInfo.activeProcessorCount,
                                                       networks: Int = 20, steps: Int = SimulatorBenchmark.steps,
+                                                      width: Int = SimulatorBenchmark.width,
                                                       seed: UInt64 = 1) throws -> SimulationConfiguration {
         try SimulationConfiguration(
             architecture: Architecture(inputSize: width, width: width, depth: depth),
             neuron: NeuronModel(threshold: 1, leak: 0.9, reset: .subtract),
-            input: .bernoulli(rate: inputRate), weightVariances: weightVariances, weightDistribution: .gaussian,
-            steps: steps, batch: 1, networks: networks, seed: seed, threads: threads)
+            input: .bernoulli(rate: inputRate), weightVariances: weightVariances(width: width),
+            weightDistribution: .gaussian, steps: steps, batch: 1, networks: networks, seed: seed, threads: threads)
     }
 
     /// Runs the reduced comparison's workload with `method`; `elapsedSeconds` of the result is the timing.
     public static func reducedComparisonWorkload(method: Method,
                                                  threads: Int = ProcessInfo.processInfo.activeProcessorCount,
                                                  networks: Int = 20, steps: Int = SimulatorBenchmark.steps,
+                                                 width: Int = SimulatorBenchmark.width,
                                                  seed: UInt64 = 1) throws -> SimulationStatistics {
         let configuration = try reducedComparisonConfiguration(threads: threads, networks: networks, steps: steps,
-                                                               seed: seed)
+                                                               width: width, seed: seed)
         switch method {
         case .full: return Simulator.run(configuration)
         case .reduced: return ReducedSampler.run(configuration)

@@ -1,9 +1,9 @@
 #!/usr/bin/env python3
 """NumPy peer of the exact reduced sampler on the reduced comparison's workload, for the speed comparison.
 
-Width 1000 (input size 1000), depth 100, T steps (default 10), batch 1, theta = 1, beta = 0.9, reset by subtraction,
-Bernoulli(0.2) input, the paper's initialization (Var[w_1] = 1 / (n_0 p), Var[w_l] = 1 / (n Q(1)) for l >= 2),
-NETWORKS networks (default 20) spread over PROCESSES worker processes (default: all cores), as the Swift sampler
+Width n (--width, default 1000; the input has as many), depth 100, T steps (default 10), batch 1, theta = 1,
+beta = 0.9, reset by subtraction, Bernoulli(0.2) input, the paper's initialization (Var[w_1] = 1 / (n_0 p),
+Var[w_l] = 1 / (n Q(1)) for l >= 2), NETWORKS networks (default 20) spread over PROCESSES worker processes (default: all cores), as the Swift sampler
 spreads them over its threads. Per network and layer the same work as ReducedSampler (THEORY.md section 5):
 
     C_{l-1}(t, t') = sum_i s_i[t] s_i[t']            the previous layer's overlap matrix (C_0 from the input)
@@ -34,7 +34,7 @@ for variable in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
 
 import numpy as np  # noqa: E402
 
-WIDTH, DEPTH, THETA, BETA, RATE = 1000, 100, 1.0, 0.9, 0.2
+DEPTH, THETA, BETA, RATE = 100, 1.0, 0.9, 0.2
 
 
 def psd_cholesky(a):
@@ -55,12 +55,12 @@ def psd_cholesky(a):
 
 def network(args):
     """One network's per-layer, per-step rates (and the membrane moments the sampler also reports)."""
-    seed, index, steps = args
+    seed, index, steps, width = args
     rng = np.random.default_rng([seed, index])
     q = math.erfc(1 / math.sqrt(2)) / 2
-    variances = [1 / (WIDTH * RATE)] + [1 / (WIDTH * q)] * (DEPTH - 1)
+    variances = [1 / (width * RATE)] + [1 / (width * q)] * (DEPTH - 1)
     beta32, theta32 = np.float32(BETA), np.float32(THETA)
-    spikes = (rng.random((WIDTH, steps)) < RATE).astype(np.float64)
+    spikes = (rng.random((width, steps)) < RATE).astype(np.float64)
     overlap = spikes.T @ spikes
     ever_active = np.zeros(DEPTH)  # a_l: the fraction of layer l-1 that spikes at least once
     ever_active[0] = spikes.any(axis=1).mean()
@@ -69,10 +69,10 @@ def network(args):
     var = np.zeros((DEPTH, steps))
     for layer in range(DEPTH):
         factor = psd_cholesky(variances[layer] * overlap).astype(np.float32)
-        current = rng.standard_normal((WIDTH, steps), dtype=np.float32) @ factor.T
-        u = np.zeros(WIDTH, dtype=np.float32)
-        s = np.zeros(WIDTH, dtype=np.float32)
-        out = np.empty((WIDTH, steps), dtype=np.float32)
+        current = rng.standard_normal((width, steps), dtype=np.float32) @ factor.T
+        u = np.zeros(width, dtype=np.float32)
+        s = np.zeros(width, dtype=np.float32)
+        out = np.empty((width, steps), dtype=np.float32)
         for t in range(steps):
             u *= beta32
             u += current[:, t]
@@ -92,21 +92,23 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--networks", type=int, default=20)
     parser.add_argument("--steps", type=int, default=10)
+    parser.add_argument("--width", type=int, default=1000)
     parser.add_argument("--processes", type=int, default=os.cpu_count())
     parser.add_argument("--seed", type=int, default=1)
     args = parser.parse_args()
-    jobs = [(args.seed, r, args.steps) for r in range(args.networks)]
+    jobs = [(args.seed, r, args.steps, args.width) for r in range(args.networks)]
     with multiprocessing.get_context("fork").Pool(args.processes) as pool:
         pool.map(network, jobs[:args.processes])  # warm-up: workers started, NumPy imported and its caches warm
         start = time.perf_counter()
         results = pool.map(network, jobs)
         seconds = time.perf_counter() - start
-    draws_full = sum(WIDTH * WIDTH * a.sum() for _, a in results)  # n_l a_l n_{l-1}, n_l = n_{l-1} = WIDTH
-    draws_reduced = len(results) * DEPTH * WIDTH * args.steps
+    n = args.width
+    draws_full = sum(n * n * a.sum() for _, a in results)  # n_l a_l n_{l-1}, n_l = n_{l-1} = n
+    draws_reduced = len(results) * DEPTH * n * args.steps
     results = [rates for rates, _ in results]
     last = np.array([r[-1].mean() for r in results])
-    print(json.dumps({"method": "numpy", "networks": args.networks, "steps": args.steps, "processes": args.processes,
-                      "seconds": seconds, "last_layer_rate": float(last.mean()),
+    print(json.dumps({"method": "numpy", "networks": args.networks, "steps": args.steps, "width": args.width,
+                      "processes": args.processes, "seconds": seconds, "last_layer_rate": float(last.mean()),
                       "last_layer_rate_error": float(last.std(ddof=1) / math.sqrt(len(last))),
                       "last_layer_silent_fraction": float(np.mean([not r[-1].any() for r in results])),
                       "draws_full_per_reduced": float(draws_full / draws_reduced)}))
