@@ -77,7 +77,7 @@ public enum InitializationSolver {
             let fanIn = Double(architecture.fanIn(layer: l))
             let kernel = previous
             // This layer's rules: fresh random shifts of the same points (as `TemporalKernel.propagate` draws them).
-            let rules = try base.map { base in
+            let rules = base.map { base in
                 (0..<settings.replicates).map { r in
                     QuasiMonteCarloRule(base: base, points: settings.points, steps: steps,
                                         seed: settings.seed &+ 0x5851_F42D_4C95_7F2D &* UInt64(r + 1)
