@@ -30,7 +30,8 @@ let package = Package(
             ]
         ),
         .testTarget(name: "SNNTheoryTests", dependencies: ["SNNTheory", "SNNModel"],
-                    exclude: ["Reference/make_reference.py"]),
+                    // The reference tables are read from the source tree (ReferenceTable), not bundled.
+                    exclude: ["Reference"]),
         .testTarget(name: "SNNSimulatorTests", dependencies: ["SNNSimulator", "SNNModel", "SNNTheory"]),
         .testTarget(name: "SNNTheoryCLITests", dependencies: ["snn-theory"]),
     ]
