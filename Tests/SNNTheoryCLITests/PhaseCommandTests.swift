@@ -96,7 +96,9 @@ import Testing
         #expect(recommended["target_variance"] as? Double == 4.4)
         #expect((recommended["silent_probability"] as? Double ?? 1) < 0.001)
         #expect(recommended["stable"] as? Bool == true)
-        #expect((result.json?["verdict"] as? String ?? "").hasPrefix("use target variance 4.4"))
+        // Bound first: inside #expect, `(x as? String ?? "").hasPrefix(...)` expands to a check whose result is unused.
+        let verdict = result.json?["verdict"] as? String ?? ""
+        #expect(verdict.hasPrefix("use target variance 4.4"), "\(verdict)")
     }
 
     @Test func adviseSaysWhenNoScaleWorks() throws {
