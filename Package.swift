@@ -21,7 +21,8 @@ let package = Package(
         .target(name: "SNNModel"),
         .target(name: "SNNTheory", dependencies: ["SNNModel", "CGSL"]),
         .target(name: "SNNSimulator", dependencies: ["SNNModel", "COpenBLAS"]),
-        .target(name: "SNNVerification", dependencies: ["SNNModel", "SNNTheory", "SNNSimulator"]),
+        .target(name: "SNNVerification", dependencies: ["SNNModel", "SNNTheory", "SNNSimulator"],
+                exclude: ["README.md"]),
         .executableTarget(
             name: "snn-theory",
             dependencies: [
