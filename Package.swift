@@ -19,8 +19,9 @@ let package = Package(
         .systemLibrary(name: "COpenBLAS", path: "Sources/COpenBLAS", pkgConfig: "openblas"),
         // Parameter value types shared by the theory and the simulator.
         .target(name: "SNNModel"),
-        .target(name: "SNNTheory", dependencies: ["SNNModel", "CGSL"]),
-        .target(name: "SNNSimulator", dependencies: ["SNNModel", "COpenBLAS"]),
+        // Each library's README (its numerical choices) is documentation, not a resource.
+        .target(name: "SNNTheory", dependencies: ["SNNModel", "CGSL"], exclude: ["README.md"]),
+        .target(name: "SNNSimulator", dependencies: ["SNNModel", "COpenBLAS"], exclude: ["README.md"]),
         .target(name: "SNNVerification", dependencies: ["SNNModel", "SNNTheory", "SNNSimulator"],
                 exclude: ["README.md"]),
         .executableTarget(

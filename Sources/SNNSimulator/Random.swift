@@ -47,8 +47,9 @@ public struct Xoshiro256StarStar: RandomNumberGenerator, Sendable {
     }
 
     /// The stream of one block of draws: the key is the user's seed mixed with the network index, the layer index
-    /// (0 for the input) and the block index (a column of W_l, or a batch item of the input), each through
-    /// SplitMix64's bijective mixer, so distinct tuples give unrelated streams.
+    /// (0 for the input) and the block index (a column of W_l, or a batch item of the input; 2^20 and 2^20 + 1 for the
+    /// reduced sampler and its solver), each through SplitMix64's bijective mixer, so distinct tuples give unrelated
+    /// streams.
     public init(seed: UInt64, network: Int, layer: Int, block: Int) {
         var key = SplitMix64.mix(seed &+ 0x9E37_79B9_7F4A_7C15)
         key = SplitMix64.mix(key ^ (UInt64(truncatingIfNeeded: network) &+ 0x632B_E59B_D9B4_E019))

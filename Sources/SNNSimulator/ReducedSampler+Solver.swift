@@ -17,8 +17,9 @@ import SNNModel
 /// What it estimates: the sample mean equals the target at every layer by construction; the expected rate of a
 /// fresh network at the solved scales differs from the target by about the standard error sd / sqrt(R) of the
 /// per-network rates (check it with an independent run, as `simulate --solve-on sampler` does). The streams are
-/// (seed, network, layer, 2^20 + 1): never the ones `ReducedSampler.run` or the full simulator draw from, so
-/// networks simulated at the solved scales with any seed are independent of the solver's.
+/// (seed, network, layer, 2^20 + 1): not those of `ReducedSampler.run` (block 2^20) nor, for fan-ins up to 2^20, the
+/// full simulator's (block j for the weights from input j), so networks simulated at the solved scales are
+/// independent of the solver's.
 extension ReducedSampler {
     public struct SampledSolution: Sendable {
         /// Var[w_l] per layer (index 0 = layer 1).

@@ -20,11 +20,15 @@ import SNNModel
 /// Exact for Gaussian weights and batch 1 (uniform weights have other current laws at finite fan-in).
 /// The result has the shape of `Simulator.run`'s with `batch` = 1, so every report and test handles both alike.
 public enum ReducedSampler {
-    /// Samples every network; `completed`, `progress` and `onNetwork` as in `Simulator.run`.
+    /// Samples every network; `completed`, `progress` and `onNetwork` as in `Simulator.run`. The configuration must
+    /// have batch 1 and Gaussian weights, the case the sampler is exact for (callers check; the command line refuses
+    /// other values with a message).
     public static func run(_ configuration: SimulationConfiguration, completed: [NetworkRecord] = [],
                            progress: (@Sendable (_ finished: Int, _ total: Int) -> Void)? = nil,
                            onNetwork: (@Sendable (NetworkRecord) -> Void)? = nil) -> SimulationStatistics
     {
+        precondition(configuration.batch == 1 && configuration.weightDistribution == .gaussian,
+                     "the reduced sampler is exact for Gaussian weights and one input per network only")
         let c = configuration
         let depth = c.architecture.depth, steps = c.steps
         let (results, computed, seconds) = NetworkLoop.run(

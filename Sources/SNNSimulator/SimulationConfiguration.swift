@@ -108,7 +108,8 @@ public struct SimulationConfiguration: Sendable, Equatable, Codable {
     /// The bytes the run plans to allocate, saturating at `Int.max`: per concurrent network, 4 bytes per Float32 of
     /// the largest W_l (n_l, rounded up to a multiple of 32, x n_{l-1}), the input and output spikes (2 x max_l n_l x B T), the currents
     /// (max_l n_l x B T), the compacted inputs or input lists (2 (max_l n_{l-1} + 4) x B T), per-tile statistics
-    /// (24 bytes x tiles x B T); plus the kept results, 24 bytes x R x L x T (mean, variance and rate per network).
+    /// (24 bytes x tiles x B T); plus the kept results, per network, layer and step the mean, variance and rate, and
+    /// once more as the summary's per-network lists (48 bytes x R x L x T, as `ReducedSampler.estimatedBytes`).
     public var estimatedBytes: Int {
         let widths = architecture.widths.map(Double.init)
         let columns = Double(batch) * Double(steps)
@@ -117,7 +118,7 @@ public struct SimulationConfiguration: Sendable, Equatable, Codable {
         let tiles = (maxLayerWidth / Double(Simulator.rowsPerTile)).rounded(.up)
         let floats = maxWeights + (2 * maxWidth + maxLayerWidth + 2 * (maxFanIn + 4)) * columns + 3 * maxWidth
         let perNetwork = 4 * floats + 24 * tiles * columns + 17 * columns + 8 * maxWidth
-        let results = 24 * Double(networks) * Double(architecture.depth) * Double(steps)
+        let results = 48 * Double(networks) * Double(architecture.depth) * Double(steps)
         let total = perNetwork * Double(concurrentNetworks) + results
         return total >= Double(Int.max) ? .max : Int(total)
     }

@@ -59,7 +59,9 @@ public struct SimulationStatistics: Sendable, Equatable, Codable {
     public let configuration: SimulationConfiguration
     /// `layers[l - 1]` for l = 1...L.
     public let layers: [LayerStatistics]
-    /// `configuration.synapticEvents`: the dense multiply-adds, sum over layers of n_{l-1} n_l B T, times R.
+    /// The work done, for the throughput line: for `Simulator.run` the dense multiply-adds of the networks computed
+    /// (sum over layers of n_{l-1} n_l B T per network, `configuration.synapticEvents` / R each; resumed networks are
+    /// not counted); for `ReducedSampler.run` its own count, sum over layers of n_l T^2 per computed network.
     public let synapticEvents: Double
     /// Wall-clock seconds of the run (not part of the results proper: it varies from run to run).
     public let elapsedSeconds: Double

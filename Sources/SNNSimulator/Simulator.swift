@@ -9,8 +9,10 @@ import SNNModel
 /// For each network, layer by layer:
 /// 1. draw W_l (n_l x n_{l-1}, Float32, column-major) column by column, column j from its own stream
 ///    (seed, network, layer l, block j), so a weight never depends on threads or on which other columns are drawn;
-/// 2. compute the currents of all B x T input columns at once, I_l = W_l S_{l-1}, by Float32 matrix products
-///    (OpenBLAS sgemm), since the same W_l serves every time step and batch item;
+/// 2. compute the currents of all B x T input columns at once, I_l = W_l S_{l-1}, since the same W_l serves every
+///    time step and batch item: for sparse spike inputs (at most `sparseDensity` of the active inputs' entries set)
+///    as sums of the weight columns of the inputs that spiked, in Float32, otherwise by Float32 matrix products
+///    (OpenBLAS sgemm); the route depends on the data alone (`NetworkWorkspace.simulateLayer`);
 /// 3. scan time per neuron and batch item with `LIFUpdate.step`, writing the spikes S_l for the next layer and
 ///    accumulating, per (step, batch item, tile of neurons), the sum and sum of squares of u_l[t] in Double and the
 ///    spike count; these partial sums are merged in a fixed order (Chan et al.'s pairwise update for the variance).
@@ -22,12 +24,13 @@ import SNNModel
 ///
 /// Determinism: every random draw comes from a stream keyed by (seed, network, layer, block); the work is split
 /// into pieces that do not depend on the thread count (networks; columns of W_l; tiles of `rowsPerTile` neurons,
-/// each one single-threaded sgemm over all columns and its own scan); partial statistics are merged in a fixed order.
+/// each with its currents (one single-threaded sgemm over all columns, or its share of the sparse sums) and its own
+/// scan); partial statistics are merged in a fixed order.
 /// OpenBLAS is switched to one thread (`openblas_set_num_threads(1)`, process-wide) and parallelism comes from the
 /// simulator's own workers: across networks first, then across the pieces of one network.
 public enum Simulator {
-    /// Neurons per tile: one sgemm over all columns and one scan per tile. A fixed size, so results do not depend
-    /// on the thread count; a multiple of OpenBLAS's register blocking.
+    /// Neurons per tile: one sgemm over all columns (dense route) and one scan per tile. A fixed size, so results do
+    /// not depend on the thread count; a multiple of OpenBLAS's register blocking.
     static let rowsPerTile = 128
     /// Columns of W_l drawn per work item.
     static let weightColumnsPerItem = 32
@@ -49,9 +52,9 @@ public enum Simulator {
         return lanes
     }
 
-    /// Runs the simulation. `progress` is called after each network with (networks finished, R), from a worker
-    /// thread, one call at a time; `onNetwork` with each finished network's record (from a worker thread, possibly
-    /// concurrently). The networks in `completed` (from an earlier, interrupted run) are taken as they are.
+    /// Runs the simulation. `progress` is called after each network with (networks finished, R) and `onNetwork` with
+    /// each finished network's record, both from worker threads and possibly concurrently (the counts in order of
+    /// finishing, the calls not necessarily), so both must be thread-safe. The networks in `completed` (from an earlier, interrupted run) are taken as they are.
     public static func run(_ configuration: SimulationConfiguration, completed: [NetworkRecord] = [],
                            progress: (@Sendable (_ finished: Int, _ total: Int) -> Void)? = nil,
                            onNetwork: (@Sendable (NetworkRecord) -> Void)? = nil) -> SimulationStatistics {

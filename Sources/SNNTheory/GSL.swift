@@ -10,8 +10,9 @@ public struct GSLError: Error, CustomStringConvertible, Sendable {
     }
 }
 
-/// Thin wrappers around the GSL routines the theory needs. Swift code above this file never sees a raw pointer
-/// or a status code.
+/// Thin wrappers around the GSL routines the theory needs (with GSL+FiniteWidth.swift, the only files that import
+/// CGSL), each switching GSL's abort-on-error handler off before it calls GSL. Code above them never sees a raw
+/// pointer or a status code.
 enum GSL {
     /// GSL's default error handler aborts the process. It is switched off once, before the first GSL call.
     private static let handlerOff: Void = { _ = gsl_set_error_handler_off() }()
@@ -127,5 +128,41 @@ enum GSL {
             }
             throw GSLError(status: Int32(GSL_EMAXITER), routine: "gsl_root_fsolver_iterate")
         }
+    }
+
+    /// erfc(x) (`gsl_sf_erfc`).
+    static func erfc(_ x: Double) -> Double {
+        prepare()
+        return gsl_sf_erfc(x)
+    }
+
+    /// The z with P(Z > z) = p for a standard normal Z, 0 < p < 1 (`gsl_cdf_ugaussian_Qinv`).
+    static func normalTailInverse(_ p: Double) -> Double {
+        prepare()
+        return gsl_cdf_ugaussian_Qinv(p)
+    }
+
+    /// The z with P(Z <= z) = p for a standard normal Z, 0 < p < 1 (`gsl_cdf_ugaussian_Pinv`).
+    static func normalQuantile(_ p: Double) -> Double {
+        prepare()
+        return gsl_cdf_ugaussian_Pinv(p)
+    }
+
+    /// The first `count` points of a `dimension`-dimensional low-discrepancy sequence, point-major: Sobol up to 40
+    /// dimensions (GSL's limit for it), reverse Halton beyond.
+    static func quasiRandomPoints(count: Int, dimension: Int) throws -> [Double] {
+        prepare()
+        let type = dimension <= 40 ? cgsl_qrng_sobol() : cgsl_qrng_reversehalton()
+        guard let q = gsl_qrng_alloc(type, UInt32(dimension)) else {
+            throw GSLError(status: Int32(GSL_ENOMEM), routine: "gsl_qrng_alloc")
+        }
+        defer { gsl_qrng_free(q) }
+        var points = [Double](repeating: 0, count: count * dimension)
+        try points.withUnsafeMutableBufferPointer { buffer in
+            for i in 0..<count {
+                try check(gsl_qrng_get(q, buffer.baseAddress! + i * dimension), "gsl_qrng_get")
+            }
+        }
+        return points
     }
 }

@@ -1,4 +1,3 @@
-import CGSL
 import Dispatch
 import Foundation
 import SNNModel
@@ -34,7 +33,7 @@ public enum SolverError: Error, CustomStringConvertible, Equatable {
 /// not only for an idealised input: layer by layer, the gain g_l = n_{l-1} Var[w_l] is the root of
 /// stat(F(g K_{l-1})) = target on the multi-step mean-field theory (`TemporalKernel`), found by GSL's Brent solver
 /// after bracketing. For T >= 3 the integral uses fixed randomized quasi-Monte Carlo rules for every evaluation, so
-/// the function is deterministic (common random numbers); for T <= 2 it is the nested quadrature.
+/// the function is deterministic (common random numbers); for T <= 2 it is the quadrature.
 ///
 /// Why an average over rules, at a shared kernel, with fresh shifts per layer: deep in a network with many time steps
 /// the kernel map has a nearly neutral temporal direction, so estimation noise accumulates over layers and shifts the
@@ -65,7 +64,7 @@ public enum InitializationSolver {
         // T >= 3: the statistic is averaged over independent randomized rules, all integrating at the same kernel (their
         // mean from the layer before), with fresh shifts at every layer: the value `TemporalKernel.propagate` reports.
         // The rules' seeds differ from propagate's, so evaluating the solution there is an independent check.
-        let base = steps <= 2 ? nil : try TemporalKernel.quasiRandomPoints(count: settings.points, dimension: steps)
+        let base = steps <= 2 ? nil : try GSL.quasiRandomPoints(count: settings.points, dimension: steps)
         let inputKernel = (0..<steps * steps).map { input.temporalKernel(t: $0 / steps, tPrime: $0 % steps) }
         var previous = inputKernel
         var variances: [Double] = [], achieved: [Double] = [], gains: [Double] = []

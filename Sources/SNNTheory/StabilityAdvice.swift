@@ -1,4 +1,3 @@
-import CGSL
 import Dispatch
 import Foundation
 import SNNModel
@@ -174,7 +173,7 @@ public struct KernelMapSlope: Sendable, Equatable {
 /// linearization,
 /// the per-layer growth of the most unstable deviation. (The time-averaged rate alone would hide an unstable step
 /// under stable ones: at theta 2 and T = 2 its one-layer slope reads 0.43 while the first step's deviations grow 2.37x.)
-/// F is evaluated by nested quadrature for T <= 2, and otherwise by randomized quasi-Monte Carlo with the same points
+/// F is evaluated by quadrature for T <= 2, and otherwise by randomized quasi-Monte Carlo with the same points
 /// for every evaluation within a replicate (common random numbers), so the differences measure the deviation and not
 /// the sampling noise; the spread of the replicates' estimates is the statistical error. With `heldRate` (the
 /// first-step rate the initialization holds), the layer is the asked one or the first whose first-step rate has drifted
@@ -191,7 +190,6 @@ public enum KernelMapStability {
     {
         precondition(requested >= 1 && requested <= architecture.depth && weightVariances.count == architecture.depth)
         precondition(eps > 0 && eps < 0.25 && steps >= 1)
-        GSL.prepare()
         var l = requested
         var kernel = (0..<steps * steps).map { input.temporalKernel(t: $0 / steps, tPrime: $0 % steps) }
         if l > 1 {
@@ -230,7 +228,7 @@ public enum KernelMapStability {
                                   relativePerturbation: eps, method: .quadrature, timeAveragedRate: rate)
         }
         let n = settings.points, replicates = settings.replicates, operatingKernel = kernel
-        let base = try TemporalKernel.quasiRandomPoints(count: n, dimension: steps)
+        let base = try GSL.quasiRandomPoints(count: n, dimension: steps)
         let results = ResultSlots<(g1: Double, g2: Double, previous: Double, rate: Double)>(count: replicates)
         DispatchQueue.concurrentPerform(iterations: replicates) { r in
             // The replicate's random shift, one for all evaluations (common random numbers for the differences).

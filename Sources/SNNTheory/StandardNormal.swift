@@ -1,4 +1,3 @@
-import CGSL
 import Foundation
 
 /// The standard normal density, tail and their ratios, accurate to the far tail.
@@ -30,8 +29,7 @@ public enum StandardNormal {
         if z < -39 { return 1 }  // 1 - Q(39) rounds to 1
         // Past z = 3, GSL's erfc drifts to about 1e-13 relative; phi(z) / (z + c(z)) stays within a few ulp.
         if z > millsCrossover { return density(z) / (z + millsContinuedFraction(from: 1, z)) }
-        GSL.prepare()
-        return 0.5 * gsl_sf_erfc(z / 2.0.squareRoot())
+        return 0.5 * GSL.erfc(z / 2.0.squareRoot())
     }
 
     /// log Q(z), finite wherever Q(z) > 0 mathematically (z < infinity).
@@ -46,8 +44,7 @@ public enum StandardNormal {
 
     /// The z with Q(z) = p, for 0 < p < 1 (GSL's `gsl_cdf_ugaussian_Qinv`).
     public static func inverseTail(_ p: Double) -> Double {
-        GSL.prepare()
-        return gsl_cdf_ugaussian_Qinv(p)
+        GSL.normalTailInverse(p)
     }
 
     /// The hazard (inverse Mills ratio) h(z) = phi(z) / Q(z), the conditional density of a spike at the threshold.

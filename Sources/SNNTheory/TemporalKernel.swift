@@ -1,4 +1,3 @@
-import CGSL
 import Dispatch
 import Foundation
 import SNNModel
@@ -42,7 +41,8 @@ public struct TemporalLayer: Sendable, Equatable {
 public enum TemporalKernelMethod: String, Sendable, CaseIterable {
     /// Quadrature for T <= 2, quasi-Monte Carlo above.
     case automatic
-    /// Deterministic nested quadrature (GSL QAGIL/QAGIU split at the threshold); T <= 2 only.
+    /// Deterministic quadrature, T <= 2 only: the second step's spike probability given I[1] in closed form, every
+    /// moment a 1-D GSL quadrature over I[1] (QAGIL/QAGIU split at the threshold).
     case quadrature
     /// Randomized quasi-Monte Carlo: Sobol points (GSL qrng; reverse Halton above 40 steps), independent random
     /// shifts per replicate and layer, the error estimated from the spread of the replicates' own chains.
@@ -67,20 +67,18 @@ public struct TemporalKernelSettings: Sendable, Equatable {
 
 public struct TemporalPrediction: Sendable {
     public let layers: [TemporalLayer]
-    /// The method actually used (quadrature falls back to quasi-Monte Carlo for a degenerate covariance).
+    /// The method used: `settings.method`, with `.automatic` resolved (quadrature for T <= 2, else quasi-Monte Carlo).
     public let method: TemporalKernelMethod
     public let settings: TemporalKernelSettings
 }
 
 public enum TemporalKernelError: Error, CustomStringConvertible, Equatable {
     case quadratureNeedsAtMostTwoSteps(Int)
-    case degenerateCovariance
 
     public var description: String {
         switch self {
         case let .quadratureNeedsAtMostTwoSteps(t):
             "method: quadrature covers T <= 2 time steps, not \(t); use qmc or automatic"
-        case .degenerateCovariance: "the current covariance is singular; quadrature cannot split it"
         }
     }
 }
@@ -91,9 +89,10 @@ public enum TemporalKernelError: Error, CustomStringConvertible, Equatable {
 ///     Sigma_l(t, t') = n_{l-1} Var[w_l] K_{l-1}(t, t'),   K_l(t, t') = E[s_l[t] s_l[t']] = F(Sigma_l)(t, t'),
 ///
 /// and u_l, s_l are deterministic functions of that sequence through the LIF update of `NeuronModel`. K_0 comes from
-/// the input (`InputEncoding.temporalKernel`). T = 1 is the paper's recursion exactly; T = 2 by nested quadrature;
-/// larger T by randomized quasi-Monte Carlo, with the standard error reported beside every value. The first time step
-/// is always the closed form, so its rates and variances equal the paper's recursion whatever the method.
+/// the input (`InputEncoding.temporalKernel`). T = 1 is the paper's recursion exactly; T = 2 by quadrature (the
+/// second step's spike probability given I[1] in closed form, a 1-D quadrature over I[1]); larger T by randomized
+/// quasi-Monte Carlo, with the standard error reported beside every value. The first time step is always the closed
+/// form, so its rates and variances equal the paper's recursion whatever the method.
 public enum TemporalKernel {
     public static func propagate(architecture: Architecture, neuron: NeuronModel, input: InputEncoding, steps: Int,
                                  weightVariances: [Double],
@@ -103,19 +102,14 @@ public enum TemporalKernel {
     {
         precondition(steps >= 1 && weightVariances.count == architecture.depth)
         precondition(settings.points >= 1 && settings.replicates >= 2)
-        GSL.prepare()
         let inputKernel = (0..<steps * steps).map { input.temporalKernel(t: $0 / steps, tPrime: $0 % steps) }
-        var method = settings.method
-        if method == .automatic { method = steps <= 2 ? .quadrature : .quasiMonteCarlo }
+        let method = settings.method == .automatic
+            ? (steps <= 2 ? .quadrature : .quasiMonteCarlo) : settings.method
         if method == .quadrature {
             guard steps <= 2 else { throw TemporalKernelError.quadratureNeedsAtMostTwoSteps(steps) }
-            do {
-                let layers = try propagateByQuadrature(architecture: architecture, neuron: neuron, steps: steps,
-                                                       inputKernel: inputKernel, weightVariances: weightVariances)
-                return TemporalPrediction(layers: layers, method: .quadrature, settings: settings)
-            } catch TemporalKernelError.degenerateCovariance where settings.method == .automatic {
-                method = .quasiMonteCarlo
-            }
+            let layers = try propagateByQuadrature(architecture: architecture, neuron: neuron, steps: steps,
+                                                   inputKernel: inputKernel, weightVariances: weightVariances)
+            return TemporalPrediction(layers: layers, method: .quadrature, settings: settings)
         }
         let layers = try propagateByQuasiMonteCarlo(architecture: architecture, neuron: neuron, steps: steps,
                                                     inputKernel: inputKernel, weightVariances: weightVariances,
@@ -283,7 +277,7 @@ public enum TemporalKernel {
         -> [TemporalLayer]
     {
         let n = settings.points, replicates = settings.replicates, depth = architecture.depth
-        let base = try quasiRandomPoints(count: n, dimension: steps)
+        let base = try GSL.quasiRandomPoints(count: n, dimension: steps)
         // Two estimates per layer. The value: every replicate integrates F at the same kernel, the mean of their
         // results (all R x N points) from the layer before, so the integration noise that a nonlinear map turns into
         // bias is that of R x N points. The error: each replicate also carries its own chain K^r_l = F_r(g K^r_(l-1))
@@ -338,26 +332,10 @@ public enum TemporalKernel {
             for t in 0..<steps {
                 var p = base[i * steps + t] + shift[t]
                 if p >= 1 { p -= 1 }
-                z[i * steps + t] = gsl_cdf_ugaussian_Pinv(min(max(p, 0x1p-60), 1 - 0x1p-53))
+                z[i * steps + t] = GSL.normalQuantile(min(max(p, 0x1p-60), 1 - 0x1p-53))
             }
         }
         return z
-    }
-
-    /// The first `count` points of a `dimension`-dimensional low-discrepancy sequence, point-major.
-    static func quasiRandomPoints(count: Int, dimension: Int) throws -> [Double] {
-        let type = dimension <= 40 ? cgsl_qrng_sobol() : cgsl_qrng_reversehalton()
-        guard let q = gsl_qrng_alloc(type, UInt32(dimension)) else {
-            throw GSLError(status: Int32(GSL_ENOMEM), routine: "gsl_qrng_alloc")
-        }
-        defer { gsl_qrng_free(q) }
-        var points = [Double](repeating: 0, count: count * dimension)
-        try points.withUnsafeMutableBufferPointer { buffer in
-            for i in 0..<count {
-                try GSL.check(gsl_qrng_get(q, buffer.baseAddress! + i * dimension), "gsl_qrng_get")
-            }
-        }
-        return points
     }
 
     /// F(Sigma) and the membrane moments as averages over the points I = L z, L the (PSD) Cholesky factor of Sigma.

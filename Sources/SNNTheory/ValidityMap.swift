@@ -23,7 +23,7 @@ public struct ValidityThreshold: Sendable, Equatable {
     public let theta: Double
     /// chi at the (paper's) operating point of the last layer: above 1 the fixed point is unstable at any width.
     public let fixedPointSlope: Double?
-    /// nil when no width up to `maximumWidth` qualifies.
+    /// A width that qualifies, within 1% of the smallest (see `ValidityMap`); nil when none up to `maximumWidth` does.
     public let smallestWidth: Int?
     /// The chain's verdict at `smallestWidth`, or at `maximumWidth` when none qualifies.
     public let cell: ValidityCell
@@ -34,7 +34,8 @@ public struct ValidityThreshold: Sendable, Equatable {
 /// rate within `tolerance` of the mean field at the last layer), computed from the exact finite-width chain.
 ///
 /// The search doubles the width from `minimumWidth` until the criterion holds, then bisects between the last failing
-/// and the first passing width: it assumes the criterion, once met, stays met at larger widths (the chain's bias and
+/// and the first passing width until they are at most max(1, width / 100) apart: the reported width passes, and the
+/// boundary lies less than 1% below it (each bisection step is one chain evaluation). It assumes the criterion, once met, stays met at larger widths (the chain's bias and
 /// silence shrink with width; a non-monotone case would make the reported width an upper bound of the boundary's
 /// last crossing, not a wrong "holds").
 public struct ValidityMap: Sendable {

@@ -128,7 +128,7 @@ struct TemporalOptions: ParsableArguments {
     }
 
     static func checkWork(steps: Int, points: Int, replicates: Int, layerEvaluations: Int) throws {
-        guard steps > 2 else { return }  // T <= 2: nested quadrature
+        guard steps > 2 else { return }  // T <= 2: quadrature, no points
         let work = Double(points) * Double(replicates) * Double(steps * steps) * Double(layerEvaluations)
         guard work <= workLimit else {
             throw ModelError.invalid(

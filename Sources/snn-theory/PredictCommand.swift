@@ -335,7 +335,7 @@ struct PredictReport {
 
     var temporalProvenance: [String] {
         guard let t = predictions.first?.temporal else { return [] }
-        let how = t.method == .quadrature ? "nested quadrature (GSL)"
+        let how = t.method == .quadrature ? "quadrature (GSL, 1-D over I[1], the t = 2 spike probability in closed form)"
             : "randomized quasi-Monte Carlo, \(t.settings.points) points x \(t.settings.replicates) replicates, seed \(t.settings.seed)"
         return ["steps: \(steps), mean-field temporal kernel by \(how); t=1 columns are the paper's recursion"]
     }

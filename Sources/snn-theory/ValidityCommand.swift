@@ -11,8 +11,9 @@ struct ValidityCommand: ParsableCommand {
         discussion: """
         From the exact finite-width chain of the first time step (THEORY.md section 5): the mean field holds at a \
         width when, at the last layer, fewer than --silent-tolerance of the networks are silent and the mean rate \
-        over networks is within --tolerance (relative) of the mean-field rate. Also prints the silent probability \
-        and rate deviation over a width x threshold grid.
+        over networks is within --tolerance (relative) of the mean-field rate. The smallest such width is found by \
+        doubling, then bisection to 1%: the width printed qualifies, and the boundary is less than 1% below it. Also \
+        prints the silent probability and rate deviation over a width x threshold grid.
 
         Examples:
           snn-theory validity --depth 100 --thetas 0.5,0.75,1,1.25,1.5,2

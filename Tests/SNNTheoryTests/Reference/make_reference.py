@@ -22,6 +22,11 @@ What it computes (all from first principles, independently of the Swift code):
                           paper's initialization.  Nothing is clamped: values like 4.4e-771 are exact.
   stability.csv           chi(x) = x phi(x) / (2 Q(x)), the slope of the recursion map at the paper's fixed
                           point (checked against mpmath.diff of the map), and the root of chi(x) = 1.
+  related_inits.csv       THEORY.md section 6: the gains n Var[w] of layers l >= 2 (unit-variance potential,
+                          p = Q(theta)) of the paper's rule 1 / p, the authors' leak-and-reset-aware variant
+                          (1 - beta^2 - theta^2 p (1 - p) + 2 beta theta E[u | u > theta]) / p and the variance
+                          balance with phi(theta) in place of E[u | u > theta]; E[u | u > theta] by mpmath.quad,
+                          asserted against phi(theta) / Q(theta) to 30 digits.
 
 How: mpmath only (erfc, npdf, quad with split points, diff, findroot).  Gaussian, bivariate and stability
 tables at mp.dps = 50; the recursion at mp.dps >= 60.  mpmath.quad's stopping rule is absolute, so every
@@ -495,9 +500,30 @@ def make_stability():
     return rows
 
 
+def make_related_inits():
+    mp.dps = 50
+    rows = []
+    for ts in ("0.25", "0.5", "1", "1.5", "2", "3"):
+        theta = mpf(ts)
+        p = Q(theta)
+        tail_mean = rquad(lambda u: u * npdf(u), [theta, theta + 1, theta + 4, inf]) / p
+        agree(tail_mean, npdf(theta) / p, 30, f"E[u | u > {ts}]")
+        for bs in ("0", "0.5", "0.9", "1"):
+            beta = mpf(bs)
+            base = 1 - beta ** 2 - theta ** 2 * p * (1 - p)
+            reset = (base + 2 * beta * theta * tail_mean) / p
+            balance = (base + 2 * beta * theta * npdf(theta)) / p
+            assert reset > 0 and balance > 0, (ts, bs)
+            rows.append([theta, beta, 1 / p, reset, balance])
+    write_csv("related_inits.csv", ["theta", "beta", "gain_paper", "gain_paper_reset", "gain_paper_balance"], rows,
+              ["THEORY.md section 6: n Var[w_l] for l >= 2 with a unit-variance potential, p = Q(theta); "
+               "mpmath, 50 digits; made by make_reference.py"])
+    return rows
+
+
 if __name__ == "__main__":
     import time
-    for make in (make_stability, make_recursion, make_gaussian, make_bivariate):
+    for make in (make_stability, make_related_inits, make_recursion, make_gaussian, make_bivariate):
         t0 = time.time()
         make()
         print(f"  ({make.__name__}: {time.time() - t0:.0f} s)")
