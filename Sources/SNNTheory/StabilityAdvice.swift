@@ -22,8 +22,10 @@ public struct StabilityCheck: Sendable, Equatable {
 
     public var thresholdOverSigma: Double { threshold / targetVariance.squareRoot() }
     public var isStable: Bool { fixedPointSlope < 1 }
-    /// 1 / |ln chi| (nil at chi = 1).
-    public var depthScale: Double? { fixedPointSlope != 1 ? 1 / abs(log(fixedPointSlope)) : nil }
+    /// 1 / |ln chi| (nil for chi = 0 or 1, as `PhaseCell.depthScale`).
+    public var depthScale: Double? {
+        fixedPointSlope > 0 && fixedPointSlope != 1 ? 1 / abs(log(fixedPointSlope)) : nil
+    }
 }
 
 /// What `StabilityAdvisor.advise` found.

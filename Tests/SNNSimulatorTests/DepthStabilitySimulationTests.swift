@@ -43,6 +43,7 @@ import Testing
                                         seed: 12)
         #expect(advised.layers[99].silentNetworks == 0)
         let rates = advised.layers[99].steps[0].networkRates
+        #expect(rates.count == 40)
         #expect(rates.allSatisfy { $0 > 0.5 * recommended.meanFieldRate && $0 < 2 * recommended.meanFieldRate })
         let paper = try Self.paperRun(theta: 2, targetVariance: 1, depth: 100, networks: 40, seed: 12)
         let p = advice.paperDefault.silentProbability, fraction = paper.layers[99].silentFraction

@@ -46,6 +46,7 @@ import Testing
         let solverNetworks = 32, checkNetworks = 96
         let solution = try ReducedSampler.solveWeightVariances(
             try configuration(networks: solverNetworks, seed: 7), targetRate: 0.06, horizon: .timeAveraged)
+        #expect(solution.achieved.count == 12 && solution.weightVariances.count == 12)
         for (l, achieved) in solution.achieved.enumerated() {
             #expect(abs(achieved - 0.06) <= 1e-4 * 0.06, "layer \(l + 1): the solver's own mean \(achieved)")
         }

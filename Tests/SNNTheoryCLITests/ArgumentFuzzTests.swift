@@ -221,6 +221,15 @@ enum FuzzFiles {
         #expect(ArgumentFuzz.cases.count >= 300)
     }
 
+    /// The valid record files the damaged ones are made from were written: otherwise every file case would test an
+    /// empty file and the resume, merge and --weights-from paths would go unexercised.
+    @Test func theValidFixturesAreRecords() {
+        for name in ["@valid", "@other", "@predictjson"] {
+            let data = FuzzFiles.templates[name] ?? Data()
+            #expect(data.count > 100 && data.first == UInt8(ascii: "{"), "\(name): \(data.count) bytes")
+        }
+    }
+
     /// Exit 0 or a clean refusal below 128, never a signal or a hang; a refusal is one stderr line naming a parameter.
     @Test(arguments: ArgumentFuzz.cases)
     func badInputIsRefusedCleanlyOrRuns(fuzz: FuzzCase) throws {

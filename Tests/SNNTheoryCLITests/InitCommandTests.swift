@@ -189,6 +189,7 @@ struct NPYFile {
             let a = (i["layers"] as? [[String: Any]] ?? []).map { $0["weight_variance"] as? Double }
             let b = (p["layers"] as? [[String: Any]] ?? []).map { $0["weight_variance"] as? Double }
             #expect(a.count == 3 && a == b, "\(i["init"] ?? "")")
+            #expect(a.allSatisfy { ($0 ?? 0) > 0 }, "\(i["init"] ?? ""): a missing or non-positive weight_variance")
         }
     }
 

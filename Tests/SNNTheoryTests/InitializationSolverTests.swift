@@ -13,6 +13,7 @@ import Testing
                                                     target: .rate(rate), horizon: .firstStep)
         let layers = VarianceRecursion.firstStep(architecture: arch, neuron: neuron, input: input,
                                                  weightVariances: solved.weightVariances)
+        #expect(layers.count == arch.depth)
         for l in layers { #expect(abs(l.rate - rate) <= 1e-12 * rate, "layer \(l.layer): \(l.rate)") }
     }
 
@@ -27,6 +28,7 @@ import Testing
         let p = try TemporalKernel.propagate(architecture: arch, neuron: neuron, input: input, steps: 2,
                                              weightVariances: solved.weightVariances)
         #expect(p.method == .quadrature)
+        #expect(p.layers.count == arch.depth)
         for layer in p.layers {
             let value = horizon == .finalStep ? layer.steps[1].rate : layer.timeAveragedRate
             #expect(abs(value - 0.1) < 1e-8, "layer \(layer.layer): \(value)")
@@ -43,9 +45,11 @@ import Testing
         let solved = try InitializationSolver.solve(architecture: arch, neuron: neuron, input: input, steps: 8,
                                                     target: .rate(0.1), horizon: .timeAveraged, settings: settings)
         // On its own rules the statistic moves in jumps of one point: 1 / (points x steps x replicates).
+        #expect(solved.achieved.count == arch.depth)
         for a in solved.achieved { #expect(abs(a - 0.1) <= 1.0 / (2048 * 8 * 8)) }
         let p = try TemporalKernel.propagate(architecture: arch, neuron: neuron, input: input, steps: 8,
                                              weightVariances: solved.weightVariances, settings: settings)
+        #expect(p.layers.count == arch.depth)
         for layer in p.layers {
             let tolerance = 3 * 2.0.squareRoot() * layer.timeAveragedRateError
             #expect(layer.timeAveragedRateError > 0)

@@ -112,6 +112,7 @@ import Testing
         var groups: [String: [[String]]] = [:]
         for row in table.rows { groups[row[0..<5].joined(separator: ","), default: []].append(row) }
         #expect(groups.count >= 8)
+        var checkedLogs = 0, underflowedLogs = 0
         for (_, rows) in groups {
             let first = rows[0]
             let scheme = try InitScheme(parsing: table.text(first, "init"))
@@ -142,12 +143,16 @@ import Testing
                 } else {
                     #expect(mine.rate == 0)
                 }
-                if let log10Variance = table.value(row, "log10_membrane_variance"), abs(log10Variance) < 1e300,
-                   mine.logMembraneVariance.isFinite
-                {
+                // Wherever the table's log10 Var is a Double, the code's logarithm must be finite and match it, also
+                // where the variance itself underflowed (e.g. kaiming layer 4, log10 Var = -770.35).
+                if let log10Variance = table.value(row, "log10_membrane_variance"), abs(log10Variance) < 1e300 {
+                    #expect(mine.logMembraneVariance.isFinite, "\(scheme) layer \(l): log Var not finite")
                     #expect(relativeError(mine.logMembraneVariance / log(10.0), log10Variance) < 1e-12)
+                    checkedLogs += 1
+                    if table.value(row, "membrane_variance").map({ $0 <= 1e-300 }) ?? true { underflowedLogs += 1 }
                 }
             }
         }
+        #expect(checkedLogs > 100 && underflowedLogs >= 3, "\(checkedLogs) logarithms, \(underflowedLogs) past underflow")
     }
 }
