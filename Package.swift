@@ -20,7 +20,7 @@ let package = Package(
         // Parameter value types shared by the theory and the simulator.
         .target(name: "SNNModel"),
         // Each library's README (its numerical choices) is documentation, not a resource.
-        .target(name: "SNNTheory", dependencies: ["SNNModel", "CGSL"], exclude: ["README.md"]),
+        .target(name: "SNNTheory", dependencies: ["SNNModel", "CGSL"], exclude: ["README.md", "THEORY.md"]),
         .target(name: "SNNSimulator", dependencies: ["SNNModel", "COpenBLAS"], exclude: ["README.md"]),
         .target(name: "SNNVerification", dependencies: ["SNNModel", "SNNTheory", "SNNSimulator"],
                 exclude: ["README.md"]),
