@@ -82,7 +82,7 @@ struct CompareCommand: ParsableCommand {
     @Option(help: "Inputs per network (the finite-width silent probability is for one input).")
     var batch: Int = 1
 
-    @Option(help: "Independent networks per cell.")
+    @Option(help: "Independent networks per cell (at least 2: the verdicts need standard errors).")
     var networks: Int = 40
 
     @Option(help: "Seed of every random draw (each cell gets its own seed, derived from this one and the cell).")
@@ -246,8 +246,10 @@ struct CompareCommand: ParsableCommand {
         guard batch >= 1, batch <= SimulationConfiguration.maximumBatch else {
             throw ModelError.invalid(parameter: "batch", value: "\(batch)", allowed: "an integer from 1 to \(SimulationConfiguration.maximumBatch)")
         }
-        guard networks >= 1, networks <= SimulationConfiguration.maximumNetworks else {
-            throw ModelError.invalid(parameter: "networks", value: "\(networks)", allowed: "an integer from 1 to \(SimulationConfiguration.maximumNetworks)")
+        // Two at least: every verdict weighs a deviation against the standard error across networks.
+        guard networks >= 2, networks <= SimulationConfiguration.maximumNetworks else {
+            throw ModelError.invalid(parameter: "networks", value: "\(networks)",
+                                     allowed: "an integer from 2 to \(SimulationConfiguration.maximumNetworks) (the verdicts need standard errors across networks)")
         }
         guard threads >= 1, threads <= SimulationConfiguration.maximumThreads else {
             throw ModelError.invalid(parameter: "threads", value: "\(threads)", allowed: "an integer from 1 to \(SimulationConfiguration.maximumThreads)")

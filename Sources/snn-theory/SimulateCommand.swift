@@ -146,9 +146,11 @@ struct SimulateCommand: ParsableCommand {
             (variances, schemeName) = try WeightsFile.variances(
                 from: weightsFrom, fanIns: (1...architecture.depth).map { architecture.fanIn(layer: $0) })
         }
+        // Scales solved by --target-rate or read by --weights-from are for Gaussian weights, whatever --init says.
+        let natural = targetRate != nil || weightsFrom != nil ? .gaussian : scheme.naturalDistribution
         let configuration = try simulation.configuration(architecture: architecture, neuron: neuron, input: input,
                                                   steps: try network.checkedSteps(), weightVariances: variances,
-                                                  scheme: scheme)
+                                                  naturalDistribution: natural)
         let targetVariance = try network.checkedTargetVariance()
         let stream = try NetworkStream.open(output: output, resume: resume,
                                             model: SimulationReport.modelFields(configuration, scheme: schemeName,
@@ -257,11 +259,13 @@ struct SimulationOptions: ParsableArguments {
     @Option(help: "Worker threads (results do not depend on it).")
     var threads: Int = ProcessInfo.processInfo.activeProcessorCount
 
-    @Option(help: "Weight distribution: gaussian or uniform (default: the initialization's own, uniform for pytorch).")
+    @Option(help: "Weight distribution: gaussian or uniform (default: the initialization's own, uniform for pytorch; gaussian for solved or loaded scales).")
     var weights: String?
 
-    func distribution(for scheme: InitScheme) throws -> WeightDistribution {
-        guard let weights else { return reduced ? .gaussian : scheme.naturalDistribution }
+    /// --weights, else `natural` (the scheme's own, or Gaussian for scales solved or loaded from a file), and
+    /// Gaussian for the reduced sampler.
+    func distribution(natural: WeightDistribution) throws -> WeightDistribution {
+        guard let weights else { return reduced ? .gaussian : natural }
         guard let d = WeightDistribution(rawValue: weights) else {
             throw ModelError.invalid(parameter: "weights", value: weights, allowed: "gaussian or uniform")
         }
@@ -292,18 +296,19 @@ struct SimulationOptions: ParsableArguments {
             throw ModelError.invalid(parameter: "threads", value: "\(threads)",
                                      allowed: "an integer from 1 to \(SimulationConfiguration.maximumThreads)")
         }
-        _ = try distribution(for: .paper)
+        _ = try distribution(natural: .gaussian)
     }
 
     func configuration(architecture: Architecture, neuron: NeuronModel, input: InputEncoding, steps: Int,
-                       weightVariances: [Double], scheme: InitScheme, seedOffset: UInt64 = 0) throws
+                       weightVariances: [Double], naturalDistribution: WeightDistribution, seedOffset: UInt64 = 0)
+        throws
         -> SimulationConfiguration
     {
         let c: SimulationConfiguration
         do {
             c = try SimulationConfiguration(
                 architecture: architecture, neuron: neuron, input: input, weightVariances: weightVariances,
-                weightDistribution: try distribution(for: scheme), steps: steps, batch: effectiveBatch,
+                weightDistribution: try distribution(natural: naturalDistribution), steps: steps, batch: effectiveBatch,
                 networks: networks, seed: seed &+ seedOffset, threads: threads,
                 // The reduced sampler never builds a weight matrix: its memory has its own estimate, checked below.
                 memoryLimit: reduced ? .max : nil)

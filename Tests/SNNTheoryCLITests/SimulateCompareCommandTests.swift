@@ -30,6 +30,18 @@ import Testing
         #expect(!(layersA as NSArray).isEqual(to: layersB))
     }
 
+    /// Solved scales are for Gaussian weights: with --init pytorch (whose own weights are uniform) the simulation of
+    /// --target-rate scales still draws Gaussian weights, unless --weights says otherwise.
+    @Test func solvedScalesAreSimulatedWithGaussianWeights() throws {
+        let common = ["simulate", "--depth", "3", "--width", "50", "--steps", "3", "--networks", "2", "--init", "pytorch",
+                      "--format", "json"]
+        let solved = try CLI.run(common + ["--target-rate", "0.1"])
+        #expect(solved.status == 0, "\(solved.stderr)")
+        #expect((solved.json?["model"] as? [String: Any])?["weights"] as? String == "gaussian")
+        let plain = try CLI.run(common)
+        #expect((plain.json?["model"] as? [String: Any])?["weights"] as? String == "uniform")
+    }
+
     /// `--solve-on sampler` solves the scales on sampled networks of the given width, names that in the output, and
     /// the simulated networks (independent of the solver's) follow the target: at width 300 with 48 solver networks
     /// the time-averaged rate of each of 6 layers lies within 4 combined standard errors, SE x sqrt(1 + R / K), of 0.1.
@@ -144,6 +156,7 @@ import Testing
         (["compare", "--inits", "paper,nope"], "init"),
         (["compare", "--tolerance", "0"], "tolerance"),
         (["compare", "--networks", "0"], "networks"),
+        (["compare", "--networks", "1"], "networks"),
         (["compare", "--widths", "100000000", "--batch", "100000", "--steps", "100"], "memory"),
     ]
 
