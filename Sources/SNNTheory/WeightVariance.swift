@@ -46,6 +46,13 @@ public enum WeightVariance {
         let variances = forScheme(scheme, architecture: architecture, neuron: neuron, input: input,
                                   targetVariance: targetVariance)
         if let index = variances.firstIndex(where: { !($0.isFinite && $0 >= 0) }) {
+            // Layer 1 divides by the input's second moment (the paper's rules), not by a spike probability.
+            if index == 0, [.paper, .paperReset, .paperBalance].contains(scheme), !(input.secondMoment > 0) {
+                throw ModelError.invalid(
+                    parameter: "input", value: input.description,
+                    allowed: "an input whose second moment E[s_0^2] is positive in double precision (\(scheme) "
+                        + "divides Var[w_1] by it); raise the input's scale")
+            }
             let sigma = scheme == .paper ? targetVariance.squareRoot() : 1
             throw ModelError.invalid(
                 parameter: "init", value: scheme.description,

@@ -329,13 +329,21 @@ public enum Comparison {
         var reason: String
         let silentEmpirical = failure.empiricalSilentFraction
         let silentPredicted = failure.finiteWidthSilentProbability ?? 0
-        if silentEmpirical > 0.01 || silentPredicted > 0.01 {
-            reason = String(format: "networks go silent (%.0f%% of them by layer %d", 100 * silentEmpirical, y)
-                + (failure.finiteWidthSilentProbability.map { String(format: "; the exact chain predicts %.0f%%", 100 * $0) } ?? "")
-                + "): too narrow at width \(cell.width) for theta \(cell.theta)"
-        } else if let chi = failure.fixedPointSlope, chi > 1 {
+        let predicted = failure.finiteWidthSilentProbability.map { String(format: "; the exact chain predicts %.0f%%", 100 * $0) } ?? ""
+        let silence = String(format: "%.0f%% of the networks silent by layer %d", 100 * silentEmpirical, y) + predicted
+        // The reasons in order of how much width could help: not at all past an unstable fixed point or where the
+        // mean field itself fades; only then is silence a matter of width.
+        if let chi = failure.fixedPointSlope, chi > 1 {
             reason = String(format: "unstable fixed point (chi = %.3g > 1): threshold %g is too high for the target "
-                + "variance, and deviations grow %.3gx per layer", chi, cell.theta, chi)
+                + "variance, and deviations grow %.3gx per layer at any width", chi, cell.theta, chi)
+                + (silentEmpirical > 0.01 || silentPredicted > 0.01 ? " (\(silence))" : "")
+        } else if failure.predictedRate < 0.1 * layers[0].predictedRate {
+            reason = String(format: "activity fades in the mean field itself (rate %.3g at layer %d against %.3g at "
+                + "layer 1): the initialization, not the width", failure.predictedRate, y, layers[0].predictedRate)
+                + (silentEmpirical > 0.01 || silentPredicted > 0.01 ? " (\(silence))" : "")
+        } else if silentEmpirical > 0.01 || silentPredicted > 0.01 {
+            reason = String(format: "networks go silent (%.0f%% of them by layer %d", 100 * silentEmpirical, y)
+                + predicted + "): too narrow at width \(cell.width) for theta " + String(format: "%g", cell.theta)
         } else if let f = failure.finiteWidthRate, abs(failure.empiricalRate - f)
             <= tolerance * f + 3 * (failure.empiricalRateError ?? 0)
         {

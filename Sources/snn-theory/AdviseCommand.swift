@@ -30,7 +30,7 @@ struct AdviseCommand: ParsableCommand {
         """
     )
 
-    @Option(help: "Firing threshold theta > 0.")
+    @Option(help: "Firing threshold theta, in [1e-6, 1e6].")
     var theta: Double = 1
 
     @Option(help: "Depth L at which the silent probability is judged (2 to 10000).")
@@ -52,7 +52,11 @@ struct AdviseCommand: ParsableCommand {
 
     func validate() throws {
         _ = try network.diagram(depth: depth, tolerance: tolerance)
-        _ = try network.neuron(threshold: theta)
+        let neuron = try network.neuron(threshold: theta)
+        // The paper's default (target variance 1), which the advice is set against, needs finite scales.
+        _ = try WeightVariance.checked(.paper, architecture: Architecture(inputSize: network.width, width: network.width,
+                                                                          depth: 2),
+                                       neuron: neuron, input: InputEncoding(parsing: network.input))
         guard margin.isFinite, margin >= 1 else {
             throw ModelError.invalid(parameter: "margin", value: "\(margin)", allowed: "a finite number >= 1")
         }

@@ -13,8 +13,9 @@ struct CompareCommand: ParsableCommand {
         discussion: """
         For every width x theta (x beta x init) cell: the mean-field prediction, the exact finite-width prediction of \
         the first step, and a simulation of the real network, compared layer by layer at t = 1. A layer agrees when \
-        the measured rate is within --tolerance (relative) plus 3 standard errors of the mean field; each cell gets a \
-        verdict saying to which depth the theory holds and why it breaks.
+        the measured rate is within --tolerance (relative) plus 3 standard errors of the mean field and at most 1% of \
+        the networks are silent there; each cell gets a verdict saying to which depth the theory holds and why it \
+        breaks (an unstable fixed point, activity fading in the mean field itself, or silence at too narrow a width).
 
         Several time steps (--steps T > 1). Each layer also compares the rate averaged over t = 1..T: the mean over \
         networks of each network's time-averaged rate, its standard error and its spread (standard deviation across \
@@ -129,7 +130,7 @@ struct CompareCommand: ParsableCommand {
     @Flag(help: "One line per finished cell on stderr, also when it is not a terminal.")
     var verbose = false
 
-    @Option(help: ArgumentHelp("Also write an SVG figure: deviation heat map and per-cell rate profiles.",
+    @Option(help: ArgumentHelp("Also write an SVG figure: heat map of the depth to which the mean field holds, and per-cell rate profiles.",
                                valueName: "file.svg"))
     var plot: String?
 
@@ -338,8 +339,8 @@ struct CompareCommand: ParsableCommand {
                         parameter: paper ? "target-variance" : "thetas",
                         value: paper ? Format.exact(s.targetVariance) : Format.exact(cell.theta),
                         allowed: "a target variance and thresholds that give every cell a finite positive Var[w] "
-                            + "and membrane variances below 1e300 (width \(cell.width), theta \(Format.exact(cell.theta)), \(cell.scheme) gives "
-                            + "Var[w_\(i + 1)] = \(Format.exact(v)))")
+                            + "and membrane variances below 1e300 (width \(cell.width), theta \(cell.theta), \(cell.scheme) gives "
+                            + "Var[w_\(i + 1)] = \(v))")
                 }
             }
         }
@@ -705,7 +706,8 @@ struct CompareReport {
     /// width x theta, one block per (beta, init): the depth to which the theory holds and the worst deviation.
     func table() -> String {
         var out = ["snn-theory \(SNNTheoryCommand.version) compare: mean field against simulation at t = 1 "
-            + "(a layer agrees within \(Format.number(tolerance * 100))% + 3 standard errors)"]
+            + "(a layer agrees within \(Format.number(tolerance * 100))% + 3 standard errors, at most 1% of networks "
+            + "silent)"]
         var blocks: [(Double, String)] = []
         for c in cells where !blocks.contains(where: { $0.0 == c.cell.beta && $0.1 == c.cell.scheme }) {
             blocks.append((c.cell.beta, c.cell.scheme))

@@ -45,11 +45,10 @@ enum Format {
             ? "\"" + s.replacingOccurrences(of: "\"", with: "\"\"") + "\"" : s
     }
 
-    /// Shortest round-trip text for CSV and JSON; empty for a missing value.
+    /// Shortest round-trip text for CSV; empty for a missing or non-finite value (JSON writes null for both, e.g. the
+    /// log10 of a rate that is exactly 0).
     static func exact(_ x: Double?) -> String {
-        guard let x else { return "" }
-        if x.isNaN { return "nan" }
-        if x.isInfinite { return x > 0 ? "inf" : "-inf" }
+        guard let x, x.isFinite else { return "" }
         return "\(x)"
     }
 }

@@ -9,7 +9,7 @@ struct InitCommand: ParsableCommand {
         commandName: "init",
         abstract: "Weight scales for your architecture under every initialization, and the weights as .npy files.",
         discussion: """
-        Per layer and initialization: fan-in, width, Var[w] and its standard deviation, and the distribution \
+        Per layer and initialization: fan-in, width, Var[w] (csv, json) and its standard deviation, and the distribution \
         (Gaussian, or uniform for pytorch, both with mean 0). --target-rate R adds the solver's first-step scales \
         that hold the spike rate R at every layer; --weights-from FILE adds the scales in a predict or simulate JSON \
         file (such as the ones `simulate --target-rate R --solve-on sampler` solves at your width).
@@ -46,7 +46,7 @@ struct InitCommand: ParsableCommand {
                                valueName: "n0,layer,..."))
     var widths: String
 
-    @Option(help: "Firing threshold theta > 0.")
+    @Option(help: "Firing threshold theta, in [1e-6, 1e6].")
     var theta: Double = 1
 
     @Option(help: "Leak beta in [0, 1] (used by paper-reset and paper-balance).")
@@ -60,7 +60,7 @@ struct InitCommand: ParsableCommand {
     var input: String = "bernoulli:0.2"
 
     @Option(name: .customLong("target-variance"),
-            help: "Membrane variance sigma_t^2 the paper's initialization holds (> 0).")
+            help: "Membrane variance sigma_t^2 the paper's initialization holds, in [1e-12, 1e12].")
     var targetVariance: Double = 1
 
     @Option(help: ArgumentHelp("Initializations, comma-separated: \(InitScheme.allowedNames).",
@@ -425,7 +425,7 @@ struct InitReport {
 
     var provenance: [String] {
         [
-            "snn-theory \(SNNTheoryCommand.version) init: weight scales per layer (Var[w] and its standard deviation)",
+            "snn-theory \(SNNTheoryCommand.version) init: weight scales per layer (standard deviations; Var[w] in csv and json)",
             "network: \(widthsSpec) (\(plan.layers.count) layers); input \(plan.input)",
             "neuron: theta \(Format.number(plan.neuron.threshold)), beta \(Format.number(plan.neuron.leak)), "
                 + "reset \(plan.neuron.reset.rawValue); \(plan.neuron.conventions)",

@@ -29,7 +29,7 @@ struct MergeCommand: ParsableCommand {
     @Flag(name: .customLong("allow-missing"), help: "Print the cells there are even if some of the sweep's are missing.")
     var allowMissing = false
 
-    @Option(help: ArgumentHelp("Also write an SVG figure: deviation heat map and per-cell rate profiles.",
+    @Option(help: ArgumentHelp("Also write an SVG figure: heat map of the depth to which the mean field holds, and per-cell rate profiles.",
                                valueName: "file.svg"))
     var plot: String?
 

@@ -10,14 +10,14 @@ struct NetworkOptions: ParsableArguments {
     @Option(help: "Neurons per layer (ignored when --widths is given).")
     var width: Int = 1000
 
-    @Option(name: .customLong("input-size"), help: "Input size n0 (default: --width).")
+    @Option(name: .customLong("input-size"), help: "Input size n0 (default: --width; ignored when --widths is given).")
     var inputSize: Int?
 
     @Option(help: ArgumentHelp("Layer sizes n0,n1,...,nL: input size, then each layer's width.",
                                valueName: "n0,n1,...,nL"))
     var widths: String?
 
-    @Option(help: "Firing threshold theta > 0.")
+    @Option(help: "Firing threshold theta, in [1e-6, 1e6].")
     var theta: Double = 1
 
     @Option(help: "Leak beta in [0, 1] (1: non-leaky integrate-and-fire).")
@@ -34,7 +34,7 @@ struct NetworkOptions: ParsableArguments {
     var input: String = "bernoulli:0.2"
 
     @Option(name: .customLong("target-variance"),
-            help: "Membrane variance sigma_t^2 the paper's initialization holds (> 0).")
+            help: "Membrane variance sigma_t^2 the paper's initialization holds, in [1e-12, 1e12].")
     var targetVariance: Double = 1
 
     func architecture() throws -> Architecture {
@@ -174,7 +174,7 @@ struct StabilityOptions: ParsableArguments {
     @Option(help: "Reset after a spike: subtract or zero (multi-step slope).")
     var reset: String = "subtract"
 
-    @OptionGroup(title: "The multi-step theory (with --steps > 1)") var temporal: TemporalOptions
+    @OptionGroup(title: "The multi-step theory (used when steps > 1)") var temporal: TemporalOptions
 
     /// The checked input, steps and leak and reset, and the multi-step work of `layerEvaluations` layer evaluations.
     func validate(layerEvaluations: Int) throws {

@@ -60,8 +60,11 @@ final class NetworkStream: @unchecked Sendable {
             records.append(parsed)
         }
         if contents.truncatedLength > 0 {
-            // A last line without its newline: a write cut short by a kill. Drop it; that network runs again.
+            // A last line without its newline: a write cut short by a kill. Drop it, and say so; that network runs
+            // again.
             try file.truncate(to: contents.wholeLength)
+            FileHandle.standardError.write(Data(("warning: dropped a last line cut short (\(contents.truncatedLength) "
+                + "bytes) from '\(path)'; that network runs again\n").utf8))
         }
         return NetworkStream(file: file, prefix: prefix, steps: c.steps, completed: records)
     }

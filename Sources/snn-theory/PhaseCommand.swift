@@ -55,8 +55,27 @@ struct PhaseCommand: ParsableCommand {
 
     func validate() throws {
         if let plot { try Figures.checkDestination(plot) }
-        _ = try GridValues.parse(thetas, parameter: "thetas")
-        _ = try scales()
+        let thetaValues = try GridValues.parse(thetas, parameter: "thetas"), scaleValues = try scales()
+        for theta in thetaValues where !NeuronModel.thresholdRange.contains(theta) {
+            throw ModelError.invalid(parameter: "thetas", value: "\(theta)", allowed: "thresholds in [1e-6, 1e6]")
+        }
+        switch axis {
+        case .targetVariance:
+            for v in scaleValues { _ = try InitScheme.checkedTargetVariance(v, parameter: "target-variances") }
+            // Every cell's paper scales must be finite: Q(theta / sigma_t) underflows to 0 past about 38.5.
+            let architecture = try Architecture(inputSize: network.width, width: network.width, depth: 2)
+            for theta in thetaValues {
+                for v in scaleValues {
+                    _ = try WeightVariance.checked(.paper, architecture: architecture,
+                                                   neuron: NeuronModel(threshold: theta),
+                                                   input: InputEncoding(parsing: network.input), targetVariance: v)
+                }
+            }
+        case .weightScale:
+            for s in scaleValues where !InitScheme.weightScaleRange.contains(s) {
+                throw ModelError.invalid(parameter: "weight-scales", value: "\(s)", allowed: "scales in [1e-6, 1e6]")
+            }
+        }
         _ = try diagram()
         try network.validate(layerEvaluations: layerEvaluations())
     }

@@ -31,7 +31,7 @@ struct PredictCommand: ParsableCommand {
     @Flag(name: .customLong("all-layers"), help: "Show every layer in the table (default: a selection when L > 20).")
     var allLayers = false
 
-    @OptionGroup(title: "Several time steps (--steps > 1)") var temporal: TemporalOptions
+    @OptionGroup(title: "Several time steps (used when steps > 1)") var temporal: TemporalOptions
 
     @Option(help: ArgumentHelp("Also write an SVG figure: variance and rate against depth per initialization.",
                                valueName: "file.svg"))
@@ -327,7 +327,7 @@ struct PredictReport {
     var provenance: [String] {
         [
             "snn-theory \(SNNTheoryCommand.version) predict: mean field (infinite width)" + (steps == 1 ? ", first time step" : ", \(steps) time steps"),
-            "network: \(architecture.depth) layers, widths \(widthSummary); input \(input)",
+            "network: \(architecture.depth) layer\(architecture.depth == 1 ? "" : "s"), widths \(widthSummary); input \(input)",
             "neuron: theta \(Format.number(neuron.threshold)), beta \(Format.number(neuron.leak)), reset \(neuron.reset.rawValue); \(neuron.conventions)",
             "init: \(predictions.map(\.scheme).joined(separator: ",")) (paper target variance \(Format.number(targetVariance)))",
         ] + temporalProvenance
@@ -348,20 +348,29 @@ struct PredictReport {
 
     func csv() -> String {
         var lines = provenance.map { "# " + $0 }
-        let temporal = predictions.first?.temporal != nil
+        let temporal = predictions.first?.temporal != nil, chain = predictions.first?.finiteWidth != nil
         lines.append("init,layer,fan_in,width,weight_variance,weight_std,membrane_variance,log10_membrane_variance,"
             + "rate,log10_rate,silent,fixed_point_slope,depth_scale"
+            // The exact chain's fields, as in the JSON's finite_width record.
+            + (chain ? ",silent_probability,finite_width_mean_rate,finite_width_mean_rate_given_active,"
+                + "finite_width_rate_std,finite_width_rate_p05,finite_width_rate_p50,finite_width_rate_p95,"
+                + "finite_width_membrane_variance_mean,finite_width_membrane_variance_std,saturated_probability" : "")
             + (temporal ? ",t,step_rate,step_rate_error,step_membrane_mean,step_membrane_variance,"
                 + "step_membrane_variance_error,step_spike_correlation_previous" : ""))
         for p in predictions {
             for (i, l) in p.layers.enumerated() {
-                let layerFields = [
+                var layerFields = [
                     Format.csvField(p.scheme), "\(l.layer)", "\(l.fanIn)", "\(l.width)",
                     Format.exact(l.weightVariance), Format.exact(l.weightVariance.squareRoot()),
                     Format.exact(l.membraneVariance), Format.exact(l.logMembraneVariance / log(10.0)),
                     Format.exact(l.rate), Format.exact(l.logRate / log(10.0)), l.isSilent ? "true" : "false",
                     Format.exact(l.fixedPointSlope), Format.exact(l.depthScale),
                 ]
+                if let f = p.finiteWidth?[i] {
+                    layerFields += [f.silentProbability, f.meanRate, f.meanRateGivenActive, f.rateStandardDeviation,
+                                    f.rate5thPercentile, f.rateMedian, f.rate95thPercentile, f.membraneVarianceMean,
+                                    f.membraneVarianceStandardDeviation, f.saturatedProbability].map(Format.exact)
+                }
                 if let t = p.temporal?.layers[i] {
                     // One row per time step; the layer's first-step fields repeat on each.
                     for s in t.steps {

@@ -13,7 +13,7 @@ struct SimulateCommand: ParsableCommand {
         time steps, and reports per layer and step the membrane mean and variance (before reset), the spike rate, \
         their standard errors across networks, and the fraction of networks in which the layer never spiked. \
         Results depend on --seed only, not on --threads. Throughput goes to stderr. With --output FILE each finished \
-        network is appended to FILE as one JSON line (flushed); after an interruption, --resume FILE takes the \
+        network is appended to FILE as one JSON line (written whole and fsynced); after an interruption, --resume FILE takes the \
         networks already there and simulates the rest, with the same final result as an uninterrupted run.
 
         --target-rate R simulates per-layer scales solved to hold the rate R (--solve-over): on the multi-step \
@@ -65,7 +65,7 @@ struct SimulateCommand: ParsableCommand {
     @Option(name: .customLong("qmc-replicates"), help: "The solver's independent randomizations.")
     var qmcReplicates: Int = 8
 
-    @Option(help: ArgumentHelp("Append each finished network to FILE as one JSON line, as it finishes.",
+    @Option(help: ArgumentHelp("Write each finished network to FILE (new or empty) as one JSON line, as it finishes.",
                                valueName: "file.jsonl"))
     var output: String?
 
@@ -508,7 +508,7 @@ struct SimulationReport {
         }
         let header0 = [
             "snn-theory \(SNNTheoryCommand.version) simulate (\(method == "reduced" ? "exact reduced sampler" : "full network")): \(c.networks) network(s) x \(c.batch) input(s), \(c.steps) step(s), seed \(c.seed)",
-            "network: \(depth) layers, widths \(c.architecture.widths.dropFirst().allSatisfy { $0 == c.architecture.widths[1] } ? "\(c.architecture.widths[1]) (input \(c.architecture.widths[0]))" : c.architecture.widths.map(String.init).joined(separator: ",")); input \(c.input)",
+            "network: \(depth) layer\(depth == 1 ? "" : "s"), widths \(c.architecture.widths.dropFirst().allSatisfy { $0 == c.architecture.widths[1] } ? "\(c.architecture.widths[1]) (input \(c.architecture.widths[0]))" : c.architecture.widths.map(String.init).joined(separator: ",")); input \(c.input)",
             "neuron: theta \(Format.number(c.neuron.threshold)), beta \(Format.number(c.neuron.leak)), reset \(c.neuron.reset.rawValue); \(c.neuron.conventions)",
             "init: \(scheme), \(c.weightDistribution.rawValue) weights; values are means over networks ± standard error",
         ]

@@ -77,6 +77,26 @@ import Testing
     }
 
     /// THEORY.md section 4's reference run through the command line: each layer record carries `steps`.
+    /// With --finite-width the CSV carries the exact chain's fields too, equal to the JSON's `finite_width` record.
+    @Test func csvCarriesTheFiniteWidthFields() throws {
+        let common = ["predict", "--depth", "4", "--width", "100", "--finite-width"]
+        let json = try layers(try CLI.run(common + ["--format", "json"]))
+        let rows = try CLI.run(common + ["--format", "csv"]).stdout.split(separator: "\n").filter { !$0.hasPrefix("#") }
+        #expect(rows.count == 5 && json.count == 4)
+        let header = rows[0].split(separator: ",", omittingEmptySubsequences: false).map(String.init)
+        for (column, key) in [("silent_probability", "silent_probability"), ("finite_width_mean_rate", "mean_rate"),
+                              ("finite_width_rate_p95", "rate_p95"), ("saturated_probability", "saturated_probability")] {
+            let index = try #require(header.firstIndex(of: column), "no column \(column)")
+            for (row, record) in zip(rows.dropFirst(), json) {
+                let fields = row.split(separator: ",", omittingEmptySubsequences: false)
+                let chain = try #require(record["finite_width"] as? [String: Any])
+                // Equal up to the last bit, which Foundation's JSON reader does not always keep.
+                let csv = try #require(Double(fields[index])), value = try #require(chain[key] as? Double)
+                #expect(abs(csv - value) <= 1e-15 * abs(value), "\(column) in \(row)")
+            }
+        }
+    }
+
     @Test func severalStepsGiveTheTemporalKernelPerLayer() throws {
         let result = try CLI.run(["predict", "--depth", "20", "--width", "1000", "--theta", "1", "--beta", "0.9",
                                   "--steps", "4", "--input", "bernoulli:0.2", "--init", "paper", "--format", "json"])
