@@ -42,7 +42,7 @@ struct PredictCommand: ParsableCommand {
     var finiteWidth = false
 
     @Option(name: .customLong("target-rate"),
-            help: "Also solve for per-layer weight scales that hold this rate in (0, 1) at every layer.")
+            help: "Also solve for per-layer weight scales that hold this rate at every layer (up to about 0.5: with zero-mean currents the rate tends to 1/2 at large scales).")
     var targetRate: Double?
 
     @Option(name: .customLong("solve-over"),

@@ -38,7 +38,7 @@ struct SimulateCommand: ParsableCommand {
     var `init`: String = "paper"
 
     @Option(name: .customLong("target-rate"),
-            help: "Use the solver's per-layer weight scales that hold this rate in (0, 1) (instead of --init).")
+            help: "Use the solver's per-layer weight scales that hold this rate (up to about 0.5) instead of --init's.")
     var targetRate: Double?
 
     @Option(name: .customLong("solve-over"), help: "What --target-rate holds: first-step, time-averaged or final-step.")

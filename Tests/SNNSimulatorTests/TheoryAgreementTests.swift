@@ -37,6 +37,10 @@ func tailProbability(_ z: Double) -> Double { erfc(z / 2.0.squareRoot()) / 2 }
             #expect(standardError > 0)
             #expect(abs(rate.mean - expected) <= 4 * standardError,
                     "layer \(layer): \(rate.mean) vs \(expected) +- 4 x \(standardError)")
+            // At layer 50 the chain's deficit (0.006) is about four standard errors: the simulation sits below the
+            // mean field there too, not only near the chain. (Notebook 03 (a) separates the two at layer 20 with
+            // 200 networks x 16 inputs.)
+            if layer == 50 { #expect(rate.mean < 0.158655 - 2 * standardError, "\(rate.mean) ± \(standardError)") }
         }
     }
 

@@ -83,6 +83,9 @@ import Testing
         let result = try CLI.run(arguments)
         #expect(result.status == 64)
         #expect(result.stderr.split(separator: "\n").count == 1, "\(result.stderr)")
+        // The refusal names the option given (the last one on the line).
+        let option = String(arguments[arguments.count - 2].dropFirst(2))
+        #expect(result.stderr.contains(option), "\(result.stderr)")
     }
 
     /// Issue 7: theta 2, depth 100, width 1000: the paper's unit target leaves about 0.53 of the networks silent; the

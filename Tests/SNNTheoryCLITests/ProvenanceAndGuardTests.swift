@@ -57,15 +57,20 @@ import Testing
         #expect(result.status == 64)
         #expect(result.stderr.split(separator: "\n").count == 1, "\(result.stderr)")
         #expect(result.stderr.contains(parameter), "\(result.stderr)")
-        #expect(Date().timeIntervalSince(start) < 20)
+        // Refused in validation, before any computation: well within a few seconds even for a debug build.
+        #expect(Date().timeIntervalSince(start) < 5)
     }
 
-    /// A time-averaged rate above 0.5 can be reachable over several steps (reset and leak raise the rate): the solver
-    /// either holds it or says it cannot, never crashes.
-    @Test func solverAboveOneHalfOverSeveralStepsHoldsOrRefuses() throws {
+    /// A time-averaged rate of 0.6 is out of reach of zero-mean currents (at large gains each step's rate tends to
+    /// 1/2, whatever the leak and reset): the solver refuses it in one line naming --target-rate and reports the
+    /// highest rate it reached, which lies below the target (0.50 at these settings), and never crashes.
+    @Test func solverRefusesAnUnreachableRateAndSaysHowFarItGot() throws {
         let result = try CLI.run(["predict", "--depth", "3", "--width", "50", "--steps", "3", "--target-rate", "0.6",
                                   "--qmc-points", "256", "--format", "json"])
         #expect(!result.terminatedBySignal)
-        #expect(result.status == 0 || (result.status == 64 && result.stderr.contains("target-rate")), "\(result.stderr)")
+        #expect(result.status == 64, "\(result.stderr)")
+        #expect(result.stderr.split(separator: "\n").count == 1 && result.stderr.contains("target-rate"))
+        let reached = result.stderr.split(separator: "at most ").last.flatMap { Double($0.prefix { $0 != ")" }) }
+        #expect(reached.map { $0 > 0.4 && $0 < 0.6 } == true, "\(result.stderr)")
     }
 }

@@ -21,11 +21,14 @@ import Testing
         #expect(abs((width100["silent_probability"] as? Double ?? 0) - 0.984) < 0.01)
     }
 
+    /// Each refusal is one line naming the option it refuses (the last argument's option).
     @Test(arguments: [["validity", "--thetas", "1:0.5:3"], ["validity", "--thetas", "a,b"],
                       ["validity", "--max-width", "8"], ["validity", "--tolerance", "2"]])
     func badOptionsAreRefusedInOneLine(arguments: [String]) throws {
         let result = try CLI.run(arguments)
         #expect(result.status == 64)
         #expect(result.stderr.split(separator: "\n").count == 1)
+        let option = String(arguments[arguments.count - 2].dropFirst(2))
+        #expect(result.stderr.contains(option), "\(result.stderr)")
     }
 }
