@@ -5,6 +5,8 @@ import Testing
 struct FuzzCase: Sendable, CustomTestStringConvertible {
     let arguments: [String]
     let names: [String]
+    /// Input no command may accept (an unknown option, a stray argument, an option without its value).
+    var mustRefuse = false
     var testDescription: String { arguments.joined(separator: " ") }
 }
 
@@ -131,9 +133,10 @@ enum ArgumentFuzz {
                 for value in values { cases.append(FuzzCase(arguments: with(c.base, option, value), names: names(option))) }
             }
             for flag in c.flags { cases.append(FuzzCase(arguments: c.base + [flag], names: [flag.dropFirst(2).description])) }
-            cases.append(FuzzCase(arguments: c.base + ["--bogus"], names: ["bogus"]))
-            cases.append(FuzzCase(arguments: c.base + ["--" + c.options[0].0], names: [c.options[0].0]))
-            cases.append(FuzzCase(arguments: c.base + ["stray"], names: ["stray"]))
+            cases.append(FuzzCase(arguments: c.base + ["--bogus"], names: ["bogus"], mustRefuse: true))
+            cases.append(FuzzCase(arguments: c.base + ["--" + c.options[0].0], names: [c.options[0].0],
+                                  mustRefuse: true))
+            cases.append(FuzzCase(arguments: c.base + ["stray"], names: ["stray"], mustRefuse: true))
         }
         // Seeded combinations of two or three mutations of one subcommand.
         var rng = SplitMixForTests(seed: 300)
@@ -242,6 +245,7 @@ enum FuzzFiles {
             let result = try SpawnedCLI.run(arguments, timeout: 20, directory: dir.path)
             #expect(!result.terminatedBySignal, "signal or hang: \(result.stderr.suffix(400))")
             #expect(result.status >= 0 && result.status < 128)
+            if fuzz.mustRefuse { #expect(result.status != 0, "accepted: \(fuzz.testDescription)") }
             if result.status != 0 && !result.terminatedBySignal {
                 let lines = result.stderr.split(separator: "\n")
                 #expect(lines.count == 1, "stderr: \(result.stderr)")
