@@ -25,7 +25,7 @@ struct SNNTheoryCommand: ParsableCommand {
     /// Parses, runs, and turns every failure into one line on stderr and a non-zero exit, never a trace.
     static func main() {
         do {
-            var command = try parseAsRoot()
+            var command = try parseAsRoot(joiningNegativeValues(Array(CommandLine.arguments.dropFirst())))
             try command.run()
         } catch let error as ModelError {
             fail(error.description, code: 64)
@@ -40,6 +40,34 @@ struct SNNTheoryCommand: ParsableCommand {
             let cleaned = message.hasPrefix("Error: ") ? String(message.dropFirst(7)) : message
             fail(cleaned, code: 64)
         }
+    }
+
+    /// `--theta -1` as `--theta=-1`: ArgumentParser takes a value that starts with a dash for an option and would
+    /// report a missing value; joined, the value reaches the option's own check, which says what is allowed.
+    /// Only a negative number (or -inf, -nan), alone or first in a list, is joined, and never after `--`.
+    static func joiningNegativeValues(_ arguments: [String]) -> [String] {
+        var joined: [String] = []
+        var i = 0
+        while i < arguments.count {
+            let argument = arguments[i]
+            if argument == "--" { return joined + arguments[i...] }
+            if argument.hasPrefix("--"), !argument.contains("="), i + 1 < arguments.count,
+               isNegativeValue(arguments[i + 1])
+            {
+                joined.append(argument + "=" + arguments[i + 1])
+                i += 2
+            } else {
+                joined.append(argument)
+                i += 1
+            }
+        }
+        return joined
+    }
+
+    static func isNegativeValue(_ text: String) -> Bool {
+        guard text.hasPrefix("-"), text.count > 1 else { return false }
+        let rest = text.dropFirst().lowercased()
+        return rest.first.map { $0.isNumber || $0 == "." } == true || rest.hasPrefix("inf") || rest.hasPrefix("nan")
     }
 
     static func fail(_ message: String, code: Int32) -> Never {

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+@testable import snn_theory
 
 /// End-to-end checks of `snn-theory predict`, run as a user would run it.
 @Suite struct PredictCommandTests {
@@ -77,6 +78,19 @@ import Testing
     }
 
     /// THEORY.md section 4's reference run through the command line: each layer record carries `steps`.
+    /// A negative value written after a space reaches the option's own check (not "missing value"), in a list too;
+    /// after `--` nothing is joined.
+    @Test func negativeValuesGetTheOptionsOwnRefusal() throws {
+        let theta = try CLI.run(["predict", "--theta", "-1"])
+        #expect(theta.status == 64 && theta.stderr.contains("theta: '-1.0' is not allowed; expected a number in [1e-6, 1e6]"),
+                "\(theta.stderr)")
+        let thetas = try CLI.run(["compare", "--thetas", "-1,2"])
+        #expect(thetas.status == 64 && thetas.stderr.contains("thetas: '-1' is not allowed"), "\(thetas.stderr)")
+        #expect(SNNTheoryCommand.joiningNegativeValues(["predict", "--beta", "-0.5", "--", "--theta", "-1"])
+            == ["predict", "--beta=-0.5", "--", "--theta", "-1"])
+        #expect(SNNTheoryCommand.joiningNegativeValues(["predict", "--theta", "-x"]) == ["predict", "--theta", "-x"])
+    }
+
     /// With --finite-width the CSV carries the exact chain's fields too, equal to the JSON's `finite_width` record.
     @Test func csvCarriesTheFiniteWidthFields() throws {
         let common = ["predict", "--depth", "4", "--width", "100", "--finite-width"]
