@@ -65,7 +65,12 @@ public enum InitScheme: Sendable, Equatable, Codable, CustomStringConvertible {
         guard !items.isEmpty, !items.contains(where: \.isEmpty) else {
             throw ModelError.invalid(parameter: "init", value: text, allowed: "a comma-separated list of " + allowedNames)
         }
-        return try items.map(InitScheme.init(parsing:))
+        let schemes = try items.map(InitScheme.init(parsing:))
+        var names: Set<String> = []
+        for s in schemes where !names.insert(s.description).inserted {
+            throw ModelError.invalid(parameter: "init", value: text, allowed: "each initialization once ('\(s)' is listed twice)")
+        }
+        return schemes
     }
 
     public var description: String {

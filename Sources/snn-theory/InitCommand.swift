@@ -103,13 +103,6 @@ struct InitCommand: ParsableCommand {
         let inputEncoding = try InputEncoding(parsing: input)
         _ = try InitScheme.checkedTargetVariance(targetVariance)
         let schemes = try InitScheme.parseList(`init`)
-        var names: [String] = []
-        for s in schemes {
-            guard !names.contains(s.description) else {
-                throw ModelError.invalid(parameter: "init", value: `init`, allowed: "each initialization once ('\(s)' is listed twice)")
-            }
-            names.append(s.description)
-        }
         var scales = try schemes.map { scheme in
             SchemeScales(name: scheme.description, distribution: scheme.naturalDistribution,
                          variances: try LayerShape.perLayer(layers) { architecture in

@@ -144,7 +144,9 @@ enum GridValues {
             return (0..<n).map { a + (b - a) * Double($0) / Double(n - 1) }
         }
         let items = parts.count == 1 ? text.split(separator: ",", omittingEmptySubsequences: false) : []
-        let values = items.compactMap { Double($0).flatMap { $0.isFinite && $0 > 0 ? $0 : nil } }
+        let values = items.compactMap {
+            Double($0.trimmingCharacters(in: .whitespaces)).flatMap { $0.isFinite && $0 > 0 ? $0 : nil }
+        }
         guard !items.isEmpty, values.count == items.count, values.count <= maximumCount else {
             throw ModelError.invalid(parameter: parameter, value: text, allowed: allowed)
         }

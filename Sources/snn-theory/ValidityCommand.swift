@@ -24,7 +24,7 @@ struct ValidityCommand: ParsableCommand {
     @Option(help: "Number of layers L (the criterion is checked at layer L).")
     var depth: Int = 100
 
-    @Option(help: ArgumentHelp("Thresholds: a list 0.5,1,2 or a range start:stop:count.", valueName: "list|range"))
+    @Option(help: ArgumentHelp("Thresholds: a list 0.5,1,2 (sorted, duplicates dropped), or start:stop:count (add :log for geometric spacing).", valueName: "list|range"))
     var thetas: String = "0.5,0.75,1,1.25,1.5,2"
 
     @Option(help: ArgumentHelp("Widths of the grid table, comma-separated.", valueName: "n,n,..."))
@@ -54,26 +54,9 @@ struct ValidityCommand: ParsableCommand {
     @Option(help: ArgumentHelp("Also write an SVG heat map of P(silent) over width x theta.", valueName: "file.svg"))
     var plot: String?
 
-    static func parseThresholds(_ text: String) throws -> [Double] {
-        let allowed = "a comma-separated list of numbers > 0, or start:stop:count with 0 < start < stop and count >= 2"
-        let range = text.split(separator: ":", omittingEmptySubsequences: false)
-        if range.count == 3 {
-            guard let a = Double(range[0]), let b = Double(range[1]), let n = Int(range[2]), a.isFinite, b.isFinite,
-                  a > 0, b > a, n >= 2, n <= 1000
-            else { throw ModelError.invalid(parameter: "thetas", value: text, allowed: allowed) }
-            return (0..<n).map { a + (b - a) * Double($0) / Double(n - 1) }
-        }
-        let items = text.split(separator: ",", omittingEmptySubsequences: false)
-        let values = items.compactMap { Double($0).flatMap { $0.isFinite && $0 > 0 ? $0 : nil } }
-        guard !items.isEmpty, values.count == items.count else {
-            throw ModelError.invalid(parameter: "thetas", value: text, allowed: allowed)
-        }
-        return values
-    }
-
     func validate() throws {
         if let plot { try Figures.checkDestination(plot) }
-        _ = try Self.parseThresholds(thetas)
+        _ = try GridValues.parse(thetas, parameter: "thetas")
         _ = try gridWidths()
         guard depth >= 1, depth <= 10_000 else {
             throw ModelError.invalid(parameter: "depth", value: "\(depth)", allowed: "an integer from 1 to 10000")
@@ -104,7 +87,7 @@ struct ValidityCommand: ParsableCommand {
     func run() throws {
         let map = ValidityMap(depth: depth, input: try InputEncoding(parsing: input), scheme: try InitScheme(parsing: `init`),
                               targetVariance: targetVariance, tolerance: tolerance, silentTolerance: silentTolerance)
-        let thresholds = try Self.parseThresholds(thetas), grid = try gridWidths()
+        let thresholds = try GridValues.parse(thetas, parameter: "thetas"), grid = try gridWidths()
         // Cells are independent: evaluate them concurrently, each into its own slot.
         let searches = Slots<Result<ValidityThreshold, Error>>(count: thresholds.count)
         let cells = Slots<Result<ValidityCell, Error>>(count: thresholds.count * grid.count)
