@@ -206,7 +206,10 @@ import Testing
         #expect(abs(qmc.value - quadrature.value) <= 3 * (qmc.error + quadrature.error),
                 "qmc \(qmc.value) ± \(qmc.error), quadrature \(quadrature.value) ± \(quadrature.error)")
         #expect(qmc.statisticalError > 0 && quadrature.statisticalError == 0)
-        #expect(abs(quadrature.value - 0.7626) < 0.01)
+        // The first step's slope is chi exactly (VarianceRecursion, 1e-13): the estimate is held to its own error.
+        let chi = VarianceRecursion.fixedPointSlope(thresholdOverSigma: 1)
+        #expect(abs(quadrature.value - chi) <= max(3 * quadrature.error, 1e-4),
+                "\(quadrature.value) ± \(quadrature.error) against chi \(chi)")
     }
 
     /// At theta 2 the first step is unstable (chi 2.373) and so is the kernel map; rounding pulls the recursion off the
