@@ -203,6 +203,27 @@ struct SplitMixForTests {
     static let run = ["simulate", "--depth", "20", "--width", "300", "--steps", "3", "--networks", "24",
                       "--threads", "1", "--seed", "11", "--format", "json"]
 
+    /// A last line cut short (a kill mid-write) is dropped with a one-line warning naming the bytes, and that network
+    /// runs again: the result equals the uninterrupted run's.
+    @Test func aCutOffLastNetworkIsDroppedWithAWarning() throws {
+        let small = ["simulate", "--depth", "3", "--width", "64", "--networks", "4", "--seed", "5", "--format", "json"]
+        let path = SweepResumeTests.temporaryFile("sim-cut")
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let whole = try SpawnedCLI.run(small + ["--output", path])
+        #expect(whole.status == 0, "\(whole.stderr)")
+        let data = try Data(contentsOf: URL(fileURLWithPath: path))
+        let lines = data.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false)
+        #expect(lines.count == 5)  // four networks and the empty remainder after the last newline
+        // Keep two whole lines and 100 bytes of the third.
+        let cut = lines[0].count + lines[1].count + 2 + 100
+        try data.prefix(cut).write(to: URL(fileURLWithPath: path))
+        let resumed = try SpawnedCLI.run(small + ["--resume", path])
+        #expect(resumed.status == 0, "\(resumed.stderr)")
+        #expect(resumed.stderr.contains("warning: dropped a last line cut short (100 bytes)"), "\(resumed.stderr)")
+        #expect(resumed.stdout == whole.stdout)
+        #expect(SweepResumeTests.lines(path).count == 4)
+    }
+
     @Test func sigkillAtRandomMomentsThenResumeEqualsUninterruptedRunByteForByte() throws {
         let began = Date()
         let reference = try SpawnedCLI.run(Self.run, timeout: 120)
