@@ -15,13 +15,11 @@ let package = Package(
     targets: [
         // GSL without its reference CBLAS on the link line (see Sources/CGSL/README.md).
         .systemLibrary(name: "CGSL", path: "Sources/CGSL"),
-        // OpenBLAS for the simulator's matrix products; kept apart from GSL's CBLAS header.
-        .systemLibrary(name: "COpenBLAS", path: "Sources/COpenBLAS", pkgConfig: "openblas"),
         // Parameter value types shared by the theory and the simulator.
         .target(name: "SNNModel"),
         // Each library's README (its numerical choices) is documentation, not a resource.
         .target(name: "SNNTheory", dependencies: ["SNNModel", "CGSL"], exclude: ["README.md", "THEORY.md"]),
-        .target(name: "SNNSimulator", dependencies: ["SNNModel", "COpenBLAS"], exclude: ["README.md"]),
+        .target(name: "SNNSimulator", dependencies: ["SNNModel"], exclude: ["README.md"]),
         .target(name: "SNNVerification", dependencies: ["SNNModel", "SNNTheory", "SNNSimulator"],
                 exclude: ["README.md"]),
         .executableTarget(

@@ -1,4 +1,3 @@
-import COpenBLAS
 import SNNModel
 
 /// The buffers of one network in flight, sized for the largest layer and reused layer after layer and network
@@ -14,26 +13,27 @@ final class NetworkWorkspace: @unchecked Sendable {
     let threads: Int
     let widths: [Int]
     let steps: Int, batch: Int, columns: Int
+    let forcedRoute: CurrentRoute?
 
-    /// W_l: column-major n_l x k over the active inputs (dense route), or in panels of 32 neurons (sparse route):
-    /// panel p holds rows 32p..<32p+32 as n_{l-1} entries of 32 floats (entry j = w_{32p..., j}), so the weights a
-    /// block of 32 neurons needs are contiguous.
+    /// W_l in panels of 32 neurons: panel p holds rows 32p..<32p+32 as entries of 32 floats, n_{l-1} of them with
+    /// entry j = w_{32p..., j} (sparse route) or k of them with entry m = w_{32p..., activeIndices[m]} (dense route),
+    /// so the weights a block of 32 neurons needs are contiguous.
     let weights: UnsafeMutablePointer<Float>
     var spikesIn: UnsafeMutablePointer<Float>
     var spikesOut: UnsafeMutablePointer<Float>
     let currents: UnsafeMutablePointer<Float>
-    /// Either the rows of the active inputs (k x columns Float32) for the dense product, or, for the sparse
+    /// Either the dense route's flags (two k x columns Float32 matrices, `buildInputFlags`), or, for the sparse
     /// accumulation, two lists per column (UInt32, fanIn + 4 slots each): the final list, and the inputs that
     /// switched off before they are appended to it.
     let scratch: UnsafeMutableRawPointer
     let listLengths: UnsafeMutablePointer<Int>
-    /// Per column: how many of its list's entries are added (the rest are subtracted), and whether the list updates
-    /// the previous step's currents (true) or sums from zero (false).
+    /// Per column: how many of its list's entries are added (the rest are subtracted), and whether its currents
+    /// update the previous step's (true) or sum from zero (false); the dense route sets the second alike.
     let listAdditions: UnsafeMutablePointer<Int>
     let listIncremental: UnsafeMutablePointer<Bool>
     /// u[t] of the neurons, carried from step to step for the batch item being scanned.
     let potentials: UnsafeMutablePointer<Float>
-    /// s[0] = 0 for every neuron.
+    /// Zeros: s[0] = 0 for every neuron, and the dense route's flags for a column that subtracts nothing.
     let noSpikes: UnsafeMutablePointer<Float>
     /// Per neuron of the layer just simulated (out) or of its input (in): its spikes over all steps and batch items,
     /// counted in Float32 (exact to 2^24; only "nonzero" matters).
@@ -46,8 +46,11 @@ final class NetworkWorkspace: @unchecked Sendable {
     let tileSquares: UnsafeMutablePointer<Double>
     let tileSpikes: UnsafeMutablePointer<Int>
 
-    init(configuration c: SimulationConfiguration) {
+    /// `forcedRoute`: compute every layer's currents by this route (see `simulateLayer`) instead of the faster one for
+    /// the data; for tests, since both give the same bits.
+    init(configuration c: SimulationConfiguration, forcedRoute: CurrentRoute? = nil) {
         configuration = c
+        self.forcedRoute = forcedRoute
         lif = LIFUpdate(c.neuron)
         threads = c.threadsPerNetwork
         widths = c.architecture.widths
@@ -166,16 +169,22 @@ final class NetworkWorkspace: @unchecked Sendable {
 
     /// Simulates layer l from `spikesIn` into `spikesOut`, writes its per-step values, and returns its spike count.
     ///
-    /// The currents I = W_l S take one of two routes, chosen from the data alone (never from the thread count):
-    /// - sparse: spike inputs with at most `Simulator.sparseDensity` of the active-input entries set. Column c's
-    ///   currents are a sum of weight columns in Float32, one addition per listed input and neuron, four neurons per
-    ///   vector instruction: at the first step, or when fewer inputs are on than changed, the columns W[:, j] of the
-    ///   inputs j that spiked, added to zero in increasing j; otherwise the previous step's currents plus W[:, j] for
-    ///   the inputs that switched on, then minus W[:, j] for those that switched off, each in increasing j.
-    ///   (Spikes persist from step to step, so the second form is often half the work; its rounding accumulates
-    ///   over the steps like any running sum, a few units in the last place.)
-    /// - dense: otherwise (analog input, or dense spikes), one OpenBLAS sgemm per tile of neurons over the rows of
-    ///   the active inputs and all columns.
+    /// The currents I = W_l S follow one definition, in Float32, whatever the route, the CPU or the thread count:
+    /// for each neuron, column c's current is either a sum from zero of the weights w_{ij} of the inputs j that
+    /// spiked, in increasing j, or, for t > 1 when fewer inputs changed than are on, the previous step's current plus
+    /// w_{ij} for the inputs that switched on, then minus w_{ij} for those that switched off, each in increasing j.
+    /// (Spikes persist from step to step, so the second form is often half the work; its rounding accumulates over
+    /// the steps like any running sum, a few units in the last place.) An analog input's current is the sum over j
+    /// in increasing order of the rounded products w_{ij} x_j, from zero. Two routes compute it, with bit-identical
+    /// results (adding w x 0 = +-0 leaves a Float32 sum unchanged, a sum from +0 is never -0, and w x 1 = w exactly):
+    /// - sparse, for spike inputs: the weights of the listed inputs are added (`accumulate`);
+    /// - dense, for an analog input: every input's weight times its value is added (`accumulateDense`).
+    /// No BLAS is involved, whose kernels round differently from one CPU to the next. The dense route also takes spike
+    /// inputs (0/1 flags); measured at input rates 0.5-1.0 and T = 1 (no incremental saving) it took twice the lists'
+    /// time, which do at most the same number of additions, each with one load instead of a load and a product, so
+    /// spikes always go by the lists; the dense route for spikes is the second implementation the tests hold the
+    /// lists to, and a faster dense kernel may earn it a share of the layers.
+    /// `forcedRoute == .dense` sends spike inputs by the dense route too (tests compare the routes).
     private func simulateLayer(_ l: Int, network r: Int, input: LayerInput, results: NetworkResults, base: Int) -> Int {
         let fanIn = widths[l - 1], width = widths[l]
         var k = 0
@@ -184,11 +193,11 @@ final class NetworkWorkspace: @unchecked Sendable {
             k += 1
         }
         let active = k
-        let sparse = input.binary && Double(input.spikes) <= Simulator.sparseDensity * Double(active * input.columns)
+        let sparse = input.binary && forcedRoute != .dense
         if sparse {
             buildInputLists(fanIn: fanIn)
-        } else if active < fanIn {
-            compactInputs(fanIn: fanIn, active: active, columns: input.columns)
+        } else if input.binary {
+            buildInputFlags(fanIn: fanIn, active: active)
         }
         drawWeights(layer: l, network: r, width: width, fanIn: fanIn, active: active, compacted: !sparse)
         let tiles = (width + Simulator.rowsPerTile - 1) / Simulator.rowsPerTile
@@ -198,10 +207,7 @@ final class NetworkWorkspace: @unchecked Sendable {
             if sparse {
                 accumulate(rows: rows, width: width, fanIn: fanIn)
             } else {
-                cblas_sgemm(CblasColMajor, CblasNoTrans, CblasNoTrans, Int32(rows.count), Int32(inputColumns),
-                            Int32(active), 1, weights + rows.lowerBound, Int32(width),
-                            active < fanIn ? scratch.assumingMemoryBound(to: Float.self) : spikesIn,
-                            Int32(active), 0, currents + rows.lowerBound, Int32(width))
+                accumulateDense(rows: rows, width: width, active: active, binary: input.binary)
             }
             scan(tile: tile, rows: rows, width: width, currentsPerBatchItem: inputColumns == columns ? steps : 1,
                  currentsPerStep: inputColumns == columns ? 1 : 0)
@@ -209,12 +215,48 @@ final class NetworkWorkspace: @unchecked Sendable {
         return mergeStatistics(tiles: tiles, width: width, results: results, base: base)
     }
 
-    /// Copies the rows of the active inputs (`activeIndices[0..<k]`) of every column into the scratch (k x columns).
-    private func compactInputs(fanIn: Int, active k: Int, columns inputColumns: Int) {
-        let compacted = scratch.assumingMemoryBound(to: Float.self)
-        for c in 0..<inputColumns {
-            let source = spikesIn + c * fanIn, target = compacted + c * k
-            for m in 0..<k { target[m] = source[activeIndices[m]] }
+    /// The two ways of computing a layer's currents (see `simulateLayer`); they give the same bits.
+    enum CurrentRoute {
+        case sparse, dense
+    }
+
+    /// The dense route's inputs, per column c of the B T spike columns, over the k active inputs (scratch, Float32):
+    /// the flags to add (k x columns) and, after them, the flags to subtract (k x columns; written for incremental
+    /// columns only), with
+    /// `listIncremental[c]` set as `buildInputLists` would set it: for t > 1, when the inputs that switched on or off
+    /// are fewer than those on, add the inputs that switched on and subtract those that switched off (starting from
+    /// the previous step's currents), else add the inputs that are on (from zero) and subtract none.
+    private func buildInputFlags(fanIn: Int, active k: Int) {
+        let chunk = 64
+        parallelFor((columns + chunk - 1) / chunk, threads: threads) { item in
+            let additions = scratch.assumingMemoryBound(to: Float.self)
+            let subtractions = additions + k * columns
+            for c in item * chunk..<min(columns, (item + 1) * chunk) {
+                let now = spikesIn + c * fanIn
+                let add = additions + c * k, subtract = subtractions + c * k
+                var incremental = false
+                if c % steps != 0 {
+                    let before = now - fanIn
+                    var spiking = 0, changed = 0
+                    for m in 0..<k {
+                        let j = activeIndices[m]
+                        spiking += now[j] != 0 ? 1 : 0
+                        changed += (now[j] != 0) != (before[j] != 0) ? 1 : 0
+                    }
+                    incremental = changed < spiking
+                    if incremental {
+                        for m in 0..<k {
+                            let j = activeIndices[m]
+                            add[m] = now[j] * (1 - before[j])
+                            subtract[m] = before[j] * (1 - now[j])
+                        }
+                    }
+                }
+                if !incremental {
+                    for m in 0..<k { add[m] = now[activeIndices[m]] }
+                }
+                listIncremental[c] = incremental
+            }
         }
     }
 
@@ -306,36 +348,165 @@ final class NetworkWorkspace: @unchecked Sendable {
     }
 
     /// Draws the weights from input j = activeIndices[m] to the n_l neurons from stream (seed, r, l, j):
-    /// N(0, v) or Uniform(+-sqrt(3 v)) with v = Var[w_l]. Stored as column m of a column-major matrix (`compacted`)
-    /// or as entry j of each 32-neuron panel (copied panel by panel from a block of drawn columns).
+    /// N(0, v) or Uniform(+-sqrt(3 v)) with v = Var[w_l], and stores them in panels of 32 neurons (copied panel by
+    /// panel from a block of drawn columns): as entry j of each panel for the sparse route, whose lists name inputs
+    /// by j, or as entry m (`compacted`, panels of k entries) for the dense route, which walks the active inputs.
     private func drawWeights(layer l: Int, network r: Int, width: Int, fanIn: Int, active k: Int, compacted: Bool) {
         let variance = configuration.weightVariances[l - 1]
         let seed = configuration.seed
         let distribution = configuration.weightDistribution
         let perItem = Simulator.weightColumnsPerItem
         let items = (k + perItem - 1) / perItem
+        let entries = compacted ? k : fanIn
         parallelFor(items, threads: threads) { item in
-            withUnsafeTemporaryAllocation(of: Float.self, capacity: compacted ? 0 : perItem * width) { buffer in
+            withUnsafeTemporaryAllocation(of: Float.self, capacity: perItem * width) { buffer in
                 let block = item * perItem..<min(k, (item + 1) * perItem)
                 for m in block {
-                    let j = activeIndices[m]
-                    var rng = Xoshiro256StarStar(seed: seed, network: r, layer: l, block: j)
-                    let column = compacted ? weights + m * width : buffer.baseAddress! + (m - block.lowerBound) * width
+                    var rng = Xoshiro256StarStar(seed: seed, network: r, layer: l, block: activeIndices[m])
+                    let column = buffer.baseAddress! + (m - block.lowerBound) * width
                     switch distribution {
                     case .gaussian: rng.fillNormal(column, count: width, scale: Float(variance.squareRoot()))
                     case .uniform: rng.fillUniform(column, count: width, halfWidth: Float((3 * variance).squareRoot()))
                     }
                 }
-                if compacted { return }
                 for panel in 0..<(width + 31) / 32 {
                     let rows = min(32, width - 32 * panel)
                     for m in block {
-                        (weights + panel * 32 * fanIn + 32 * activeIndices[m])
+                        (weights + panel * 32 * entries + 32 * (compacted ? m : activeIndices[m]))
                             .update(from: buffer.baseAddress! + (m - block.lowerBound) * width + 32 * panel, count: rows)
                     }
                 }
             }
         }
+    }
+
+    /// The dense route for the neurons `rows`: currents[rows, c] = (the previous column's currents, when
+    /// `listIncremental[c]`, else 0) plus w_m a_m over the k active inputs m in increasing order, then minus w_m s_m
+    /// likewise, with a and s the column's flags from `buildInputFlags` (spike inputs; multiplying by a 0/1 flag is
+    /// exact) or a = the analog input itself and no subtraction (B columns, from `spikesIn`). Products and sums are
+    /// rounded separately (no fused multiply-add), so the result does not depend on the instruction set.
+    /// A full panel is taken as two strips of 16 neurons, three columns of one step at a time (12 four-lane
+    /// accumulators, each weight load serving three columns); steps go in order, since an incremental column starts
+    /// from the one before. Partial panels go 4 neurons, then 1, at a time, one column at a time.
+    private func accumulateDense(rows: Range<Int>, width: Int, active k: Int, binary: Bool) {
+        let inputColumns = binary ? columns : batch, stepsPerItem = binary ? steps : 1
+        let additions = UnsafePointer(binary ? scratch.assumingMemoryBound(to: Float.self) : spikesIn)
+        let subtractions = additions + k * inputColumns
+        func column(_ c: Int, first: Int) -> DenseColumn {
+            let incremental = binary && listIncremental[c]
+            return DenseColumn(add: additions + c * k, subtract: incremental ? subtractions + c * k : nil,
+                               output: currents + c * width + first,
+                               previous: incremental ? UnsafePointer(currents + (c - 1) * width + first) : nil)
+        }
+        for panel in rows.lowerBound / 32..<(rows.upperBound + 31) / 32 {
+            let first = 32 * panel
+            let panelRows = min(32, width - first)
+            let base = UnsafeRawPointer(weights + panel * 32 * k)
+            for t in 0..<stepsPerItem {
+                if panelRows == 32 {
+                    var b = 0
+                    while b < batch {
+                        let x = column(b * stepsPerItem + t, first: first)
+                        let y = b + 1 < batch ? column((b + 1) * stepsPerItem + t, first: first) : nil
+                        let z = b + 2 < batch ? column((b + 2) * stepsPerItem + t, first: first) : nil
+                        Self.denseStrip(base, k: k, x, y, z, zeros: noSpikes, rowOffset: 0)
+                        Self.denseStrip(base, k: k, x, y, z, zeros: noSpikes, rowOffset: 16)
+                        b += 3
+                    }
+                    continue
+                }
+                for b in 0..<batch {
+                    let x = column(b * stepsPerItem + t, first: first)
+                    var i = 0
+                    while i + 4 <= panelRows {
+                        var a = x.previous.map { UnsafeRawPointer($0 + i).loadUnaligned(as: SIMD4<Float>.self) } ?? .zero
+                        for m in 0..<k {
+                            a += base.load(fromByteOffset: 128 * m + 4 * i, as: SIMD4<Float>.self) * SIMD4(repeating: x.add[m])
+                        }
+                        if let subtract = x.subtract {
+                            for m in 0..<k {
+                                a -= base.load(fromByteOffset: 128 * m + 4 * i, as: SIMD4<Float>.self)
+                                    * SIMD4(repeating: subtract[m])
+                            }
+                        }
+                        UnsafeMutableRawPointer(x.output + i).storeBytes(of: a, as: SIMD4<Float>.self)
+                        i += 4
+                    }
+                    while i < panelRows {
+                        var a: Float = x.previous?[i] ?? 0
+                        for m in 0..<k { a += base.load(fromByteOffset: 128 * m + 4 * i, as: Float.self) * x.add[m] }
+                        if let subtract = x.subtract {
+                            for m in 0..<k { a -= base.load(fromByteOffset: 128 * m + 4 * i, as: Float.self) * subtract[m] }
+                        }
+                        x.output[i] = a
+                        i += 1
+                    }
+                }
+            }
+        }
+    }
+
+    /// One column's share of the dense route for one panel: its flags (or analog values) over the k active inputs,
+    /// where its currents go, and, when it is incremental, the previous column's currents of the same neurons.
+    struct DenseColumn {
+        let add: UnsafePointer<Float>
+        let subtract: UnsafePointer<Float>?
+        let output: UnsafeMutablePointer<Float>
+        let previous: UnsafePointer<Float>?
+    }
+
+    /// Sixteen neurons (`rowOffset` within a full panel) for up to three columns: the additions of all three side
+    /// by side, then, if any of them is incremental, their subtractions (`zeros` standing in for the flags of the
+    /// others: subtracting w x 0 changes nothing). A missing column walks the first one's flags into accumulators
+    /// that are not stored.
+    @inline(__always)
+    private static func denseStrip(_ base: UnsafeRawPointer, k: Int, _ x: DenseColumn, _ y: DenseColumn?,
+                                   _ z: DenseColumn?, zeros: UnsafePointer<Float>, rowOffset: Int) {
+        @inline(__always) func start(_ c: DenseColumn?) -> (SIMD4<Float>, SIMD4<Float>, SIMD4<Float>, SIMD4<Float>) {
+            guard let p = c?.previous.map({ UnsafeRawPointer($0 + rowOffset) }) else { return (.zero, .zero, .zero, .zero) }
+            return (p.loadUnaligned(fromByteOffset: 0, as: SIMD4<Float>.self),
+                    p.loadUnaligned(fromByteOffset: 16, as: SIMD4<Float>.self),
+                    p.loadUnaligned(fromByteOffset: 32, as: SIMD4<Float>.self),
+                    p.loadUnaligned(fromByteOffset: 48, as: SIMD4<Float>.self))
+        }
+        var (a0, a1, a2, a3) = start(x), (b0, b1, b2, b3) = start(y), (c0, c1, c2, c3) = start(z)
+        let p = base + 4 * rowOffset
+        @inline(__always) func walk(_ fx: UnsafePointer<Float>, _ fy: UnsafePointer<Float>, _ fz: UnsafePointer<Float>,
+                                    subtract: Bool) {
+            for m in 0..<k {
+                let q = p + 128 * m
+                let w0 = q.load(fromByteOffset: 0, as: SIMD4<Float>.self)
+                let w1 = q.load(fromByteOffset: 16, as: SIMD4<Float>.self)
+                let w2 = q.load(fromByteOffset: 32, as: SIMD4<Float>.self)
+                let w3 = q.load(fromByteOffset: 48, as: SIMD4<Float>.self)
+                let sx = SIMD4(repeating: fx[m]), sy = SIMD4(repeating: fy[m]), sz = SIMD4(repeating: fz[m])
+                if subtract {
+                    a0 -= w0 * sx; a1 -= w1 * sx; a2 -= w2 * sx; a3 -= w3 * sx
+                    b0 -= w0 * sy; b1 -= w1 * sy; b2 -= w2 * sy; b3 -= w3 * sy
+                    c0 -= w0 * sz; c1 -= w1 * sz; c2 -= w2 * sz; c3 -= w3 * sz
+                } else {
+                    a0 += w0 * sx; a1 += w1 * sx; a2 += w2 * sx; a3 += w3 * sx
+                    b0 += w0 * sy; b1 += w1 * sy; b2 += w2 * sy; b3 += w3 * sy
+                    c0 += w0 * sz; c1 += w1 * sz; c2 += w2 * sz; c3 += w3 * sz
+                }
+            }
+        }
+        walk(x.add, y?.add ?? x.add, z?.add ?? x.add, subtract: false)
+        if x.subtract != nil || y?.subtract != nil || z?.subtract != nil {
+            walk(x.subtract ?? zeros, y?.subtract ?? zeros, z?.subtract ?? zeros, subtract: true)
+        }
+        @inline(__always) func store(_ c: DenseColumn?, _ v0: SIMD4<Float>, _ v1: SIMD4<Float>, _ v2: SIMD4<Float>,
+                                     _ v3: SIMD4<Float>) {
+            guard let c else { return }
+            let out = UnsafeMutableRawPointer(c.output + rowOffset)
+            out.storeBytes(of: v0, toByteOffset: 0, as: SIMD4<Float>.self)
+            out.storeBytes(of: v1, toByteOffset: 16, as: SIMD4<Float>.self)
+            out.storeBytes(of: v2, toByteOffset: 32, as: SIMD4<Float>.self)
+            out.storeBytes(of: v3, toByteOffset: 48, as: SIMD4<Float>.self)
+        }
+        store(x, a0, a1, a2, a3)
+        store(y, b0, b1, b2, b3)
+        store(z, c0, c1, c2, c3)
     }
 
     /// The sparse route for the neurons `rows`: currents[rows, c] = (the previous column's currents, when the list is

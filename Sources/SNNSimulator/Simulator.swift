@@ -1,4 +1,3 @@
-import COpenBLAS
 import Dispatch
 import Foundation
 import SNNModel
@@ -10,9 +9,9 @@ import SNNModel
 /// 1. draw W_l (n_l x n_{l-1}, Float32, column-major) column by column, column j from its own stream
 ///    (seed, network, layer l, block j), so a weight never depends on threads or on which other columns are drawn;
 /// 2. compute the currents of all B x T input columns at once, I_l = W_l S_{l-1}, since the same W_l serves every
-///    time step and batch item: for sparse spike inputs (at most `sparseDensity` of the active inputs' entries set)
-///    as sums of the weight columns of the inputs that spiked, in Float32, otherwise by Float32 matrix products
-///    (OpenBLAS sgemm); the route depends on the data alone (`NetworkWorkspace.simulateLayer`);
+///    time step and batch item, in Float32, in one fixed order of additions whatever the CPU: for spike inputs as
+///    sums of the weight columns of the inputs that spiked, for an analog input as sums of products over all inputs
+///    (no BLAS, whose kernels round differently from one CPU to the next; `NetworkWorkspace.simulateLayer`);
 /// 3. scan time per neuron and batch item with `LIFUpdate.step`, writing the spikes S_l for the next layer and
 ///    accumulating, per (step, batch item, tile of neurons), the sum and sum of squares of u_l[t] in Double and the
 ///    spike count; these partial sums are merged in a fixed order (Chan et al.'s pairwise update for the variance).
@@ -24,20 +23,16 @@ import SNNModel
 ///
 /// Determinism: every random draw comes from a stream keyed by (seed, network, layer, block); the work is split
 /// into pieces that do not depend on the thread count (networks; columns of W_l; tiles of `rowsPerTile` neurons,
-/// each with its currents (one single-threaded sgemm over all columns, or its share of the sparse sums) and its own
-/// scan); partial statistics are merged in a fixed order.
-/// OpenBLAS is switched to one thread (`openblas_set_num_threads(1)`, process-wide) and parallelism comes from the
-/// simulator's own workers: across networks first, then across the pieces of one network.
+/// each with its currents over all columns and its own scan); every current is summed in one fixed order by one
+/// thread; partial statistics are merged in a fixed order. So a seed gives the same bits on every CPU, vector width
+/// and thread count. Parallelism comes from the simulator's own workers: across networks first, then across the
+/// pieces of one network.
 public enum Simulator {
-    /// Neurons per tile: one sgemm over all columns (dense route) and one scan per tile. A fixed size, so results do
-    /// not depend on the thread count; a multiple of OpenBLAS's register blocking.
+    /// Neurons per tile: the currents over all columns and one scan per tile. A fixed size, a multiple of the
+    /// 32-neuron panel, so work items do not depend on the thread count.
     static let rowsPerTile = 128
     /// Columns of W_l drawn per work item.
     static let weightColumnsPerItem = 32
-    /// The largest fraction of set entries (spikes over active inputs x columns) for which the currents are summed
-    /// from the spiking inputs' weight columns instead of computed by a dense sgemm; near the measured break-even.
-    static let sparseDensity = 0.5
-
     /// n_l rounded up to whole panels of 32 neurons (the sparse route's weight layout).
     static func paddedWidth(_ width: Int) -> Int { (width + 31) / 32 * 32 }
 
@@ -58,7 +53,6 @@ public enum Simulator {
     public static func run(_ configuration: SimulationConfiguration, completed: [NetworkRecord] = [],
                            progress: (@Sendable (_ finished: Int, _ total: Int) -> Void)? = nil,
                            onNetwork: (@Sendable (NetworkRecord) -> Void)? = nil) -> SimulationStatistics {
-        openblas_set_num_threads(1)
         let c = configuration
         let depth = c.architecture.depth
         let perNetwork = depth * c.steps

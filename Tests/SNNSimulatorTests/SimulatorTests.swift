@@ -106,12 +106,12 @@ func referenceSimulation(_ c: SimulationConfiguration, network r: Int) -> [[(mea
     }
 
     @Test func denseSpikeInputMatchesDirectReference() throws {
-        // Input rate 0.9: more than half the entries set, so layer 1's currents come from sgemm (the dense route);
-        // over 8 columns every input spikes at least once (all but surely), so no row is left out.
+        // Input rate 0.9: most inputs on at every step, so most columns update the previous step's currents;
+        // over 8 columns every input spikes at least once (all but surely), so no input is left out.
         Self.expectAgreesWithReference(try Self.configuration(input: .bernoulli(rate: 0.9), widths: [30, 33, 9],
                                                               steps: 4, batch: 2))
-        // One column of 60 inputs at rate 0.9: about 6 never spike (none with probability 0.9^60 = 0.2%), so the
-        // dense route multiplies the compacted rows of the active inputs only.
+        // One column of 60 inputs at rate 0.9: about 6 never spike (none with probability 0.9^60 = 0.2%), so their
+        // weights are never drawn.
         Self.expectAgreesWithReference(try Self.configuration(input: .bernoulli(rate: 0.9), widths: [60, 33, 9],
                                                               steps: 1, batch: 1))
     }

@@ -4,16 +4,15 @@ make_harness() {
     local harness=$1 repo
     repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
     mkdir -p "$harness/Sources/bench"
-    for target in SNNSimulator SNNModel COpenBLAS; do ln -sfn "$repo/Sources/$target" "$harness/Sources/$target"; done
+    for target in SNNSimulator SNNModel; do ln -sfn "$repo/Sources/$target" "$harness/Sources/$target"; done
     cat > "$harness/Package.swift" <<'SWIFT'
 // swift-tools-version: 6.0
 import PackageDescription
 let package = Package(
     name: "bench",
     targets: [
-        .systemLibrary(name: "COpenBLAS", path: "Sources/COpenBLAS", pkgConfig: "openblas"),
         .target(name: "SNNModel"),
-        .target(name: "SNNSimulator", dependencies: ["SNNModel", "COpenBLAS"]),
+        .target(name: "SNNSimulator", dependencies: ["SNNModel"]),
         .executableTarget(name: "bench", dependencies: ["SNNSimulator"]),
     ]
 )
