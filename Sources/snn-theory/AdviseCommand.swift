@@ -56,7 +56,7 @@ struct AdviseCommand: ParsableCommand {
         // The paper's default (target variance 1), which the advice is set against, needs finite scales.
         _ = try WeightVariance.checked(.paper, architecture: Architecture(inputSize: network.width, width: network.width,
                                                                           depth: 2),
-                                       neuron: neuron, input: InputEncoding(parsing: network.input))
+                                       neuron: neuron, input: network.input)
         guard margin.isFinite, margin >= 1 else {
             throw ModelError.invalid(parameter: "margin", value: "\(margin)", allowed: "a finite number >= 1")
         }
@@ -72,7 +72,7 @@ struct AdviseCommand: ParsableCommand {
     func run() throws {
         let steps = network.steps
         let advice = try StabilityAdvisor.advise(theta: theta, depth: depth, width: network.width,
-                                                 input: InputEncoding(parsing: network.input), targetRate: targetRate,
+                                                 input: network.input, targetRate: targetRate,
                                                  tolerance: tolerance, margin: margin,
                                                  negligibleProbability: network.negligibleProbability)
         var slopes: [(String, KernelMapSlope)] = []
@@ -102,7 +102,7 @@ struct AdviceReport {
     let slopes: [(String, KernelMapSlope)]
     let steps: Int
     let beta: Double
-    let reset: String
+    let reset: Reset
     var negligibleProbability = PhaseDiagram.defaultNegligibleProbability
     var settings: TemporalKernelSettings?
 
@@ -221,8 +221,8 @@ struct AdviceReport {
                 ("input", .string(a.input.description)), ("tolerance", .number(a.tolerance)),
                 ("margin", .number(a.margin)), ("target_rate", .finite(a.targetRate)),
                 ("negligible_probability", .number(negligibleProbability)),
-                ("steps", .integer(steps)), ("beta", .number(beta)), ("reset", .string(reset)),
-                ("conventions", .string(steps > 1 ? Provenance.conventions(reset: reset) : Provenance.firstStepConventions)),
+                ("steps", .integer(steps)), ("beta", .number(beta)), ("reset", .string(reset.rawValue)),
+                ("conventions", .string(steps > 1 ? Provenance.conventions(reset: reset.rawValue) : Provenance.firstStepConventions)),
             ] + Provenance.temporalFields(settings, steps: steps))),
             ("critical_target_variance", .number(a.criticalTargetVariance)),
             ("paper_default", Self.checkJSON(a.paperDefault)),
@@ -235,7 +235,7 @@ struct AdviceReport {
         ]
         if !slopes.isEmpty {
             fields.append(("multi_step", .object([
-                ("steps", .integer(steps)), ("beta", .number(beta)), ("reset", .string(reset)),
+                ("steps", .integer(steps)), ("beta", .number(beta)), ("reset", .string(reset.rawValue)),
                 ("quantity", .string("numerical estimate of the largest growth factor per layer of a small deviation of the kernel (power iteration on central differences)")),
                 ("slopes", .array(slopes.map { name, s in
                     .object([("point", .string(name)), ("layer", .integer(s.layer)), ("slope", .number(s.value)), ("error", .number(s.error)),

@@ -53,29 +53,29 @@ struct CompareCommand: ParsableCommand {
     var depth: Int = 100
 
     @Option(help: ArgumentHelp("Layer widths to sweep, comma-separated.", valueName: "n,n,..."))
-    var widths: String = "100,300,1000"
+    var widths: Parsed<SweepWidths> = "100,300,1000"
 
     @Option(help: ArgumentHelp("Thresholds to sweep, comma-separated.", valueName: "theta,..."))
-    var thetas: String = "0.5,1,2"
+    var thetas: Parsed<SweepThetas> = "0.5,1,2"
 
     @Option(help: ArgumentHelp("Leaks to sweep, comma-separated.", valueName: "beta,..."))
-    var betas: String = "0.9"
+    var betas: Parsed<SweepBetas> = "0.9"
 
     @Option(help: ArgumentHelp("Initializations to sweep, comma-separated: \(CompareCommand.allowedInits).",
                                valueName: "scheme,..."))
-    var inits: String = "paper"
+    var inits: Parsed<SweepInits> = "paper"
 
     @Option(name: .customLong("input-size"), help: "Input size n0 (default: each cell's width).")
     var inputSize: Int?
 
     @Option(help: "Reset after a spike: subtract or zero.")
-    var reset: String = "subtract"
+    var reset: Reset = .subtract
 
     @Option(help: "Time steps T simulated (compared at t = 1, and with T > 1 also the rate averaged over t = 1..T).")
     var steps: Int = 1
 
     @Option(help: ArgumentHelp("Input: bernoulli:P or gaussian:S.", valueName: "kind:value"))
-    var input: String = "bernoulli:0.2"
+    var input: InputEncoding = .bernoulli(rate: 0.2)
 
     @Option(name: .customLong("target-variance"), help: "Membrane variance the paper's initialization holds.")
     var targetVariance: Double = 1
@@ -93,10 +93,10 @@ struct CompareCommand: ParsableCommand {
     var threads: Int = ProcessInfo.processInfo.activeProcessorCount
 
     @Option(help: "Weight distribution: gaussian or uniform (default: each initialization's own).")
-    var weights: String?
+    var weights: WeightDistribution?
 
     @Option(help: "full: simulate the networks with their weight matrices; reduced: the exact reduced sampler (Gaussian weights, --batch 1, O(n T^2) per layer).")
-    var method: String = "full"
+    var method: SimulationMethod = .full
 
     @Option(name: .customLong("qmc-points"),
             help: "Quasi-Monte Carlo points per replicate of the multi-step mean field and solver (--steps > 2).")
@@ -122,7 +122,7 @@ struct CompareCommand: ParsableCommand {
 
     @Option(help: ArgumentHelp("Run only slice I of N of the sweep: cells I, I+N, I+2N, ... (join with `merge`).",
                                valueName: "I/N"))
-    var shard: String?
+    var shard: Shard?
 
     @Flag(help: "No progress and no summary on stderr (warnings and errors still).")
     var quiet = false
@@ -142,7 +142,7 @@ struct CompareCommand: ParsableCommand {
     }
 
     /// Slice `index` (0-based) of `count`: the cells whose position in the sweep is index mod count.
-    struct Shard: Equatable {
+    struct Shard: Equatable, ExpressibleByArgument {
         let index: Int
         let count: Int
         static let whole = Shard(index: 0, count: 1)
@@ -150,6 +150,11 @@ struct CompareCommand: ParsableCommand {
         init(index: Int, count: Int) {
             self.index = index
             self.count = count
+        }
+
+        init?(argument: String) {
+            guard let shard = OptionValue.parsed(argument, Shard.init(parsing:)) else { return nil }
+            self = shard
         }
 
         /// Parses `I/N` with 1 <= I <= N.
@@ -167,51 +172,19 @@ struct CompareCommand: ParsableCommand {
         func contains(_ position: Int) -> Bool { position % count == index }
     }
 
-    /// The cells of a sweep over these lists, in sweep order; each list must name each value once.
-    static func sweepCells(widths: String, thetas: String, betas: String, inits: String) throws -> [ComparisonCell] {
-        func list<T: Equatable>(_ text: String, _ name: String, _ allowed: String, _ parse: (String) -> T?) throws -> [T] {
-            let items = text.split(separator: ",", omittingEmptySubsequences: false).map {
-                $0.trimmingCharacters(in: .whitespaces)
-            }
-            var values: [T] = []
-            for item in items {
-                guard let v = parse(item) else { throw ModelError.invalid(parameter: name, value: item, allowed: allowed) }
-                guard !values.contains(v) else {
-                    throw ModelError.invalid(parameter: name, value: text, allowed: "each value once ('\(item)' repeats one)")
-                }
-                values.append(v)
-            }
-            return values
-        }
-        let widthList = try list(widths, "widths", "comma-separated integers from 1 to \(Architecture.maximumWidth)") {
-            Int($0).flatMap { $0 >= 1 && $0 <= Architecture.maximumWidth ? $0 : nil }
-        }
-        // (+ 0 turns -0 into 0: a cell's seed is taken from the bits of its theta and beta.)
-        let thetaList = try list(thetas, "thetas", "comma-separated finite numbers > 0") {
-            Double($0).flatMap { $0.isFinite && $0 > 0 ? $0 + 0 : nil }
-        }
-        let betaList = try list(betas, "betas", "comma-separated numbers in [0, 1]") {
-            Double($0).flatMap { $0 >= 0 && $0 <= 1 ? $0 + 0 : nil }
-        }
-        let items = inits.split(separator: ",", omittingEmptySubsequences: false).map(String.init)
-        guard !items.contains(where: \.isEmpty) else {
-            throw ModelError.invalid(parameter: "inits", value: inits, allowed: "a comma-separated list of " + allowedInits)
-        }
-        let schemes = try items.map { item in
-            do { return try CellInitialization(parsing: item).name } catch let ModelError.invalid(_, value, allowed) {
-                throw ModelError.invalid(parameter: "inits", value: value,
-                                         allowed: item.hasPrefix(CellInitialization.targetRatePrefix) ? allowed : allowedInits)
-            }
-        }
-        if let repeated = schemes.enumerated().first(where: { schemes[..<$0.offset].contains($0.element) }) {
-            throw ModelError.invalid(parameter: "inits", value: inits,
-                                     allowed: "each initialization once ('\(repeated.element)' repeats)")
-        }
+    /// The cells of a sweep over these lists, in sweep order (init, then beta, then width, then theta).
+    static func sweepCells(widths: [Int], thetas: [Double], betas: [Double], inits: [String]) -> [ComparisonCell] {
         var cells: [ComparisonCell] = []
-        for s in schemes { for b in betaList { for w in widthList { for t in thetaList {
+        for s in inits { for b in betas { for w in widths { for t in thetas {
             cells.append(ComparisonCell(width: w, theta: t, beta: b, scheme: s))
         } } } }
         return cells
+    }
+
+    /// The cells of the sweep a file's settings list, as the command line would read them.
+    static func sweepCells(widths: String, thetas: String, betas: String, inits: String) throws -> [ComparisonCell] {
+        sweepCells(widths: try SweepWidths.parse(widths), thetas: try SweepThetas.parse(thetas),
+                   betas: try SweepBetas.parse(betas), inits: try SweepInits.parse(inits))
     }
 
     static let allowedInits = InitScheme.allowedNames + ", or target-rate:R (the solver's per-layer scales that hold "
@@ -230,12 +203,9 @@ struct CompareCommand: ParsableCommand {
     }
 
     func plan() throws -> Plan {
-        let cells = try Self.sweepCells(widths: widths, thetas: thetas, betas: betas, inits: inits)
+        let cells = Self.sweepCells(widths: widths.value, thetas: thetas.value, betas: betas.value, inits: inits.value)
         guard depth >= 1, depth <= 100_000 else {
             throw ModelError.invalid(parameter: "depth", value: "\(depth)", allowed: "an integer from 1 to 100000")
-        }
-        guard let r = Reset(rawValue: reset) else {
-            throw ModelError.invalid(parameter: "reset", value: reset, allowed: "subtract or zero")
         }
         guard steps >= 1, steps <= 1024 else {
             throw ModelError.invalid(parameter: "steps", value: "\(steps)", allowed: "an integer from 1 to 1024")
@@ -258,16 +228,8 @@ struct CompareCommand: ParsableCommand {
         if let inputSize, !(inputSize >= 1 && inputSize <= Architecture.maximumWidth) {
             throw ModelError.invalid(parameter: "input-size", value: "\(inputSize)", allowed: "an integer from 1 to \(Architecture.maximumWidth)")
         }
-        var distribution: WeightDistribution? = nil
-        if let weights {
-            guard let d = WeightDistribution(rawValue: weights) else {
-                throw ModelError.invalid(parameter: "weights", value: weights, allowed: "gaussian or uniform")
-            }
-            distribution = d
-        }
-        guard let simulation = SimulationMethod(rawValue: method) else {
-            throw ModelError.invalid(parameter: "method", value: method, allowed: "full or reduced")
-        }
+        var distribution = weights
+        let simulation = method
         if simulation == .reduced {
             guard batch == 1 else {
                 throw ModelError.invalid(parameter: "batch", value: "\(batch)",
@@ -293,7 +255,7 @@ struct CompareCommand: ParsableCommand {
         // The multi-step mean field per cell (two evaluations per layer), and the solver's ~20 for a target rate.
         try TemporalOptions.checkWork(steps: steps, points: meanField.points, replicates: meanField.replicates,
                                       layerEvaluations: depth * (targetRates.isEmpty ? 2 : 22))
-        let shard = try shard.map(Shard.init(parsing:)) ?? .whole
+        let shard = shard ?? .whole
         if quiet && verbose {
             throw ModelError.invalid(parameter: "quiet", value: "--quiet --verbose",
                                      allowed: "at most one of --quiet and --verbose")
@@ -302,8 +264,8 @@ struct CompareCommand: ParsableCommand {
             throw ModelError.invalid(parameter: "output", value: output,
                                      allowed: "no --output with --resume (new cells are appended to the --resume file)")
         }
-        let settings = SweepSettings(depth: depth, inputSize: inputSize, reset: r, steps: steps,
-                                     input: try InputEncoding(parsing: input), targetVariance: targetVariance,
+        let settings = SweepSettings(depth: depth, inputSize: inputSize, reset: reset, steps: steps,
+                                     input: input, targetVariance: targetVariance,
                                      batch: batch, networks: networks, seed: seed, threads: threads,
                                      weights: distribution, tolerance: tolerance, method: simulation,
                                      meanField: meanField)
@@ -556,10 +518,10 @@ struct CompareReport {
             ("version", .string(SNNTheoryCommand.version)),
             ("command", .string("compare")),
             ("depth", .integer(s.depth)),
-            ("widths", .string(c.widths)),
-            ("thetas", .string(c.thetas)),
-            ("betas", .string(c.betas)),
-            ("inits", .string(c.inits)),
+            ("widths", .string(c.widths.text)),
+            ("thetas", .string(c.thetas.text)),
+            ("betas", .string(c.betas.text)),
+            ("inits", .string(c.inits.text)),
             ("input_size", s.inputSize.map { .integer($0) } ?? .string("width")),
             ("reset", .string(s.reset.rawValue)),
             ("steps", .integer(s.steps)),
@@ -775,5 +737,72 @@ enum FiniteWidthPrediction {
             try FiniteWidthChain(architecture: architecture, neuron: neuron, input: input, weightVariances: variances)
                 .layers().map { ($0.meanRate, $0.silentProbability) }
         }
+    }
+}
+
+/// A list of the sweep: each value once, in the order given.
+private func sweepList<T: Equatable>(_ text: String, _ name: String, _ allowed: String, _ parse: (String) -> T?) throws
+    -> [T]
+{
+    let items = text.split(separator: ",", omittingEmptySubsequences: false).map {
+        $0.trimmingCharacters(in: .whitespaces)
+    }
+    var values: [T] = []
+    for item in items {
+        guard let v = parse(item) else { throw ModelError.invalid(parameter: name, value: item, allowed: allowed) }
+        guard !values.contains(v) else {
+            throw ModelError.invalid(parameter: name, value: text, allowed: "each value once ('\(item)' repeats one)")
+        }
+        values.append(v)
+    }
+    return values
+}
+
+/// `compare --widths`: layer widths.
+enum SweepWidths: OptionRule {
+    static func parse(_ text: String) throws -> [Int] {
+        try sweepList(text, "widths", "comma-separated integers from 1 to \(Architecture.maximumWidth)") {
+            Int($0).flatMap { $0 >= 1 && $0 <= Architecture.maximumWidth ? $0 : nil }
+        }
+    }
+}
+
+/// `compare --thetas`. (+ 0 turns -0 into 0: a cell's seed is taken from the bits of its theta and beta.)
+enum SweepThetas: OptionRule {
+    static func parse(_ text: String) throws -> [Double] {
+        try sweepList(text, "thetas", "comma-separated finite numbers > 0") {
+            Double($0).flatMap { $0.isFinite && $0 > 0 ? $0 + 0 : nil }
+        }
+    }
+}
+
+/// `compare --betas`.
+enum SweepBetas: OptionRule {
+    static func parse(_ text: String) throws -> [Double] {
+        try sweepList(text, "betas", "comma-separated numbers in [0, 1]") {
+            Double($0).flatMap { $0 >= 0 && $0 <= 1 ? $0 + 0 : nil }
+        }
+    }
+}
+
+/// `compare --inits`: schemes and `target-rate:R`, by name, each once.
+enum SweepInits: OptionRule {
+    static func parse(_ text: String) throws -> [String] {
+        let allowedInits = CompareCommand.allowedInits
+        let items = text.split(separator: ",", omittingEmptySubsequences: false).map(String.init)
+        guard !items.contains(where: \.isEmpty) else {
+            throw ModelError.invalid(parameter: "inits", value: text, allowed: "a comma-separated list of " + allowedInits)
+        }
+        let schemes = try items.map { item in
+            do { return try CellInitialization(parsing: item).name } catch let ModelError.invalid(_, value, allowed) {
+                throw ModelError.invalid(parameter: "inits", value: value,
+                                         allowed: item.hasPrefix(CellInitialization.targetRatePrefix) ? allowed : allowedInits)
+            }
+        }
+        if let repeated = schemes.enumerated().first(where: { schemes[..<$0.offset].contains($0.element) }) {
+            throw ModelError.invalid(parameter: "inits", value: text,
+                                     allowed: "each initialization once ('\(repeated.element)' repeats)")
+        }
+        return schemes
     }
 }

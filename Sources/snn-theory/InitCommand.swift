@@ -44,7 +44,7 @@ struct InitCommand: ParsableCommand {
 
     @Option(help: ArgumentHelp("Input size, then per layer N (fully connected), C:KHxKW (convolution) or flatten:HxW.",
                                valueName: "n0,layer,..."))
-    var widths: String
+    var widths: Parsed<LayerShapes>
 
     @Option(help: "Firing threshold theta, in [1e-6, 1e6].")
     var theta: Double = 1
@@ -53,11 +53,11 @@ struct InitCommand: ParsableCommand {
     var beta: Double = 0.9
 
     @Option(help: "Reset after a spike: subtract (u -= theta) or zero (u = 0).")
-    var reset: String = "subtract"
+    var reset: Reset = .subtract
 
     @Option(help: ArgumentHelp("Input: bernoulli:P (spikes of rate P) or gaussian:S (analog values); sets layer 1's paper scale.",
                                valueName: "kind:value"))
-    var input: String = "bernoulli:0.2"
+    var input: InputEncoding = .bernoulli(rate: 0.2)
 
     @Option(name: .customLong("target-variance"),
             help: "Membrane variance sigma_t^2 the paper's initialization holds, in [1e-12, 1e12].")
@@ -65,7 +65,7 @@ struct InitCommand: ParsableCommand {
 
     @Option(help: ArgumentHelp("Initializations, comma-separated: \(InitScheme.allowedNames).",
                                valueName: "scheme,..."))
-    var `init`: String = "paper,paper-reset,paper-balance,kaiming,lecun,glorot,pytorch"
+    var `init`: Parsed<InitList> = "paper,paper-reset,paper-balance,kaiming,lecun,glorot,pytorch"
 
     @Option(name: .customLong("target-rate"),
             help: "Also the solver's first-step scales that hold this spike rate, in (0, 0.5), at every layer.")
@@ -95,14 +95,11 @@ struct InitCommand: ParsableCommand {
     }
 
     func plan() throws -> InitPlan {
-        let layers = try LayerShape.parse(widths)
-        guard let r = Reset(rawValue: reset) else {
-            throw ModelError.invalid(parameter: "reset", value: reset, allowed: "subtract or zero")
-        }
-        let neuron = try NeuronModel(threshold: theta, leak: beta, reset: r)
-        let inputEncoding = try InputEncoding(parsing: input)
+        let layers = widths.value
+        let neuron = try NeuronModel(threshold: theta, leak: beta, reset: reset)
+        let inputEncoding = input
         _ = try InitScheme.checkedTargetVariance(targetVariance)
-        let schemes = try InitScheme.parseList(`init`)
+        let schemes = `init`.value
         var scales = try schemes.map { scheme in
             SchemeScales(name: scheme.description, distribution: scheme.naturalDistribution,
                          variances: try LayerShape.perLayer(layers) { architecture in
@@ -147,13 +144,18 @@ struct InitCommand: ParsableCommand {
         if let npy {
             files = try plan.writeNPY(directory: npy)
         }
-        let report = InitReport(plan: plan, widthsSpec: widths, npyDirectory: npy, files: files)
+        let report = InitReport(plan: plan, widthsSpec: widths.text, npyDirectory: npy, files: files)
         switch format {
         case .json: print(report.json().rendered())
         case .csv: print(report.csv(), terminator: "")
         case .table: print(report.table())
         }
     }
+}
+
+/// `init --widths`: the input size, then the layers.
+enum LayerShapes: OptionRule {
+    static func parse(_ text: String) throws -> [LayerShape] { try LayerShape.parse(text) }
 }
 
 /// One layer of `init --widths`: a fully connected layer or a 2-d convolution.

@@ -15,7 +15,7 @@ struct NetworkOptions: ParsableArguments {
 
     @Option(help: ArgumentHelp("Layer sizes n0,n1,...,nL: input size, then each layer's width.",
                                valueName: "n0,n1,...,nL"))
-    var widths: String?
+    var widths: Parsed<LayerSizes>?
 
     @Option(help: "Firing threshold theta, in [1e-6, 1e6].")
     var theta: Double = 1
@@ -24,43 +24,27 @@ struct NetworkOptions: ParsableArguments {
     var beta: Double = 0.9
 
     @Option(help: "Reset after a spike: subtract (u -= theta) or zero (u = 0).")
-    var reset: String = "subtract"
+    var reset: Reset = .subtract
 
     @Option(help: "Number of time steps T >= 1.")
     var steps: Int = 1
 
     @Option(help: ArgumentHelp("Input: bernoulli:P (spikes of rate P, iid over time) or gaussian:S (analog currents).",
                                valueName: "kind:value"))
-    var input: String = "bernoulli:0.2"
+    var input: InputEncoding = .bernoulli(rate: 0.2)
 
     @Option(name: .customLong("target-variance"),
             help: "Membrane variance sigma_t^2 the paper's initialization holds, in [1e-12, 1e12].")
     var targetVariance: Double = 1
 
     func architecture() throws -> Architecture {
-        if let widths {
-            let parts = widths.split(separator: ",", omittingEmptySubsequences: false)
-            var values: [Int] = []
-            for part in parts {
-                guard let v = Int(part.trimmingCharacters(in: .whitespaces)) else {
-                    throw ModelError.invalid(parameter: "widths", value: widths,
-                                             allowed: "comma-separated integers n0,n1,...,nL, each >= 1")
-                }
-                values.append(v)
-            }
-            return try Architecture(widths: values)
-        }
+        if let widths { return try Architecture(widths: widths.value) }
         return try Architecture(inputSize: inputSize ?? width, width: width, depth: depth)
     }
 
-    func neuron() throws -> NeuronModel {
-        guard let r = Reset(rawValue: reset) else {
-            throw ModelError.invalid(parameter: "reset", value: reset, allowed: "subtract or zero")
-        }
-        return try NeuronModel(threshold: theta, leak: beta, reset: r)
-    }
+    func neuron() throws -> NeuronModel { try NeuronModel(threshold: theta, leak: beta, reset: reset) }
 
-    func inputEncoding() throws -> InputEncoding { try InputEncoding(parsing: input) }
+    func inputEncoding() throws -> InputEncoding { input }
 
     func checkedSteps() throws -> Int {
         guard steps >= 1, steps <= 1024 else {
@@ -78,9 +62,21 @@ struct NetworkOptions: ParsableArguments {
     func validateAll() throws {
         _ = try architecture()
         _ = try neuron()
-        _ = try inputEncoding()
         _ = try checkedSteps()
         _ = try checkedTargetVariance()
+    }
+}
+
+/// `--widths n0,n1,...,nL` as integers; their ranges are the architecture's to check.
+enum LayerSizes: OptionRule {
+    static func parse(_ text: String) throws -> [Int] {
+        try text.split(separator: ",", omittingEmptySubsequences: false).map { part in
+            guard let v = Int(part.trimmingCharacters(in: .whitespaces)) else {
+                throw ModelError.invalid(parameter: "widths", value: text,
+                                         allowed: "comma-separated integers n0,n1,...,nL, each >= 1")
+            }
+            return v
+        }
     }
 }
 
@@ -91,7 +87,7 @@ enum OutputFormat: String, ExpressibleByArgument, CaseIterable {
 /// Numerical settings of the multi-step theory.
 struct TemporalOptions: ParsableArguments {
     @Option(help: "Multi-step integral: automatic (quadrature for T <= 2, else qmc), quadrature, or qmc.")
-    var method: String = "automatic"
+    var method: TemporalKernelMethod = .automatic
 
     @Option(name: .customLong("qmc-points"), help: "Quasi-Monte Carlo points per replicate (64 to 1048576).")
     var qmcPoints: Int = 4096
@@ -140,15 +136,12 @@ struct TemporalOptions: ParsableArguments {
     }
 
     func settings(steps: Int) throws -> TemporalKernelSettings {
-        guard let m = TemporalKernelMethod(rawValue: method) else {
-            throw ModelError.invalid(parameter: "method", value: method, allowed: "automatic, quadrature or qmc")
-        }
-        if m == .quadrature && steps > 2 {
-            throw ModelError.invalid(parameter: "method", value: method,
+        if method == .quadrature && steps > 2 {
+            throw ModelError.invalid(parameter: "method", value: method.rawValue,
                                      allowed: "automatic or qmc for --steps above 2 (quadrature covers T <= 2)")
         }
         try Self.checkQuasiMonteCarlo(points: qmcPoints, replicates: qmcReplicates)
-        return TemporalKernelSettings(method: m, points: qmcPoints, replicates: qmcReplicates, seed: seed)
+        return TemporalKernelSettings(method: method, points: qmcPoints, replicates: qmcReplicates, seed: seed)
     }
 }
 
@@ -159,7 +152,7 @@ struct StabilityOptions: ParsableArguments {
     var width: Int = 1000
 
     @Option(help: ArgumentHelp("Input: bernoulli:P or gaussian:S.", valueName: "kind:value"))
-    var input: String = "bernoulli:0.2"
+    var input: InputEncoding = .bernoulli(rate: 0.2)
 
     @Option(name: .customLong("negligible-probability"),
             help: "The chain's truncation: terms below this are dropped (1e-300 to 1e-6).")
@@ -172,13 +165,12 @@ struct StabilityOptions: ParsableArguments {
     var beta: Double = 0.9
 
     @Option(help: "Reset after a spike: subtract or zero (multi-step slope).")
-    var reset: String = "subtract"
+    var reset: Reset = .subtract
 
     @OptionGroup(title: "The multi-step theory (used when steps > 1)") var temporal: TemporalOptions
 
     /// The checked input, steps and leak and reset, and the multi-step work of `layerEvaluations` layer evaluations.
     func validate(layerEvaluations: Int) throws {
-        _ = try InputEncoding(parsing: input)
         guard steps >= 1, steps <= 1024 else {
             throw ModelError.invalid(parameter: "steps", value: "\(steps)", allowed: "an integer from 1 to 1024")
         }
@@ -188,15 +180,12 @@ struct StabilityOptions: ParsableArguments {
 
     /// The neuron of the multi-step slope (the first step depends on the threshold only).
     func neuron(threshold: Double) throws -> NeuronModel {
-        guard let r = Reset(rawValue: reset) else {
-            throw ModelError.invalid(parameter: "reset", value: reset, allowed: "subtract or zero")
-        }
-        return try NeuronModel(threshold: threshold, leak: beta, reset: r)
+        try NeuronModel(threshold: threshold, leak: beta, reset: reset)
     }
 
     /// The chain's diagram at `depth` with `tolerance`, on `axis`.
     func diagram(axis: PhaseAxis = .targetVariance, depth: Int, tolerance: Double) throws -> PhaseDiagram {
-        try PhaseDiagram(axis: axis, depth: depth, width: width, input: InputEncoding(parsing: input),
+        try PhaseDiagram(axis: axis, depth: depth, width: width, input: input,
                          tolerance: tolerance, negligibleProbability: negligibleProbability)
     }
 

@@ -26,17 +26,17 @@ struct PhaseCommand: ParsableCommand {
 
     @Option(help: ArgumentHelp("Thresholds: a list 0.5,1,2, or start:stop:count (add :log for geometric spacing).",
                                valueName: "list|range"))
-    var thetas: String = "0.25:2.5:10"
+    var thetas: Parsed<ThresholdGrid> = "0.25:2.5:10"
 
     @Option(name: .customLong("target-variances"),
             help: ArgumentHelp("Target variances sigma_t^2 of the paper's initialization: a list or a range as for --thetas.",
                                valueName: "list|range"))
-    var targetVariances: String = "0.25:4:9:log"
+    var targetVariances: Parsed<TargetVarianceGrid> = "0.25:4:9:log"
 
     @Option(name: .customLong("weight-scales"),
             help: ArgumentHelp("Instead of target variances: fixed weight scales sigma_w, Var[w] = sigma_w^2 / n_in.",
                                valueName: "list|range"))
-    var weightScales: String?
+    var weightScales: Parsed<WeightScaleGrid>?
 
     @Option(help: "Layer at which the chain is read (2 to 10000).")
     var depth: Int = 100
@@ -55,7 +55,7 @@ struct PhaseCommand: ParsableCommand {
 
     func validate() throws {
         if let plot { try Figures.checkDestination(plot) }
-        let thetaValues = try GridValues.parse(thetas, parameter: "thetas"), scaleValues = try scales()
+        let thetaValues = thetas.value, scaleValues = scales()
         for theta in thetaValues where !NeuronModel.thresholdRange.contains(theta) {
             throw ModelError.invalid(parameter: "thetas", value: "\(theta)", allowed: "thresholds in [1e-6, 1e6]")
         }
@@ -68,7 +68,7 @@ struct PhaseCommand: ParsableCommand {
                 for v in scaleValues {
                     _ = try WeightVariance.checked(.paper, architecture: architecture,
                                                    neuron: NeuronModel(threshold: theta),
-                                                   input: InputEncoding(parsing: network.input), targetVariance: v)
+                                                   input: network.input, targetVariance: v)
                 }
             }
         case .weightScale:
@@ -82,15 +82,14 @@ struct PhaseCommand: ParsableCommand {
 
     /// Multi-step layer evaluations: each cell's slope propagates the kernel through every layer about 3 times.
     func layerEvaluations() throws -> Int {
-        let cells = try GridValues.parse(thetas, parameter: "thetas").count * scales().count
+        let cells = thetas.value.count * scales().count
         return cells * depth * 3
     }
 
     var axis: PhaseAxis { weightScales == nil ? .targetVariance : .weightScale }
 
-    func scales() throws -> [Double] {
-        if let weightScales { return try GridValues.parse(weightScales, parameter: "weight-scales") }
-        return try GridValues.parse(targetVariances, parameter: "target-variances")
+    func scales() -> [Double] {
+        weightScales?.value ?? targetVariances.value
     }
 
     func diagram() throws -> PhaseDiagram {
@@ -99,7 +98,7 @@ struct PhaseCommand: ParsableCommand {
 
     func run() throws {
         let diagram = try diagram()
-        let thetaValues = try GridValues.parse(thetas, parameter: "thetas"), scaleValues = try scales()
+        let thetaValues = thetas.value, scaleValues = scales()
         let progress = Progress.forTerminal(label: "cells")
         let cells = try diagram.cells(thetas: thetaValues, scales: scaleValues, progress: progress?.update)
         var slopes: [KernelMapSlope]?
@@ -134,13 +133,13 @@ struct PhaseReport {
     /// The multi-step kernel map's slope per cell (same order), with --steps > 1.
     let slopes: [KernelMapSlope]?
     let beta: Double
-    let reset: String
+    let reset: Reset
     let criticalThresholdOverSigma: Double
     let steps: Int
     let settings: TemporalKernelSettings?
 
     init(diagram: PhaseDiagram, thetas: [Double], scales: [Double], cells: [PhaseCell], slopes: [KernelMapSlope]? = nil,
-         beta: Double = 0.9, reset: String = "subtract", steps: Int = 1, settings: TemporalKernelSettings? = nil) throws {
+         beta: Double = 0.9, reset: Reset = .subtract, steps: Int = 1, settings: TemporalKernelSettings? = nil) throws {
         self.steps = steps
         self.settings = settings
         self.diagram = diagram
@@ -306,8 +305,8 @@ struct PhaseReport {
         ("negligible_probability", .number(diagram.negligibleProbability)),
         ("critical_threshold_over_sigma", .number(criticalThresholdOverSigma)),
         ("thetas", .array(thetas.map { .number($0) })), (scaleKey + "s", .array(scales.map { .number($0) })),
-        ("steps", .integer(steps)), ("beta", .number(beta)), ("reset", .string(reset)),
-        ("conventions", .string(steps > 1 ? Provenance.conventions(reset: reset) : Provenance.firstStepConventions)),
+        ("steps", .integer(steps)), ("beta", .number(beta)), ("reset", .string(reset.rawValue)),
+        ("conventions", .string(steps > 1 ? Provenance.conventions(reset: reset.rawValue) : Provenance.firstStepConventions)),
     ] + Provenance.temporalFields(settings, steps: steps))
     }
 

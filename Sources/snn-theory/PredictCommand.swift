@@ -23,7 +23,7 @@ struct PredictCommand: ParsableCommand {
 
     @Option(help: ArgumentHelp("Initialization, or a comma-separated list to compare: \(InitScheme.allowedNames).",
                                valueName: "scheme[,scheme...]"))
-    var `init`: String = "paper"
+    var `init`: Parsed<InitList> = "paper"
 
     @Option(help: "Output: table (for people), csv or json (for scripts).")
     var format: OutputFormat = .table
@@ -47,11 +47,11 @@ struct PredictCommand: ParsableCommand {
 
     @Option(name: .customLong("solve-over"),
             help: "What --target-rate holds: first-step, time-averaged (over --steps) or final-step.")
-    var solveOver: String = "time-averaged"
+    var solveOver: SolverHorizon = .timeAveraged
 
     /// Multi-step layer evaluations: one per layer and scheme, about 20 per layer for the solver (bracket and root).
     func layerEvaluations(depth: Int) -> Int {
-        depth * ((try? InitScheme.parseList(`init`).count) ?? 1) + (targetRate == nil ? 0 : 20 * depth)
+        depth * `init`.value.count + (targetRate == nil ? 0 : 20 * depth)
     }
 
     /// The multi-step theory, with a progress line on a terminal (long horizons take minutes).
@@ -76,24 +76,19 @@ struct PredictCommand: ParsableCommand {
         }
         _ = try temporal.settings(steps: network.checkedSteps(),
                                   layerEvaluations: layerEvaluations(depth: network.architecture().depth))
-        _ = try InitScheme.parseList(`init`)
         if let targetRate, !(targetRate > 0 && targetRate < 1) {
             throw ModelError.invalid(parameter: "target-rate", value: "\(targetRate)", allowed: "a number in (0, 1)")
-        }
-        if SolverHorizon(rawValue: solveOver) == nil {
-            throw ModelError.invalid(parameter: "solve-over", value: solveOver,
-                                     allowed: "first-step, time-averaged or final-step")
         }
     }
 
     func solvedPrediction(architecture: Architecture, neuron: NeuronModel, input: InputEncoding, steps: Int,
                           settings: TemporalKernelSettings) throws -> SchemePrediction?
     {
-        guard let targetRate, let horizon = SolverHorizon(rawValue: solveOver) else { return nil }
+        guard let targetRate else { return nil }
         let solved: SolvedInitialization
         do {
             solved = try InitializationSolver.solve(architecture: architecture, neuron: neuron, input: input,
-                                                    steps: steps, target: .rate(targetRate), horizon: horizon,
+                                                    steps: steps, target: .rate(targetRate), horizon: solveOver,
                                                     settings: settings)
         } catch let error as SolverError {
             throw CommandFailure(message: error.description)
@@ -120,7 +115,7 @@ struct PredictCommand: ParsableCommand {
         let input = try network.inputEncoding()
         let steps = try network.checkedSteps()
         let target = try network.checkedTargetVariance()
-        let schemes = try InitScheme.parseList(`init`)
+        let schemes = `init`.value
         let settings = try temporal.settings(steps: steps, layerEvaluations: layerEvaluations(depth: architecture.depth))
         var predictions = try schemes.map { scheme in
             let variances = try WeightVariance.checked(scheme, architecture: architecture, neuron: neuron, input: input,

@@ -32,6 +32,7 @@ struct SNNTheoryCommand: ParsableCommand {
         } catch let error as CommandFailure {
             fail(error.message, code: error.code)
         } catch {
+            if let refusal = OptionValue.refusal { fail(refusal.description, code: 64) }
             let code = exitCode(for: error)
             if code == .success {
                 exit(withError: error)

@@ -3,6 +3,7 @@ import Foundation
 import SNNModel
 import SNNSimulator
 import SNNTheory
+import SNNVerification
 
 struct SimulateCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -35,19 +36,19 @@ struct SimulateCommand: ParsableCommand {
     @OptionGroup var simulation: SimulationOptions
 
     @Option(help: ArgumentHelp("Initialization: \(InitScheme.allowedNames).", valueName: "scheme"))
-    var `init`: String = "paper"
+    var `init`: InitScheme = .paper
 
     @Option(name: .customLong("target-rate"),
             help: "Use the solver's per-layer weight scales that hold this rate (up to about 0.5) instead of --init's.")
     var targetRate: Double?
 
     @Option(name: .customLong("solve-over"), help: "What --target-rate holds: first-step, time-averaged or final-step.")
-    var solveOver: String = "time-averaged"
+    var solveOver: SolverHorizon = .timeAveraged
 
     @Option(name: .customLong("solve-on"),
             help: ArgumentHelp("Where --target-rate's scales are solved: theory (the multi-step mean field, infinitely wide layers) or sampler (the exact reduced sampler at these widths: the mean rate over --solver-networks networks).",
                                valueName: "theory|sampler"))
-    var solveOn: String = "theory"
+    var solveOn: SolveOn = .theory
 
     @Option(name: .customLong("solver-networks"),
             help: "Networks the sampler solver averages over (with --solve-on sampler; independent of the simulated ones).")
@@ -90,7 +91,6 @@ struct SimulateCommand: ParsableCommand {
                                      allowed: "no --output with --resume (new networks are appended to the --resume file)")
         }
         try network.validateAll()
-        _ = try InitScheme(parsing: `init`)
         try simulation.validateAll()
         if let targetRate, !(targetRate > 0 && targetRate < 1) {
             throw ModelError.invalid(parameter: "target-rate", value: "\(targetRate)", allowed: "a number in (0, 1)")
@@ -100,19 +100,12 @@ struct SimulateCommand: ParsableCommand {
                                      allowed: "a file without --target-rate (each sets the weight scales)")
         }
         try TemporalOptions.checkQuasiMonteCarlo(points: qmcPoints, replicates: qmcReplicates)
-        if targetRate != nil, solveOn == "theory" {
+        if targetRate != nil, solveOn == .theory {
             try TemporalOptions.checkWork(steps: network.checkedSteps(), points: qmcPoints, replicates: qmcReplicates,
                                           layerEvaluations: 20 * network.architecture().depth)
         }
-        guard solveOn == "theory" || solveOn == "sampler" else {
-            throw ModelError.invalid(parameter: "solve-on", value: solveOn, allowed: "theory or sampler")
-        }
-        if solveOn == "sampler" {
+        if solveOn == .sampler {
             try checkSamplerSolver()
-        }
-        if SolverHorizon(rawValue: solveOver) == nil {
-            throw ModelError.invalid(parameter: "solve-over", value: solveOver,
-                                     allowed: "first-step, time-averaged or final-step")
         }
     }
 
@@ -120,27 +113,27 @@ struct SimulateCommand: ParsableCommand {
         let architecture = try network.architecture()
         let neuron = try network.neuron()
         let input = try network.inputEncoding()
-        let scheme = try InitScheme(parsing: `init`)
+        let scheme = `init`
         var variances = try WeightVariance.checked(scheme, architecture: architecture, neuron: neuron, input: input,
                                                  targetVariance: try network.checkedTargetVariance())
         var schemeName = scheme.description
-        if let targetRate, let horizon = SolverHorizon(rawValue: solveOver), solveOn == "sampler" {
-            variances = try solveOnSampler(targetRate: targetRate, horizon: horizon, architecture: architecture,
+        if let targetRate, solveOn == .sampler {
+            variances = try solveOnSampler(targetRate: targetRate, horizon: solveOver, architecture: architecture,
                                            neuron: neuron, input: input, guesses: variances)
-            schemeName = "target-rate:\(Format.exact(targetRate)) (\(solveOver), solved on \(solverNetworks) sampled "
+            schemeName = "target-rate:\(Format.exact(targetRate)) (\(solveOver.rawValue), solved on \(solverNetworks) sampled "
                 + "networks of these widths)"
-        } else if let targetRate, let horizon = SolverHorizon(rawValue: solveOver) {
+        } else if let targetRate {
             do {
                 variances = try InitializationSolver.solve(architecture: architecture, neuron: neuron, input: input,
                                                            steps: try network.checkedSteps(), target: .rate(targetRate),
-                                                           horizon: horizon,
+                                                           horizon: solveOver,
                                                            settings: TemporalKernelSettings(points: qmcPoints,
                                                                                             replicates: qmcReplicates))
                     .weightVariances
             } catch let error as SolverError {
                 throw CommandFailure(message: error.description)
             }
-            schemeName = "target-rate:\(Format.exact(targetRate)) (\(solveOver))"
+            schemeName = "target-rate:\(Format.exact(targetRate)) (\(solveOver.rawValue))"
         }
         if let weightsFrom {
             (variances, schemeName) = try WeightsFile.variances(
@@ -155,7 +148,7 @@ struct SimulateCommand: ParsableCommand {
         let stream = try NetworkStream.open(output: output, resume: resume,
                                             model: SimulationReport.modelFields(configuration, scheme: schemeName,
                                                                                 targetVariance: targetVariance,
-                                                                                method: simulation.method),
+                                                                                method: simulation.method.rawValue),
                                             configuration: configuration)
         let progress = Progress.forTerminal(label: "networks")
         let completed = stream?.completed ?? []
@@ -171,7 +164,7 @@ struct SimulateCommand: ParsableCommand {
             try Figures.write(Figures.simulate(statistics, scheme: schemeName, prediction: prediction), to: plot)
         }
         let report = SimulationReport(statistics: statistics, scheme: schemeName,
-                                      targetVariance: targetVariance, method: simulation.method)
+                                      targetVariance: targetVariance, method: simulation.method.rawValue)
         switch format {
         case .json: print(report.json().rendered())
         case .csv: print(report.csv(), terminator: "")
@@ -184,10 +177,10 @@ extension SimulateCommand {
     /// The sampler solver's inputs: a target rate, Gaussian weights, a number of networks, and work within the guard.
     func checkSamplerSolver() throws {
         guard targetRate != nil else {
-            throw ModelError.invalid(parameter: "solve-on", value: solveOn,
+            throw ModelError.invalid(parameter: "solve-on", value: solveOn.rawValue,
                                      allowed: "theory, or sampler together with --target-rate R")
         }
-        if simulation.weights == "uniform" {
+        if simulation.weights == .uniform {
             throw ModelError.invalid(parameter: "weights", value: "uniform",
                                      allowed: "gaussian with --solve-on sampler (the sampler is exact for Gaussian weights)")
         }
@@ -228,7 +221,7 @@ extension SimulateCommand {
         defer { progress?.finish() }
         do {
             let solution = try ReducedSampler.solveWeightVariances(solverConfiguration, targetRate: targetRate,
-                                                                   horizon: horizon, progress: progress?.update)
+                                                                   horizon: solveOver, progress: progress?.update)
             let evaluations = solution.evaluations.reduce(0, +)
             FileHandle.standardError.write(Data(("snn-theory: solved \(architecture.depth) layer(s) on "
                 + "\(solverNetworks) sampled networks with \(evaluations) sampler passes\n").utf8))
@@ -239,15 +232,25 @@ extension SimulateCommand {
     }
 }
 
+/// Where `simulate --target-rate` solves its scales.
+enum SolveOn: String, CaseIterable, ExpressibleByArgument {
+    case theory, sampler
+
+    init?(argument: String) {
+        guard let value: SolveOn = OptionValue.choice(argument, "solve-on", allowed: "theory or sampler") else { return nil }
+        self = value
+    }
+}
+
 /// Options of a simulation run shared by `simulate` and `compare`.
 struct SimulationOptions: ParsableArguments {
     @Option(help: "Independent inputs per network, sharing its weights (B >= 1; default 16, or 1 with --method reduced).")
     var batch: Int?
 
     @Option(help: "full: simulate the network with its weight matrices; reduced: the exact reduced sampler (Gaussian weights, one input per network, O(n T^2) per layer).")
-    var method: String = "full"
+    var method: SimulationMethod = .full
 
-    var reduced: Bool { method == "reduced" }
+    var reduced: Bool { method == .reduced }
     var effectiveBatch: Int { batch ?? (reduced ? 1 : 16) }
 
     @Option(help: "Independent networks (weight draws) R >= 1; standard errors need R >= 2.")
@@ -260,27 +263,20 @@ struct SimulationOptions: ParsableArguments {
     var threads: Int = ProcessInfo.processInfo.activeProcessorCount
 
     @Option(help: "Weight distribution: gaussian or uniform (default: the initialization's own, uniform for pytorch; gaussian for solved or loaded scales).")
-    var weights: String?
+    var weights: WeightDistribution?
 
     /// --weights, else `natural` (the scheme's own, or Gaussian for scales solved or loaded from a file), and
     /// Gaussian for the reduced sampler.
-    func distribution(natural: WeightDistribution) throws -> WeightDistribution {
-        guard let weights else { return reduced ? .gaussian : natural }
-        guard let d = WeightDistribution(rawValue: weights) else {
-            throw ModelError.invalid(parameter: "weights", value: weights, allowed: "gaussian or uniform")
-        }
-        return d
+    func distribution(natural: WeightDistribution) -> WeightDistribution {
+        weights ?? (reduced ? .gaussian : natural)
     }
 
     func validateAll() throws {
-        guard method == "full" || method == "reduced" else {
-            throw ModelError.invalid(parameter: "method", value: method, allowed: "full or reduced")
-        }
         if reduced, effectiveBatch != 1 {
             throw ModelError.invalid(parameter: "batch", value: "\(effectiveBatch)",
                                      allowed: "1 with --method reduced (the sampler is exact for one input per network)")
         }
-        if reduced, weights == "uniform" {
+        if reduced, weights == .uniform {
             throw ModelError.invalid(parameter: "weights", value: "uniform",
                                      allowed: "gaussian with --method reduced (exact for Gaussian weights only)")
         }
@@ -296,7 +292,6 @@ struct SimulationOptions: ParsableArguments {
             throw ModelError.invalid(parameter: "threads", value: "\(threads)",
                                      allowed: "an integer from 1 to \(SimulationConfiguration.maximumThreads)")
         }
-        _ = try distribution(natural: .gaussian)
     }
 
     func configuration(architecture: Architecture, neuron: NeuronModel, input: InputEncoding, steps: Int,
@@ -308,7 +303,7 @@ struct SimulationOptions: ParsableArguments {
         do {
             c = try SimulationConfiguration(
                 architecture: architecture, neuron: neuron, input: input, weightVariances: weightVariances,
-                weightDistribution: try distribution(natural: naturalDistribution), steps: steps, batch: effectiveBatch,
+                weightDistribution: distribution(natural: naturalDistribution), steps: steps, batch: effectiveBatch,
                 networks: networks, seed: seed &+ seedOffset, threads: threads,
                 // The reduced sampler never builds a weight matrix: its memory has its own estimate, checked below.
                 memoryLimit: reduced ? .max : nil)

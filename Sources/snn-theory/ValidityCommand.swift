@@ -25,10 +25,10 @@ struct ValidityCommand: ParsableCommand {
     var depth: Int = 100
 
     @Option(help: ArgumentHelp("Thresholds: a list 0.5,1,2 (sorted, duplicates dropped), or start:stop:count (add :log for geometric spacing).", valueName: "list|range"))
-    var thetas: String = "0.5,0.75,1,1.25,1.5,2"
+    var thetas: Parsed<ThresholdGrid> = "0.5,0.75,1,1.25,1.5,2"
 
     @Option(help: ArgumentHelp("Widths of the grid table, comma-separated.", valueName: "n,n,..."))
-    var widths: String = "100,300,1000,3000,10000"
+    var widths: Parsed<GridWidths> = "100,300,1000,3000,10000"
 
     @Option(help: "Relative tolerance on the mean rate at the last layer, in (0, 1).")
     var tolerance: Double = 0.05
@@ -40,10 +40,10 @@ struct ValidityCommand: ParsableCommand {
     var maxWidth: Int = 16384
 
     @Option(help: ArgumentHelp("Input: bernoulli:P or gaussian:S.", valueName: "kind:value"))
-    var input: String = "bernoulli:0.2"
+    var input: InputEncoding = .bernoulli(rate: 0.2)
 
     @Option(help: "Initialization (one scheme).")
-    var `init`: String = "paper"
+    var `init`: InitScheme = .paper
 
     @Option(name: .customLong("target-variance"), help: "Membrane variance the paper's initialization holds.")
     var targetVariance: Double = 1
@@ -56,8 +56,6 @@ struct ValidityCommand: ParsableCommand {
 
     func validate() throws {
         if let plot { try Figures.checkDestination(plot) }
-        _ = try GridValues.parse(thetas, parameter: "thetas")
-        _ = try gridWidths()
         guard depth >= 1, depth <= 10_000 else {
             throw ModelError.invalid(parameter: "depth", value: "\(depth)", allowed: "an integer from 1 to 10000")
         }
@@ -71,23 +69,12 @@ struct ValidityCommand: ParsableCommand {
             throw ModelError.invalid(parameter: "max-width", value: "\(maxWidth)", allowed: "an integer from 16 to 65536")
         }
         _ = try InitScheme.checkedTargetVariance(targetVariance)
-        _ = try InputEncoding(parsing: input)
-        _ = try InitScheme(parsing: `init`)
-    }
-
-    func gridWidths() throws -> [Int] {
-        let items = widths.split(separator: ",", omittingEmptySubsequences: false)
-        let values = items.compactMap { Int($0).flatMap { $0 >= 1 && $0 <= 65536 ? $0 : nil } }
-        guard !items.isEmpty, values.count == items.count else {
-            throw ModelError.invalid(parameter: "widths", value: widths, allowed: "comma-separated integers from 1 to 65536")
-        }
-        return values
     }
 
     func run() throws {
-        let map = ValidityMap(depth: depth, input: try InputEncoding(parsing: input), scheme: try InitScheme(parsing: `init`),
+        let map = ValidityMap(depth: depth, input: input, scheme: `init`,
                               targetVariance: targetVariance, tolerance: tolerance, silentTolerance: silentTolerance)
-        let thresholds = try GridValues.parse(thetas, parameter: "thetas"), grid = try gridWidths()
+        let thresholds = thetas.value, grid = widths.value
         // Cells are independent: evaluate them concurrently, each into its own slot.
         let searches = Slots<Result<ValidityThreshold, Error>>(count: thresholds.count)
         let cells = Slots<Result<ValidityCell, Error>>(count: thresholds.count * grid.count)
@@ -127,8 +114,8 @@ struct ValidityCommand: ParsableCommand {
     func modelJSON(_ found: [ValidityThreshold], _ grid: [Int]) -> JSON {
         .object([
         ("tool", .string("snn-theory")), ("version", .string(SNNTheoryCommand.version)),
-        ("command", .string("validity")), ("depth", .integer(depth)), ("input", .string(input)),
-        ("init", .string(`init`)), ("target_variance", .number(targetVariance)),
+        ("command", .string("validity")), ("depth", .integer(depth)), ("input", .string(input.description)),
+        ("init", .string(`init`.description)), ("target_variance", .number(targetVariance)),
         ("tolerance", .number(tolerance)), ("silent_tolerance", .number(silentTolerance)),
         ("max_width", .integer(maxWidth)),
         ("thetas", .array(found.map { .number($0.theta) })), ("widths", .array(grid.map { .integer($0) })),
@@ -201,7 +188,7 @@ struct ValidityCommand: ParsableCommand {
             }))
         out.append("(x: the mean field does not hold there)")
         out.append("")
-        if `init` == "paper" {
+        if `init` == .paper {
             out.append("The paper's claim, Var[u] held at any depth, is a wide-layer statement: it holds where a width "
                 + "is listed above. Where chi > 1 (theta above 1.19 standard deviations) the fixed point is unstable: "
                 + "networks end silent or saturated at any width, so no width up to the search limit qualifies.")
@@ -227,5 +214,17 @@ final class Slots<T>: @unchecked Sendable {
         lock.lock()
         defer { lock.unlock() }
         return storage
+    }
+}
+
+/// `validity --widths`: the grid table's widths.
+enum GridWidths: OptionRule {
+    static func parse(_ text: String) throws -> [Int] {
+        let items = text.split(separator: ",", omittingEmptySubsequences: false)
+        let values = items.compactMap { Int($0).flatMap { $0 >= 1 && $0 <= 65536 ? $0 : nil } }
+        guard !items.isEmpty, values.count == items.count else {
+            throw ModelError.invalid(parameter: "widths", value: text, allowed: "comma-separated integers from 1 to 65536")
+        }
+        return values
     }
 }
