@@ -49,8 +49,7 @@ struct CompareCommand: ParsableCommand {
         """
     )
 
-    @Option(help: "Number of layers L.")
-    var depth: Int = 100
+    @OptionGroup var network: NetworkOptions
 
     @Option(help: ArgumentHelp("Layer widths to sweep, comma-separated.", valueName: "n,n,..."))
     var widths: Parsed<SweepWidths> = "100,300,1000"
@@ -64,21 +63,6 @@ struct CompareCommand: ParsableCommand {
     @Option(help: ArgumentHelp("Initializations to sweep, comma-separated: \(CompareCommand.allowedInits).",
                                valueName: "scheme,..."))
     var inits: Parsed<SweepInits> = "paper"
-
-    @Option(name: .customLong("input-size"), help: "Input size n0 (default: each cell's width).")
-    var inputSize: Int?
-
-    @Option(help: "Reset after a spike: subtract or zero.")
-    var reset: Reset = .subtract
-
-    @Option(help: "Time steps T simulated (compared at t = 1, and with T > 1 also the rate averaged over t = 1..T).")
-    var steps: Int = 1
-
-    @Option(help: ArgumentHelp("Input: bernoulli:P or gaussian:S.", valueName: "kind:value"))
-    var input: InputEncoding = .bernoulli(rate: 0.2)
-
-    @Option(name: .customLong("target-variance"), help: "Membrane variance the paper's initialization holds.")
-    var targetVariance: Double = 1
 
     @Option(help: "Inputs per network (the finite-width silent probability is for one input).")
     var batch: Int = 1
@@ -203,6 +187,8 @@ struct CompareCommand: ParsableCommand {
     }
 
     func plan() throws -> Plan {
+        let depth = network.depth, inputSize = network.inputSize, reset = network.reset, steps = network.steps
+        let input = network.input, targetVariance = network.targetVariance
         let cells = Self.sweepCells(widths: widths.value, thetas: thetas.value, betas: betas.value, inits: inits.value)
         guard depth >= 1, depth <= 100_000 else {
             throw ModelError.invalid(parameter: "depth", value: "\(depth)", allowed: "an integer from 1 to 100000")

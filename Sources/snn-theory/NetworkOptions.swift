@@ -2,16 +2,36 @@ import ArgumentParser
 import SNNModel
 import SNNTheory
 
-/// The network and neuron options every subcommand shares.
+/// The options that describe the network, shared by `predict`, `simulate` and `compare` (which sweeps the layer
+/// width, threshold and leak itself; the others take them from `SingleNetworkOptions`).
 struct NetworkOptions: ParsableArguments {
-    @Option(help: "Number of layers L (ignored when --widths is given).")
+    @Option(help: "Number of layers L (predict, simulate: ignored when --widths gives the layer sizes).")
     var depth: Int = 100
+
+    @Option(name: .customLong("input-size"), help: "Input size n0 (default: the layer width; predict, simulate: ignored when --widths gives the layer sizes).")
+    var inputSize: Int?
+
+    @Option(help: "Reset after a spike: subtract (u -= theta) or zero (u = 0).")
+    var reset: Reset = .subtract
+
+    @Option(help: "Number of time steps T, from 1 to 1024 (compare: all are simulated; t = 1 is compared, and with T > 1 also the rate averaged over t = 1..T).")
+    var steps: Int = 1
+
+    @Option(help: ArgumentHelp("Input: bernoulli:P (spikes of rate P, iid over time) or gaussian:S (analog currents).",
+                               valueName: "kind:value"))
+    var input: InputEncoding = .bernoulli(rate: 0.2)
+
+    @Option(name: .customLong("target-variance"),
+            help: "Membrane variance sigma_t^2 the paper's initialization holds, in [1e-12, 1e12].")
+    var targetVariance: Double = 1
+}
+
+/// One network: the shared options, and its layer sizes and neuron.
+struct SingleNetworkOptions: ParsableArguments {
+    @OptionGroup var shared: NetworkOptions
 
     @Option(help: "Neurons per layer (ignored when --widths is given).")
     var width: Int = 1000
-
-    @Option(name: .customLong("input-size"), help: "Input size n0 (default: --width; ignored when --widths is given).")
-    var inputSize: Int?
 
     @Option(help: ArgumentHelp("Layer sizes n0,n1,...,nL: input size, then each layer's width.",
                                valueName: "n0,n1,...,nL"))
@@ -23,19 +43,12 @@ struct NetworkOptions: ParsableArguments {
     @Option(help: "Leak beta in [0, 1] (1: non-leaky integrate-and-fire).")
     var beta: Double = 0.9
 
-    @Option(help: "Reset after a spike: subtract (u -= theta) or zero (u = 0).")
-    var reset: Reset = .subtract
-
-    @Option(help: "Number of time steps T >= 1.")
-    var steps: Int = 1
-
-    @Option(help: ArgumentHelp("Input: bernoulli:P (spikes of rate P, iid over time) or gaussian:S (analog currents).",
-                               valueName: "kind:value"))
-    var input: InputEncoding = .bernoulli(rate: 0.2)
-
-    @Option(name: .customLong("target-variance"),
-            help: "Membrane variance sigma_t^2 the paper's initialization holds, in [1e-12, 1e12].")
-    var targetVariance: Double = 1
+    var depth: Int { shared.depth }
+    var inputSize: Int? { shared.inputSize }
+    var reset: Reset { shared.reset }
+    var steps: Int { shared.steps }
+    var input: InputEncoding { shared.input }
+    var targetVariance: Double { shared.targetVariance }
 
     func architecture() throws -> Architecture {
         if let widths { return try Architecture(widths: widths.value) }

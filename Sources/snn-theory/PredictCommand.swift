@@ -19,7 +19,7 @@ struct PredictCommand: ParsableCommand {
         """
     )
 
-    @OptionGroup var network: NetworkOptions
+    @OptionGroup var network: SingleNetworkOptions
 
     @Option(help: ArgumentHelp("Initialization, or a comma-separated list to compare: \(InitScheme.allowedNames).",
                                valueName: "scheme[,scheme...]"))

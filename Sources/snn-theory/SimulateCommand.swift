@@ -32,7 +32,7 @@ struct SimulateCommand: ParsableCommand {
         """
     )
 
-    @OptionGroup var network: NetworkOptions
+    @OptionGroup var network: SingleNetworkOptions
     @OptionGroup var simulation: SimulationOptions
 
     @Option(help: ArgumentHelp("Initialization: \(InitScheme.allowedNames).", valueName: "scheme"))
