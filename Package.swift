@@ -22,10 +22,12 @@ let package = Package(
         .target(name: "SNNSimulator", dependencies: ["SNNModel"], exclude: ["README.md"]),
         .target(name: "SNNVerification", dependencies: ["SNNModel", "SNNTheory", "SNNSimulator"],
                 exclude: ["README.md"]),
+        // No dependencies: the figures know nothing of the theory or the command line.
+        .target(name: "SVGPlot", exclude: ["README.md"]),
         .executableTarget(
             name: "snn-theory",
             dependencies: [
-                "SNNModel", "SNNTheory", "SNNSimulator", "SNNVerification",
+                "SNNModel", "SNNTheory", "SNNSimulator", "SNNVerification", "SVGPlot",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -34,5 +36,6 @@ let package = Package(
                     exclude: ["Reference"]),
         .testTarget(name: "SNNSimulatorTests", dependencies: ["SNNSimulator", "SNNModel", "SNNTheory"]),
         .testTarget(name: "SNNTheoryCLITests", dependencies: ["snn-theory"]),
+        .testTarget(name: "SVGPlotTests", dependencies: ["SVGPlot"]),
     ]
 )

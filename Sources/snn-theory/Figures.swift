@@ -3,6 +3,7 @@ import SNNModel
 import SNNSimulator
 import SNNTheory
 import SNNVerification
+import SVGPlot
 
 /// The figures behind `--plot`: built from the same reports the tables print.
 enum Figures {

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import SNNModel
 import SNNTheory
+import SVGPlot
 
 struct PhaseCommand: ParsableCommand {
     static let configuration = CommandConfiguration(

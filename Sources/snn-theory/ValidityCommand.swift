@@ -3,6 +3,7 @@ import Dispatch
 import Foundation
 import SNNModel
 import SNNTheory
+import SVGPlot
 
 struct ValidityCommand: ParsableCommand {
     static let configuration = CommandConfiguration(

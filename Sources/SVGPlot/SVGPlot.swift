@@ -2,8 +2,8 @@ import Foundation
 
 /// One named curve of a `LinePlot`: a prediction drawn as a line, or a simulation drawn as markers with optional
 /// vertical error bars.
-struct PlotSeries {
-    enum Style: Sendable {
+public struct PlotSeries {
+    public enum Style: Sendable {
         /// Predictions: a line through the points, broken wherever a point cannot be shown.
         case line
         /// Simulations: a marker per point.
@@ -21,7 +21,7 @@ struct PlotSeries {
     /// colour and marker shape. Nil: the series' position in the plot.
     var colorIndex: Int?
 
-    init(name: String, x: [Double], y: [Double], yError: [Double]? = nil, style: Style = .line,
+    public init(name: String, x: [Double], y: [Double], yError: [Double]? = nil, style: Style = .line,
          colorIndex: Int? = nil) {
         precondition(x.count == y.count, "series \(name): \(x.count) x values but \(y.count) y values")
         precondition(yError == nil || yError!.count == y.count, "series \(name): one error bar per point")
@@ -74,14 +74,14 @@ enum SVGPalette {
 /// there. Values outside the visible range are clipped; the plot says so in a note ("values below 1e-40 not
 /// shown"). Without `yMin`, a log y axis shows about `maxDecades` decades below its top (the floor rounded down to
 /// a multiple of ten decades), so a variance collapsing from 1 to 1e-300 does not flatten every other curve.
-struct LinePlot: SVGFigure {
-    enum LegendPlacement: Sendable {
+public struct LinePlot: SVGFigure {
+    public enum LegendPlacement: Sendable {
         case right, below
         /// No legend, for panels of `SmallMultiples` that share another panel's legend.
         case hidden
     }
 
-    var title: String
+    public internal(set) var title: String
     /// Axis labels with their units, for example "membrane variance (θ²)".
     var xLabel: String
     var yLabel: String
@@ -99,7 +99,7 @@ struct LinePlot: SVGFigure {
     var height: Double
     var series: [PlotSeries]
 
-    init(title: String, xLabel: String, yLabel: String, xScale: AxisScale = .linear, yScale: AxisScale = .linear,
+    public init(title: String, xLabel: String, yLabel: String, xScale: AxisScale = .linear, yScale: AxisScale = .linear,
          xMin: Double? = nil, xMax: Double? = nil, yMin: Double? = nil, yMax: Double? = nil,
          maxDecades: Double = 40, legend: LegendPlacement = .right, width: Double = 720, height: Double = 440,
          series: [PlotSeries] = []) {
@@ -119,10 +119,10 @@ struct LinePlot: SVGFigure {
         self.series = series
     }
 
-    var renderedWidth: Double { width }
+    public var renderedWidth: Double { width }
 
     /// `height`, grown by what a legend below needs beyond a quarter of it, so many series do not squeeze the data.
-    var renderedHeight: Double {
+    public var renderedHeight: Double {
         let rows = legendPlacement == .below ? belowLegendRows(width: width - 2 * Self.pad).count : 0
         return height + max(0, (rows == 0 ? 0 : 8 + Double(rows) * Self.legendRow) - 0.25 * height)
     }
@@ -139,7 +139,7 @@ struct LinePlot: SVGFigure {
     private static let pad = 10.0, titleSize = 15.0, labelSize = 13.0, tickSize = 11.0, legendSize = 12.0
     private static let noteSize = 11.0, legendRow = 18.0, legendSample = 24.0
 
-    func draw(into canvas: inout SVGCanvas, idPrefix: String) {
+    public func draw(into canvas: inout SVGCanvas, idPrefix: String) {
         let pad = Self.pad
         let xAxis = PlotAxis.fitting(xScale, values: series.flatMap(\.x), min: xMin, max: xMax)
         let yAxis = PlotAxis.fitting(yScale, values: yRangeCandidates(xAxis), min: yMin, max: yMax,

@@ -3,13 +3,13 @@ import Foundation
 /// Several figures in one SVG document, in a grid filled row by row under a shared title: "variance and rate
 /// against depth" as two `LinePlot`s side by side. Panels keep their own sizes; each column is as wide as its
 /// widest panel, each row as tall as its tallest. Give all but one panel `legend: .hidden` when they share series.
-struct SmallMultiples: SVGFigure {
-    var title: String
+public struct SmallMultiples: SVGFigure {
+    public internal(set) var title: String
     var panels: [any SVGFigure]
     var columns: Int
 
     /// `columns` nil puts every panel in one row.
-    init(title: String, columns: Int? = nil, panels: [any SVGFigure]) {
+    public init(title: String, columns: Int? = nil, panels: [any SVGFigure]) {
         precondition(columns == nil || columns! >= 1, "small multiples need at least one column")
         self.title = title
         self.panels = panels
@@ -34,10 +34,10 @@ struct SmallMultiples: SVGFigure {
         }
     }
 
-    var renderedWidth: Double { Swift.max(columnWidths.reduce(0, +), 1) }
-    var renderedHeight: Double { Swift.max(titleHeight + rowHeights.reduce(0, +), 1) }
+    public var renderedWidth: Double { Swift.max(columnWidths.reduce(0, +), 1) }
+    public var renderedHeight: Double { Swift.max(titleHeight + rowHeights.reduce(0, +), 1) }
 
-    func draw(into canvas: inout SVGCanvas, idPrefix: String) {
+    public func draw(into canvas: inout SVGCanvas, idPrefix: String) {
         canvas.rect(x: 0, y: 0, width: renderedWidth, height: renderedHeight, "fill=\"#fff\"")
         let titleText = titleText
         canvas.text(titleText, x: renderedWidth / 2, y: Self.pad + titleText.size, anchor: .middle,

@@ -1,7 +1,7 @@
 import Foundation
 
 /// How an axis maps values to positions.
-enum AxisScale: Sendable {
+public enum AxisScale: Sendable {
     case linear
     /// Base-10 logarithmic: only positive finite values have a position.
     case log10

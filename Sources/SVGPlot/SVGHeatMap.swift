@@ -1,7 +1,7 @@
 import Foundation
 
 /// One axis of a `HeatMap`: the cells along it, equally sized whatever their values.
-enum HeatMapAxis: Sendable {
+public enum HeatMapAxis: Sendable {
     /// Named cells; an overlay's coordinate on this axis is a cell index (0 is the first cell's centre).
     case categories([String])
     /// Cells centred at these values, in increasing or decreasing order; an overlay's coordinate is a value,
@@ -24,7 +24,7 @@ enum HeatMapAxis: Sendable {
     }
 
     /// Fractional cell index of an overlay coordinate; nil when it has none (not finite; not positive on a log axis).
-    func position(of v: Double) -> Double? {
+    public func position(of v: Double) -> Double? {
         guard v.isFinite else { return nil }
         switch self {
         case .categories: return v
@@ -47,13 +47,13 @@ enum HeatMapAxis: Sendable {
 
 /// A line drawn over a `HeatMap` in data coordinates (see `HeatMapAxis` for what they mean), such as the
 /// critical line chi = 1. Non-finite points break the line.
-struct HeatMapOverlay {
+public struct HeatMapOverlay {
     var name: String
     var x: [Double]
     var y: [Double]
     var dashed: Bool
 
-    init(name: String, x: [Double], y: [Double], dashed: Bool = false) {
+    public init(name: String, x: [Double], y: [Double], dashed: Bool = false) {
         precondition(x.count == y.count, "overlay \(name): \(x.count) x values but \(y.count) y values")
         self.name = name
         self.x = x
@@ -64,8 +64,8 @@ struct HeatMapOverlay {
 
 /// A grid of coloured cells, one value per (x, y) cell, with a colour bar, optional overlay lines and optional
 /// value annotations. Row 0 (the first y cell) is at the bottom. NaN cells are drawn hatched grey ("no data").
-struct HeatMap: SVGFigure {
-    var title: String
+public struct HeatMap: SVGFigure {
+    public internal(set) var title: String
     var xLabel: String
     var yLabel: String
     /// The colour bar's label, with units.
@@ -82,7 +82,7 @@ struct HeatMap: SVGFigure {
     var width: Double
     var height: Double
 
-    init(title: String, xLabel: String, yLabel: String, colorLabel: String, x: HeatMapAxis, y: HeatMapAxis,
+    public init(title: String, xLabel: String, yLabel: String, colorLabel: String, x: HeatMapAxis, y: HeatMapAxis,
          values: [[Double]], colorScale: ColorScale = ColorScale(), overlays: [HeatMapOverlay] = [],
          showValues: Bool = false, valueDigits: Int = 2, width: Double = 720, height: Double = 480) {
         precondition(values.count == y.count, "heat map: \(values.count) rows for \(y.count) y cells")
@@ -102,13 +102,13 @@ struct HeatMap: SVGFigure {
         self.height = height
     }
 
-    var renderedWidth: Double { width }
-    var renderedHeight: Double { height }
+    public var renderedWidth: Double { width }
+    public var renderedHeight: Double { height }
 
     private static let pad = 10.0, titleSize = 15.0, labelSize = 13.0, tickSize = 11.0, legendSize = 12.0
     private static let barWidth = 14.0
 
-    func draw(into canvas: inout SVGCanvas, idPrefix: String) {
+    public func draw(into canvas: inout SVGCanvas, idPrefix: String) {
         let pad = Self.pad
         let scale = colorScale.resolved(for: values.flatMap { $0 })
         let hasMissing = values.contains { $0.contains(where: \.isNaN) }

@@ -3,7 +3,7 @@ import Foundation
 import FoundationXML
 #endif
 import Testing
-@testable import snn_theory
+@testable import SVGPlot
 
 /// Structure of the SVG writer's output: well-formed XML, the expected series and cells present, nothing
 /// non-finite or far outside the page, text escaped. How the figures look is checked by rendering them to PNG.

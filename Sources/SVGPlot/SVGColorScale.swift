@@ -6,8 +6,8 @@ import Foundation
 /// Diverging: blue (below the centre) through white (at it) to red (above), ColorBrewer's RdBu.
 /// Values outside the range take the colour of the nearer end; on a log scale, zero and negative values take
 /// the low end. NaN is "no data" and is drawn hatched, never coloured.
-struct ColorScale: Sendable {
-    enum Mode: Sendable {
+public struct ColorScale: Sendable {
+    public enum Mode: Sendable {
         case sequential
         /// Centred at `center`: equal distances above and below it get equally strong colours.
         case diverging(center: Double)
@@ -20,7 +20,7 @@ struct ColorScale: Sendable {
     var min: Double?
     var max: Double?
 
-    init(mode: Mode = .sequential, log: Bool = false, min: Double? = nil, max: Double? = nil) {
+    public init(mode: Mode = .sequential, log: Bool = false, min: Double? = nil, max: Double? = nil) {
         precondition(!log || ((min ?? 1) > 0 && (max ?? 1) > 0), "log colour-scale bounds must be positive")
         if log, case .diverging(let center) = mode { precondition(center > 0, "log colour scale centred at \(center)") }
         self.mode = mode

@@ -1,7 +1,7 @@
 import Foundation
 
 /// A figure that can draw itself into an SVG document: a `LinePlot`, a `HeatMap`, or several of them side by side.
-protocol SVGFigure {
+public protocol SVGFigure {
     /// Shown as the figure's heading and as the document's `<title>`.
     var title: String { get }
     /// Size of the drawing in SVG user units (CSS pixels at 100 %): the size asked for, unless the figure had to
@@ -16,7 +16,7 @@ protocol SVGFigure {
 extension SVGFigure {
     /// The figure as a standalone SVG document: explicit width, height and viewBox, generic sans-serif,
     /// no scripts, no external resources.
-    func render() -> String {
+    public func render() -> String {
         var canvas = SVGCanvas()
         canvas.beginDocument(width: renderedWidth, height: renderedHeight, title: title)
         draw(into: &canvas, idPrefix: "f0")
@@ -27,7 +27,7 @@ extension SVGFigure {
 
 /// An SVG document assembled as text. Coordinates are written with at most two decimals: a hundredth of a pixel is
 /// invisible, and it keeps files with thousands of points small.
-struct SVGCanvas {
+public struct SVGCanvas {
     private(set) var text = ""
 
     mutating func beginDocument(width: Double, height: Double, title: String) {
