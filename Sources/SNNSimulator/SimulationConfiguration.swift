@@ -1,19 +1,13 @@
 import Foundation
 import SNNModel
 
-/// Everything a simulation run needs, validated once at construction.
+/// Everything a simulation run needs, validated once at construction: the network, and how many of it to run.
 ///
-/// The weight variances are the caller's (usually `SNNTheory.weightVariances` for an `InitScheme`):
-/// `weightVariances[l - 1]` = Var[w_l] for layer l = 1...L. Weights are iid with mean 0: N(0, Var[w_l]) for
-/// `.gaussian`, Uniform(-sqrt(3 Var[w_l]), sqrt(3 Var[w_l])) for `.uniform`.
+/// The network's weight variances must be given per layer (`Initialization.variances`): a scheme's are the theory's
+/// to evaluate (the paper's needs the Gaussian tail), and the simulator does not import the theory. Weights are iid
+/// with mean 0: N(0, Var[w_l]) for `.gaussian`, Uniform(-sqrt(3 Var[w_l]), sqrt(3 Var[w_l])) for `.uniform`.
 public struct SimulationConfiguration: Sendable, Equatable, Codable {
-    public let architecture: Architecture
-    public let neuron: NeuronModel
-    public let input: InputEncoding
-    public let weightVariances: [Double]
-    public let weightDistribution: WeightDistribution
-    /// T, the number of time steps.
-    public let steps: Int
+    public let network: Network
     /// B, independent inputs sharing one set of weights.
     public let batch: Int
     /// R, independent networks (weight draws, each with its own inputs).
@@ -24,7 +18,15 @@ public struct SimulationConfiguration: Sendable, Equatable, Codable {
     /// The largest memory the run may plan to use, in bytes.
     public let memoryLimit: Int
 
-    public static let maximumSteps = 1_000_000
+    public var architecture: Architecture { network.architecture }
+    public var neuron: NeuronModel { network.neuron }
+    public var input: InputEncoding { network.input }
+    /// T, the number of time steps.
+    public var steps: Int { network.steps }
+    public var weightDistribution: WeightDistribution { network.weightDistribution }
+    /// `weightVariances[l - 1]` = Var[w_l] for layer l = 1...L.
+    public let weightVariances: [Double]
+
     public static let maximumBatch = 1_000_000
     public static let maximumNetworks = 10_000_000
     public static let maximumThreads = 256
@@ -34,36 +36,24 @@ public struct SimulationConfiguration: Sendable, Equatable, Codable {
         Int(Double(ProcessInfo.processInfo.physicalMemory) * 0.75)
     }
 
-    /// Throws `ModelError` for a parameter out of range and `SimulationError.insufficientMemory` when
-    /// `estimatedBytes` exceeds `memoryLimit` (default: `defaultMemoryLimit`).
-    public init(architecture: Architecture, neuron: NeuronModel, input: InputEncoding, weightVariances: [Double],
-                weightDistribution: WeightDistribution = .gaussian, steps: Int, batch: Int = 1, networks: Int = 1,
-                seed: UInt64 = 0, threads: Int = 1, memoryLimit: Int? = nil) throws {
-        guard weightVariances.count == architecture.depth else {
-            throw ModelError.invalid(parameter: "weight variances", value: "\(weightVariances.count) values",
-                                     allowed: "one per layer (\(architecture.depth))")
+    /// Throws `ModelError` for a parameter out of range or a network whose variances are not given per layer, and
+    /// `SimulationError.insufficientMemory` when `estimatedBytes` exceeds `memoryLimit` (default:
+    /// `defaultMemoryLimit`).
+    public init(network: Network, batch: Int = 1, networks: Int = 1, seed: UInt64 = 0, threads: Int = 1,
+                memoryLimit: Int? = nil) throws {
+        guard case let .variances(variances, _) = network.initialization else {
+            throw ModelError.invalid(parameter: "initialization", value: network.initialization.description,
+                                     allowed: "weight variances given per layer (the theory evaluates a scheme's)")
         }
-        for v in weightVariances where !(v.isFinite && v >= 0) {
-            throw ModelError.invalid(parameter: "weight variance", value: "\(v)", allowed: "a finite number >= 0")
-        }
-        try Self.check("steps", steps, 1...Self.maximumSteps)
         try Self.check("batch", batch, 1...Self.maximumBatch)
         try Self.check("networks", networks, 1...Self.maximumNetworks)
         try Self.check("threads", threads, 1...Self.maximumThreads)
-        guard batch * steps <= Int(Int32.max) else {
-            throw ModelError.invalid(parameter: "batch x steps", value: "\(batch * steps)",
-                                     allowed: "at most \(Int32.max) (one BLAS call spans all of them)")
-        }
         let limit = memoryLimit ?? Self.defaultMemoryLimit
         guard limit > 0 else {
             throw ModelError.invalid(parameter: "memory limit", value: "\(limit)", allowed: "a positive number of bytes")
         }
-        self.architecture = architecture
-        self.neuron = neuron
-        self.input = input
-        self.weightVariances = weightVariances
-        self.weightDistribution = weightDistribution
-        self.steps = steps
+        self.network = network
+        self.weightVariances = variances
         self.batch = batch
         self.networks = networks
         self.seed = seed
@@ -76,22 +66,26 @@ public struct SimulationConfiguration: Sendable, Equatable, Codable {
     }
 
     private enum CodingKeys: String, CodingKey {
-        case architecture, neuron, input, weightVariances, weightDistribution, steps, batch, networks, seed, threads,
-             memoryLimit
+        case network, batch, networks, seed, threads, memoryLimit
     }
 
-    /// Decodes and validates like `init(architecture:...)`.
+    /// Decodes and validates like `init(network:...)`.
     public init(from decoder: Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
-        try self.init(architecture: c.decode(Architecture.self, forKey: .architecture),
-                      neuron: c.decode(NeuronModel.self, forKey: .neuron),
-                      input: c.decode(InputEncoding.self, forKey: .input),
-                      weightVariances: c.decode([Double].self, forKey: .weightVariances),
-                      weightDistribution: c.decode(WeightDistribution.self, forKey: .weightDistribution),
-                      steps: c.decode(Int.self, forKey: .steps), batch: c.decode(Int.self, forKey: .batch),
+        try self.init(network: c.decode(Network.self, forKey: .network), batch: c.decode(Int.self, forKey: .batch),
                       networks: c.decode(Int.self, forKey: .networks), seed: c.decode(UInt64.self, forKey: .seed),
                       threads: c.decode(Int.self, forKey: .threads),
                       memoryLimit: c.decode(Int.self, forKey: .memoryLimit))
+    }
+
+    public func encode(to encoder: Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(network, forKey: .network)
+        try c.encode(batch, forKey: .batch)
+        try c.encode(networks, forKey: .networks)
+        try c.encode(seed, forKey: .seed)
+        try c.encode(threads, forKey: .threads)
+        try c.encode(memoryLimit, forKey: .memoryLimit)
     }
 
     private static func check(_ name: String, _ value: Int, _ range: ClosedRange<Int>) throws {

@@ -25,10 +25,11 @@ public enum SimulatorBenchmark {
     public static func standardConfiguration(threads: Int = ProcessInfo.processInfo.activeProcessorCount,
                                              seed: UInt64 = 1) throws -> SimulationConfiguration {
         try SimulationConfiguration(
-            architecture: Architecture(inputSize: width, width: width, depth: depth),
-            neuron: NeuronModel(threshold: 1, leak: 0.9, reset: .subtract),
-            input: .bernoulli(rate: inputRate), weightVariances: weightVariances, weightDistribution: .gaussian,
-            steps: steps, batch: batch, networks: 1, seed: seed, threads: threads)
+            network: Network(architecture: Architecture(inputSize: width, width: width, depth: depth),
+                             neuron: NeuronModel(threshold: 1, leak: 0.9, reset: .subtract),
+                             steps: steps, input: .bernoulli(rate: inputRate),
+                             initialization: .variances(weightVariances, name: "paper"), weightDistribution: .gaussian),
+            batch: batch, networks: 1, seed: seed, threads: threads)
     }
 
     /// Runs the standard workload; `elapsedSeconds` and `synapticEventsPerSecond` of the result are the timing.
@@ -53,10 +54,11 @@ public enum SimulatorBenchmark {
                                                       width: Int = SimulatorBenchmark.width,
                                                       seed: UInt64 = 1) throws -> SimulationConfiguration {
         try SimulationConfiguration(
-            architecture: Architecture(inputSize: width, width: width, depth: depth),
-            neuron: NeuronModel(threshold: 1, leak: 0.9, reset: .subtract),
-            input: .bernoulli(rate: inputRate), weightVariances: weightVariances(width: width),
-            weightDistribution: .gaussian, steps: steps, batch: 1, networks: networks, seed: seed, threads: threads)
+            network: Network(architecture: Architecture(inputSize: width, width: width, depth: depth),
+                             neuron: NeuronModel(threshold: 1, leak: 0.9, reset: .subtract),
+                             steps: steps, input: .bernoulli(rate: inputRate),
+                             initialization: .variances(weightVariances(width: width), name: "paper"), weightDistribution: .gaussian),
+            batch: 1, networks: networks, seed: seed, threads: threads)
     }
 
     /// Runs the reduced comparison's workload with `method`; `elapsedSeconds` of the result is the timing.

@@ -84,8 +84,14 @@ public struct FiniteWidthChain: Sendable {
     /// the width while the chain's answer approaches the mean field).
     public static let widthLimit = 65536
 
-    public init(architecture: Architecture, neuron: NeuronModel, input: InputEncoding, weightVariances: [Double],
-                negligibleProbability: Double = 1e-300) throws
+    /// The chain of the network, for its weight variances (`Network.weightVariances`).
+    public init(_ network: Network, negligibleProbability: Double = 1e-300) throws {
+        try self.init(architecture: network.architecture, neuron: network.neuron, input: network.input,
+                      weightVariances: network.weightVariances(), negligibleProbability: negligibleProbability)
+    }
+
+    init(architecture: Architecture, neuron: NeuronModel, input: InputEncoding, weightVariances: [Double],
+         negligibleProbability: Double = 1e-300) throws
     {
         if let widest = architecture.widths.max(), widest > Self.widthLimit {
             throw ModelError.invalid(parameter: "width", value: "\(widest)",
@@ -115,7 +121,7 @@ public struct FiniteWidthChain: Sendable {
     }
 
     /// The chain for an initialization scheme (`WeightVariance.forScheme`).
-    public init(scheme: InitScheme, architecture: Architecture, neuron: NeuronModel, input: InputEncoding,
+    init(scheme: InitScheme, architecture: Architecture, neuron: NeuronModel, input: InputEncoding,
                 targetVariance: Double = 1, negligibleProbability: Double = 1e-300) throws
     {
         try self.init(architecture: architecture, neuron: neuron, input: input,

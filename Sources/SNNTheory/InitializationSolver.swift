@@ -41,9 +41,18 @@ public enum SolverError: Error, CustomStringConvertible, Equatable {
 /// evaluation read 0.092-0.100 at layers 20-50, beta 0.5, T 20). Solving on the mean of R rules at the kernel they
 /// share is solving for the same estimator that `propagate` reports, with the noise of R x N points.
 public enum InitializationSolver {
-    public static func solve(architecture: Architecture, neuron: NeuronModel, input: InputEncoding, steps: Int,
-                             target: SolverTarget, horizon: SolverHorizon,
+    /// Scales for the network's layers, steps, neuron and input (its own initialization is what is replaced).
+    public static func solve(_ network: Network, target: SolverTarget, horizon: SolverHorizon,
                              settings: TemporalKernelSettings = TemporalKernelSettings()) throws
+        -> SolvedInitialization
+    {
+        try solve(architecture: network.architecture, neuron: network.neuron, input: network.input,
+                  steps: network.steps, target: target, horizon: horizon, settings: settings)
+    }
+
+    static func solve(architecture: Architecture, neuron: NeuronModel, input: InputEncoding, steps: Int,
+                      target: SolverTarget, horizon: SolverHorizon,
+                      settings: TemporalKernelSettings = TemporalKernelSettings()) throws
         -> SolvedInitialization
     {
         switch target {
@@ -151,8 +160,12 @@ public enum InitializationSolver {
     /// The first step in closed form: the membrane variance sigma^2 = (theta / Q^{-1}(r))^2 for a rate target, and
     /// Var[w_l] = sigma^2 / (n_{l-1} E[s_{l-1}^2]) with E[s^2] the input's second moment at layer 1 and the held rate
     /// Q(theta / sigma) after it.
-    public static func firstStep(architecture: Architecture, neuron: NeuronModel, input: InputEncoding,
-                                 target: SolverTarget) -> SolvedInitialization
+    public static func firstStep(_ network: Network, target: SolverTarget) -> SolvedInitialization {
+        firstStep(architecture: network.architecture, neuron: network.neuron, input: network.input, target: target)
+    }
+
+    static func firstStep(architecture: Architecture, neuron: NeuronModel, input: InputEncoding,
+                          target: SolverTarget) -> SolvedInitialization
     {
         let variance: Double
         switch target {

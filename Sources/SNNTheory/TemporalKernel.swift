@@ -94,10 +94,20 @@ public enum TemporalKernelError: Error, CustomStringConvertible, Equatable {
 /// quasi-Monte Carlo, with the standard error reported beside every value. The first time step is always the closed
 /// form, so its rates and variances equal the paper's recursion whatever the method.
 public enum TemporalKernel {
-    public static func propagate(architecture: Architecture, neuron: NeuronModel, input: InputEncoding, steps: Int,
-                                 weightVariances: [Double],
-                                 settings: TemporalKernelSettings = TemporalKernelSettings(),
+    /// The network's kernels over its T steps, for its weight variances (`Network.weightVariances`).
+    public static func propagate(_ network: Network, settings: TemporalKernelSettings = TemporalKernelSettings(),
                                  progress: (@Sendable (_ finished: Int, _ total: Int) -> Void)? = nil) throws
+        -> TemporalPrediction
+    {
+        try propagate(architecture: network.architecture, neuron: network.neuron, input: network.input,
+                      steps: network.steps, weightVariances: network.weightVariances(), settings: settings,
+                      progress: progress)
+    }
+
+    static func propagate(architecture: Architecture, neuron: NeuronModel, input: InputEncoding, steps: Int,
+                          weightVariances: [Double],
+                          settings: TemporalKernelSettings = TemporalKernelSettings(),
+                          progress: (@Sendable (_ finished: Int, _ total: Int) -> Void)? = nil) throws
         -> TemporalPrediction
     {
         precondition(steps >= 1 && weightVariances.count == architecture.depth)

@@ -40,8 +40,14 @@ public struct FirstStepLayer: Sendable, Equatable {
 /// evaluated both directly and in log space, so a collapse is followed down to ln Var of about -1e300 instead of
 /// turning into NaN: a variance below the smallest Double is reported as 0 with its logarithm kept.
 public enum VarianceRecursion {
-    public static func firstStep(architecture: Architecture, neuron: NeuronModel, input: InputEncoding,
-                                 weightVariances: [Double]) -> [FirstStepLayer]
+    /// The recursion for the network's weight variances (`Network.weightVariances`).
+    public static func firstStep(_ network: Network) throws -> [FirstStepLayer] {
+        firstStep(architecture: network.architecture, neuron: network.neuron, input: network.input,
+                  weightVariances: try network.weightVariances())
+    }
+
+    static func firstStep(architecture: Architecture, neuron: NeuronModel, input: InputEncoding,
+                          weightVariances: [Double]) -> [FirstStepLayer]
     {
         precondition(weightVariances.count == architecture.depth)
         let theta = neuron.threshold

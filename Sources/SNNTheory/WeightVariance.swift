@@ -65,3 +65,22 @@ public enum WeightVariance {
         return variances
     }
 }
+
+extension Network {
+    /// Var[w_l] for l = 1...L: the scheme's (`WeightVariance.checked`), or the ones given.
+    public func weightVariances() throws -> [Double] {
+        switch initialization {
+        case let .scheme(scheme, targetVariance):
+            try WeightVariance.checked(scheme, architecture: architecture, neuron: neuron, input: input,
+                                       targetVariance: targetVariance)
+        case let .variances(variances, _): variances
+        }
+    }
+
+    /// The same network with its variances given per layer, under the initialization's name, as the simulator
+    /// takes it.
+    public func resolved() throws -> Network {
+        try initialized(.variances(weightVariances(), name: initialization.description),
+                        weightDistribution: weightDistribution)
+    }
+}

@@ -45,14 +45,6 @@ public enum CellInitialization: Sendable, Equatable {
         case let .targetRate(r): Self.targetRatePrefix + "\(r)"
         }
     }
-
-    /// The scheme's own weight distribution; the solver's scales are for Gaussian weights.
-    public var naturalDistribution: WeightDistribution {
-        switch self {
-        case let .scheme(s): s.naturalDistribution
-        case .targetRate: .gaussian
-        }
-    }
 }
 
 /// How a cell's networks are simulated.
@@ -217,37 +209,30 @@ public struct CellComparison: Sendable, Equatable, Codable {
 /// Runs the theory and the simulator for one cell and explains the difference.
 public enum Comparison {
     public static func compare(_ cell: ComparisonCell, settings s: SweepSettings,
-                               finiteWidth: ((Architecture, NeuronModel, InputEncoding, [Double]) throws
-                                   -> [(meanRate: Double, silentProbability: Double)])? = nil,
+                               finiteWidth: ((Network) throws -> [(meanRate: Double, silentProbability: Double)])? = nil,
                                progress: (@Sendable (Int, Int) -> Void)? = nil) throws -> CellComparison
     {
         let architecture = try Architecture(inputSize: s.inputSize ?? cell.width, width: cell.width, depth: s.depth)
         let neuron = try NeuronModel(threshold: cell.theta, leak: cell.beta, reset: s.reset)
-        let initialization = try CellInitialization(parsing: cell.scheme)
-        let variances: [Double]
-        switch initialization {
+        let unset = try Network(architecture: architecture, neuron: neuron, steps: s.steps, input: s.input)
+        let network: Network
+        switch try CellInitialization(parsing: cell.scheme) {
         case let .scheme(scheme):
-            variances = try WeightVariance.checked(scheme, architecture: architecture, neuron: neuron, input: s.input,
-                                                   targetVariance: s.targetVariance)
+            network = try unset.initialized(.scheme(scheme, targetVariance: s.targetVariance),
+                                            weightDistribution: s.weights).resolved()
         case let .targetRate(r):
-            variances = try InitializationSolver.solve(
-                architecture: architecture, neuron: neuron, input: s.input, steps: s.steps, target: .rate(r),
-                horizon: s.steps == 1 ? .firstStep : .timeAveraged, settings: s.meanField).weightVariances
+            let solved = try InitializationSolver.solve(unset, target: .rate(r),
+                                                        horizon: s.steps == 1 ? .firstStep : .timeAveraged,
+                                                        settings: s.meanField)
+            network = try unset.initialized(.variances(solved.weightVariances, name: cell.scheme),
+                                            weightDistribution: s.weights)
         }
-        let predicted = VarianceRecursion.firstStep(architecture: architecture, neuron: neuron, input: s.input,
-                                                    weightVariances: variances)
-        let temporal = s.steps > 1
-            ? try TemporalKernel.propagate(architecture: architecture, neuron: neuron, input: s.input, steps: s.steps,
-                                           weightVariances: variances, settings: s.meanField).layers
-            : nil
+        let predicted = try VarianceRecursion.firstStep(network)
+        let temporal = s.steps > 1 ? try TemporalKernel.propagate(network, settings: s.meanField).layers : nil
         // The exact chain covers layers up to FiniteWidthChain.widthLimit; wider cells compare with the mean field only.
-        let chain = (architecture.widths.max() ?? 0) <= FiniteWidthChain.widthLimit
-            ? try finiteWidth?(architecture, neuron, s.input, variances)
-            : nil
+        let chain = (architecture.widths.max() ?? 0) <= FiniteWidthChain.widthLimit ? try finiteWidth?(network) : nil
         let configuration = try SimulationConfiguration(
-            architecture: architecture, neuron: neuron, input: s.input, weightVariances: variances,
-            weightDistribution: s.weights ?? initialization.naturalDistribution, steps: s.steps, batch: s.batch,
-            networks: s.networks, seed: s.seed, threads: s.threads,
+            network: network, batch: s.batch, networks: s.networks, seed: s.seed, threads: s.threads,
             // The reduced sampler builds no weight matrix; `compare` checks its own memory need before any work.
             memoryLimit: s.method == .reduced ? .max : nil)
         let empirical = s.method == .reduced

@@ -261,10 +261,12 @@ struct CompareCommand: ParsableCommand {
         // The reduced sampler keeps no weight matrix: its own estimate, against the same limit.
         let widest = cells.map(\.width).max()!
         let largest = try SimulationConfiguration(
-            architecture: Architecture(inputSize: inputSize ?? widest, width: widest, depth: depth),
-            neuron: NeuronModel(threshold: 1, leak: 0.9), input: settings.input,
-            weightVariances: Array(repeating: 1.0 / Double(widest), count: depth), steps: steps, batch: batch,
-            networks: networks, seed: seed, threads: threads, memoryLimit: simulation == .reduced ? .max : nil)
+            network: Network(architecture: Architecture(inputSize: inputSize ?? widest, width: widest, depth: depth),
+                             neuron: NeuronModel(threshold: 1, leak: 0.9), steps: steps, input: settings.input,
+                             initialization: .variances(Array(repeating: 1.0 / Double(widest), count: depth),
+                                                        name: "largest cell")),
+            batch: batch, networks: networks, seed: seed, threads: threads,
+            memoryLimit: simulation == .reduced ? .max : nil)
         if simulation == .reduced { try SimulationOptions.checkReducedMemory(largest) }
         return Plan(cells: cells, settings: settings, shard: shard)
     }
@@ -716,13 +718,8 @@ struct CompareReport {
 
 /// The exact finite-width prediction of the first step (THEORY.md section 5), for `compare`.
 enum FiniteWidthPrediction {
-    static func provider() -> ((Architecture, NeuronModel, InputEncoding, [Double]) throws
-        -> [(meanRate: Double, silentProbability: Double)])?
-    {
-        { architecture, neuron, input, variances in
-            try FiniteWidthChain(architecture: architecture, neuron: neuron, input: input, weightVariances: variances)
-                .layers().map { ($0.meanRate, $0.silentProbability) }
-        }
+    static func provider() -> ((Network) throws -> [(meanRate: Double, silentProbability: Double)])? {
+        { network in try FiniteWidthChain(network).layers().map { ($0.meanRate, $0.silentProbability) } }
     }
 }
 

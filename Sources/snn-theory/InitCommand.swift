@@ -115,7 +115,8 @@ struct InitCommand: ParsableCommand {
             scales.append(SchemeScales(
                 name: "target-rate:\(Format.exact(targetRate))", distribution: .gaussian,
                 variances: try LayerShape.perLayer(layers) { architecture in
-                    InitializationSolver.firstStep(architecture: architecture, neuron: neuron, input: inputEncoding,
+                    InitializationSolver.firstStep(try Network(architecture: architecture, neuron: neuron,
+                                                               input: inputEncoding),
                                                    target: .rate(targetRate)).weightVariances
                 }))
         }

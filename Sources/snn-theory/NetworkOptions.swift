@@ -57,7 +57,16 @@ struct SingleNetworkOptions: ParsableArguments {
 
     func neuron() throws -> NeuronModel { try NeuronModel(threshold: theta, leak: beta, reset: reset) }
 
-    func inputEncoding() throws -> InputEncoding { input }
+    /// The network these options describe, initialized by `initialization` (the paper's scheme at the target
+    /// variance unless given).
+    func model(_ initialization: Initialization? = nil, weightDistribution: WeightDistribution? = nil) throws
+        -> Network
+    {
+        try Network(architecture: architecture(), neuron: neuron(), steps: checkedSteps(), input: input,
+                    initialization: initialization ?? .scheme(.paper, targetVariance: checkedTargetVariance()),
+                    weightDistribution: weightDistribution)
+    }
+
 
     func checkedSteps() throws -> Int {
         guard steps >= 1, steps <= 1024 else {

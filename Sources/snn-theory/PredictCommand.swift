@@ -54,16 +54,18 @@ struct PredictCommand: ParsableCommand {
         depth * `init`.value.count + (targetRate == nil ? 0 : 20 * depth)
     }
 
-    /// The multi-step theory, with a progress line on a terminal (long horizons take minutes).
-    static func temporal(architecture: Architecture, neuron: NeuronModel, input: InputEncoding, steps: Int,
-                         weightVariances: [Double], settings: TemporalKernelSettings, name: String) throws
-        -> TemporalPrediction
-    {
-        let progress = steps > 2 ? Progress.forTerminal(label: "\(name): layers x replicates") : nil
-        defer { progress?.finish() }
-        return try TemporalKernel.propagate(architecture: architecture, neuron: neuron, input: input, steps: steps,
-                                            weightVariances: weightVariances, settings: settings,
-                                            progress: progress?.update)
+    /// One initialization's prediction: the first step, the multi-step theory (with a progress line `label` on a
+    /// terminal: long horizons take minutes) and, with --finite-width, the exact chain.
+    func prediction(_ network: Network, label: String, settings: TemporalKernelSettings) throws -> SchemePrediction {
+        var temporalPrediction: TemporalPrediction?
+        if network.steps > 1 {
+            let progress = network.steps > 2 ? Progress.forTerminal(label: "\(label): layers x replicates") : nil
+            defer { progress?.finish() }
+            temporalPrediction = try TemporalKernel.propagate(network, settings: settings, progress: progress?.update)
+        }
+        return SchemePrediction(scheme: network.initialization.description,
+                                layers: try VarianceRecursion.firstStep(network), temporal: temporalPrediction,
+                                finiteWidth: finiteWidth ? try FiniteWidthChain(network).layers() : nil)
     }
 
     func validate() throws {
@@ -81,66 +83,35 @@ struct PredictCommand: ParsableCommand {
         }
     }
 
-    func solvedPrediction(architecture: Architecture, neuron: NeuronModel, input: InputEncoding, steps: Int,
-                          settings: TemporalKernelSettings) throws -> SchemePrediction?
-    {
+    /// The prediction for the solver's scales that hold --target-rate, if given.
+    func solvedPrediction(_ network: Network, settings: TemporalKernelSettings) throws -> SchemePrediction? {
         guard let targetRate else { return nil }
         let solved: SolvedInitialization
         do {
-            solved = try InitializationSolver.solve(architecture: architecture, neuron: neuron, input: input,
-                                                    steps: steps, target: .rate(targetRate), horizon: solveOver,
+            solved = try InitializationSolver.solve(network, target: .rate(targetRate), horizon: solveOver,
                                                     settings: settings)
         } catch let error as SolverError {
             throw CommandFailure(message: error.description)
         }
-        let variances = solved.weightVariances
-        let temporal = steps > 1
-            ? try Self.temporal(architecture: architecture, neuron: neuron, input: input, steps: steps,
-                                weightVariances: variances, settings: settings, name: "target-rate")
-            : nil
-        return SchemePrediction(
-            scheme: "target-rate:\(Format.exact(targetRate))",
-            layers: VarianceRecursion.firstStep(architecture: architecture, neuron: neuron, input: input,
-                                                weightVariances: variances),
-            temporal: temporal,
-            finiteWidth: finiteWidth
-                ? try FiniteWidthChain(architecture: architecture, neuron: neuron, input: input,
-                                       weightVariances: variances).layers()
-                : nil)
+        let name = "target-rate:\(Format.exact(targetRate))"
+        return try prediction(network.initialized(.variances(solved.weightVariances, name: name)), label: "target-rate",
+                              settings: settings)
     }
 
     func run() throws {
-        let architecture = try network.architecture()
-        let neuron = try network.neuron()
-        let input = try network.inputEncoding()
-        let steps = try network.checkedSteps()
         let target = try network.checkedTargetVariance()
-        let schemes = `init`.value
-        let settings = try temporal.settings(steps: steps, layerEvaluations: layerEvaluations(depth: architecture.depth))
-        var predictions = try schemes.map { scheme in
-            let variances = try WeightVariance.checked(scheme, architecture: architecture, neuron: neuron, input: input,
-                                                     targetVariance: target)
-            let temporalPrediction = steps > 1
-                ? try Self.temporal(architecture: architecture, neuron: neuron, input: input, steps: steps,
-                                    weightVariances: variances, settings: settings, name: scheme.description)
-                : nil
-            return SchemePrediction(
-                scheme: scheme.description,
-                layers: VarianceRecursion.firstStep(architecture: architecture, neuron: neuron, input: input,
-                                                    weightVariances: variances),
-                temporal: temporalPrediction,
-                finiteWidth: finiteWidth
-                    ? try FiniteWidthChain(architecture: architecture, neuron: neuron, input: input,
-                                           weightVariances: variances).layers()
-                    : nil)
+        let unset = try network.model()
+        let settings = try temporal.settings(steps: unset.steps,
+                                             layerEvaluations: layerEvaluations(depth: unset.architecture.depth))
+        var predictions = try `init`.value.map { scheme in
+            try prediction(unset.initialized(.scheme(scheme, targetVariance: target)).resolved(),
+                           label: scheme.description, settings: settings)
         }
-        if let solved = try solvedPrediction(architecture: architecture, neuron: neuron, input: input, steps: steps,
-                                             settings: settings)
-        {
+        if let solved = try solvedPrediction(unset, settings: settings) {
             predictions.append(solved)
         }
-        let report = PredictReport(architecture: architecture, neuron: neuron, input: input, steps: steps,
-                                   targetVariance: target, predictions: predictions)
+        let report = PredictReport(architecture: unset.architecture, neuron: unset.neuron, input: unset.input,
+                                   steps: unset.steps, targetVariance: target, predictions: predictions)
         if let plot { try Figures.write(Figures.predict(report), to: plot) }
         switch format {
         case .json: print(report.json().rendered())

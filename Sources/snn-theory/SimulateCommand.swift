@@ -110,23 +110,18 @@ struct SimulateCommand: ParsableCommand {
     }
 
     func run() throws {
-        let architecture = try network.architecture()
-        let neuron = try network.neuron()
-        let input = try network.inputEncoding()
         let scheme = `init`
-        var variances = try WeightVariance.checked(scheme, architecture: architecture, neuron: neuron, input: input,
-                                                 targetVariance: try network.checkedTargetVariance())
+        var model = try network.model(.scheme(scheme, targetVariance: network.checkedTargetVariance())).resolved()
         var schemeName = scheme.description
         if let targetRate, solveOn == .sampler {
-            variances = try solveOnSampler(targetRate: targetRate, horizon: solveOver, architecture: architecture,
-                                           neuron: neuron, input: input, guesses: variances)
+            let variances = try solveOnSampler(targetRate: targetRate, horizon: solveOver, guess: model)
             schemeName = "target-rate:\(Format.exact(targetRate)) (\(solveOver.rawValue), solved on \(solverNetworks) sampled "
                 + "networks of these widths)"
+            model = try model.initialized(.variances(variances, name: schemeName))
         } else if let targetRate {
+            let variances: [Double]
             do {
-                variances = try InitializationSolver.solve(architecture: architecture, neuron: neuron, input: input,
-                                                           steps: try network.checkedSteps(), target: .rate(targetRate),
-                                                           horizon: solveOver,
+                variances = try InitializationSolver.solve(model, target: .rate(targetRate), horizon: solveOver,
                                                            settings: TemporalKernelSettings(points: qmcPoints,
                                                                                             replicates: qmcReplicates))
                     .weightVariances
@@ -134,16 +129,19 @@ struct SimulateCommand: ParsableCommand {
                 throw CommandFailure(message: error.description)
             }
             schemeName = "target-rate:\(Format.exact(targetRate)) (\(solveOver.rawValue))"
+            model = try model.initialized(.variances(variances, name: schemeName))
         }
         if let weightsFrom {
-            (variances, schemeName) = try WeightsFile.variances(
+            let architecture = model.architecture
+            let (variances, name) = try WeightsFile.variances(
                 from: weightsFrom, fanIns: (1...architecture.depth).map { architecture.fanIn(layer: $0) })
+            schemeName = name
+            model = try model.initialized(.variances(variances, name: schemeName))
         }
         // Scales solved by --target-rate or read by --weights-from are for Gaussian weights, whatever --init says.
         let natural = targetRate != nil || weightsFrom != nil ? .gaussian : scheme.naturalDistribution
-        let configuration = try simulation.configuration(architecture: architecture, neuron: neuron, input: input,
-                                                  steps: try network.checkedSteps(), weightVariances: variances,
-                                                  naturalDistribution: natural)
+        model = try model.initialized(model.initialization, weightDistribution: simulation.distribution(natural: natural))
+        let configuration = try simulation.configuration(model)
         let targetVariance = try network.checkedTargetVariance()
         let stream = try NetworkStream.open(output: output, resume: resume,
                                             model: SimulationReport.modelFields(configuration, scheme: schemeName,
@@ -159,8 +157,7 @@ struct SimulateCommand: ParsableCommand {
         try stream?.finish()
         Throughput.report(statistics, resumed: completed.count)
         if let plot {
-            let prediction = VarianceRecursion.firstStep(architecture: architecture, neuron: neuron, input: input,
-                                                         weightVariances: variances)
+            let prediction = try VarianceRecursion.firstStep(model)
             try Figures.write(Figures.simulate(statistics, scheme: schemeName, prediction: prediction), to: plot)
         }
         let report = SimulationReport(statistics: statistics, scheme: schemeName,
@@ -207,12 +204,11 @@ extension SimulateCommand {
     static let samplerWorkPerSecond = 5e8
     static let samplerMinutesLimit = 10.0
 
-    func solveOnSampler(targetRate: Double, horizon: SolverHorizon, architecture: Architecture, neuron: NeuronModel,
-                        input: InputEncoding, guesses: [Double]) throws -> [Double] {
+    func solveOnSampler(targetRate: Double, horizon: SolverHorizon, guess: Network) throws -> [Double] {
+        let architecture = guess.architecture
         let solverConfiguration = try SimulationConfiguration(
-            architecture: architecture, neuron: neuron, input: input, weightVariances: guesses,
-            weightDistribution: .gaussian, steps: try network.checkedSteps(), batch: 1, networks: solverNetworks,
-            seed: simulation.seed, threads: simulation.threads, memoryLimit: .max)
+            network: guess.initialized(guess.initialization, weightDistribution: .gaussian), batch: 1,
+            networks: solverNetworks, seed: simulation.seed, threads: simulation.threads, memoryLimit: .max)
         try SimulationOptions.checkMemory(
             ReducedSampler.solverEstimatedBytes(solverConfiguration), parameter: "solver-networks",
             value: solverNetworks,
@@ -294,17 +290,12 @@ struct SimulationOptions: ParsableArguments {
         }
     }
 
-    func configuration(architecture: Architecture, neuron: NeuronModel, input: InputEncoding, steps: Int,
-                       weightVariances: [Double], naturalDistribution: WeightDistribution, seedOffset: UInt64 = 0)
-        throws
-        -> SimulationConfiguration
-    {
+    /// The run of `network` (its variances given per layer, its weight distribution chosen).
+    func configuration(_ network: Network) throws -> SimulationConfiguration {
         let c: SimulationConfiguration
         do {
             c = try SimulationConfiguration(
-                architecture: architecture, neuron: neuron, input: input, weightVariances: weightVariances,
-                weightDistribution: distribution(natural: naturalDistribution), steps: steps, batch: effectiveBatch,
-                networks: networks, seed: seed &+ seedOffset, threads: threads,
+                network: network, batch: effectiveBatch, networks: networks, seed: seed, threads: threads,
                 // The reduced sampler never builds a weight matrix: its memory has its own estimate, checked below.
                 memoryLimit: reduced ? .max : nil)
         } catch let error as SimulationError {

@@ -80,9 +80,11 @@ import Testing
             l == 0 ? 1.0 / (Double(n) * input.secondMoment) : 1.0 / (Double(n) * 0.3)
         }
         return try SimulationConfiguration(
-            architecture: Architecture(widths: widths), neuron: NeuronModel(threshold: 0.5, leak: 0.9, reset: reset),
-            input: input, weightVariances: variances, weightDistribution: .gaussian, steps: steps, batch: batch,
-            networks: 1, seed: seed, threads: threads)
+            network: Network(architecture: Architecture(widths: widths),
+                             neuron: NeuronModel(threshold: 0.5, leak: 0.9, reset: reset),
+                             steps: steps, input: input,
+                             initialization: .variances(variances, name: "given"), weightDistribution: .gaussian),
+            batch: batch, networks: 1, seed: seed, threads: threads)
     }
 
     /// Widths below, at and across the 32-neuron panel and 128-neuron tile (partial panels, several tiles), input

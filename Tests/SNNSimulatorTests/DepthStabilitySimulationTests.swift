@@ -15,10 +15,12 @@ import Testing
         let neuron = try NeuronModel(threshold: theta)
         let input = InputEncoding.bernoulli(rate: 0.2)
         return Simulator.run(try SimulationConfiguration(
-            architecture: architecture, neuron: neuron, input: input,
-            weightVariances: WeightVariance.forScheme(.paper, architecture: architecture, neuron: neuron, input: input,
-                                                      targetVariance: targetVariance),
-            steps: 1, batch: 1, networks: networks, seed: seed, threads: 2))
+            network: Network(architecture: architecture,
+                             neuron: neuron,
+                             steps: 1, input: input,
+                             initialization: .variances(WeightVariance.forScheme(.paper, architecture: architecture, neuron: neuron, input: input,
+                                                      targetVariance: targetVariance), name: "given")),
+            batch: 1, networks: networks, seed: seed, threads: 2))
     }
 
     /// Theta 1.5, target variance 1, width 1000, T = 1, one input per network: the split into silent and saturated

@@ -11,9 +11,11 @@ import Testing
         let width = 200, depth = 8
         let variances = [1 / (Double(width) * 0.2)] + Array(repeating: 1 / (Double(width) * Self.q), count: depth - 1)
         return try SimulationConfiguration(
-            architecture: Architecture(inputSize: width, width: width, depth: depth),
-            neuron: NeuronModel(threshold: 1, leak: leak), input: .bernoulli(rate: 0.2), weightVariances: variances,
-            steps: 6, batch: 1, networks: networks, seed: seed, threads: 2)
+            network: Network(architecture: Architecture(inputSize: width, width: width, depth: depth),
+                             neuron: NeuronModel(threshold: 1, leak: leak),
+                             steps: 6, input: .bernoulli(rate: 0.2),
+                             initialization: .variances(variances, name: "given")),
+            batch: 1, networks: networks, seed: seed, threads: 2)
     }
 
     /// Two-sample Kolmogorov-Smirnov p-value (asymptotic distribution with the usual small-sample correction).
@@ -74,10 +76,11 @@ import Testing
     @Test func analogInputWithSingularOverlapAgreesAtTheFirstLayer() throws {
         let width = 200
         let c = try SimulationConfiguration(
-            architecture: Architecture(inputSize: width, width: width, depth: 3),
-            neuron: NeuronModel(threshold: 1, leak: 0.9), input: .gaussian(std: 1),
-            weightVariances: Array(repeating: 1 / Double(width), count: 3), steps: 3, batch: 1, networks: 200,
-            seed: 3, threads: 2)
+            network: Network(architecture: Architecture(inputSize: width, width: width, depth: 3),
+                             neuron: NeuronModel(threshold: 1, leak: 0.9),
+                             steps: 3, input: .gaussian(std: 1),
+                             initialization: .variances(Array(repeating: 1 / Double(width), count: 3), name: "given")),
+            batch: 1, networks: 200, seed: 3, threads: 2)
         let full = Simulator.run(c), reduced = ReducedSampler.run(c)
         for t in 0..<3 {
             let a = full.layers[0].steps[t].rate, b = reduced.layers[0].steps[t].rate

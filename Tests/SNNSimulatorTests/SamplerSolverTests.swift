@@ -14,9 +14,11 @@ import Testing
         let width = 400, depth = 12
         let paper = [1 / (Double(width) * 0.2)] + Array(repeating: 1 / (Double(width) * Self.q), count: depth - 1)
         return try SimulationConfiguration(
-            architecture: Architecture(inputSize: width, width: width, depth: depth),
-            neuron: NeuronModel(threshold: 1, leak: 0.5), input: .bernoulli(rate: 0.2),
-            weightVariances: variances ?? paper, steps: 10, batch: 1, networks: networks, seed: seed, threads: threads)
+            network: Network(architecture: Architecture(inputSize: width, width: width, depth: depth),
+                             neuron: NeuronModel(threshold: 1, leak: 0.5),
+                             steps: 10, input: .bernoulli(rate: 0.2),
+                             initialization: .variances(variances ?? paper, name: "given")),
+            batch: 1, networks: networks, seed: seed, threads: threads)
     }
 
     @Test func rootFinderMeetsItsToleranceOnSmoothAndStepFunctions() throws {

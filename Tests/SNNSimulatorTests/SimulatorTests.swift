@@ -74,9 +74,11 @@ func referenceSimulation(_ c: SimulationConfiguration, network r: Int) -> [[(mea
         let inputMoment = input.secondMoment
         let variances = fanIns.enumerated().map { l, n in l == 0 ? 1.2 / (n * inputMoment) : 1.2 / (n * 0.1587) }
         return try SimulationConfiguration(
-            architecture: Architecture(widths: widths), neuron: NeuronModel(threshold: 1, leak: 0.8, reset: reset),
-            input: input, weightVariances: variances, weightDistribution: distribution, steps: steps, batch: batch,
-            networks: networks, seed: seed, threads: threads)
+            network: Network(architecture: Architecture(widths: widths),
+                             neuron: NeuronModel(threshold: 1, leak: 0.8, reset: reset),
+                             steps: steps, input: input,
+                             initialization: .variances(variances, name: "given"), weightDistribution: distribution),
+            batch: batch, networks: networks, seed: seed, threads: threads)
     }
 
     static func expectAgreesWithReference(_ c: SimulationConfiguration) {
@@ -163,9 +165,12 @@ func referenceSimulation(_ c: SimulationConfiguration, network r: Int) -> [[(mea
         let neuron = try NeuronModel(threshold: 1)
         func make(variances: [Double] = [0.1, 0.1], steps: Int = 1, batch: Int = 1, networks: Int = 1,
                   threads: Int = 1) throws -> SimulationConfiguration {
-            try SimulationConfiguration(architecture: architecture, neuron: neuron, input: .bernoulli(rate: 0.5),
-                                        weightVariances: variances, steps: steps, batch: batch, networks: networks,
-                                        threads: threads)
+            try SimulationConfiguration(
+                network: Network(architecture: architecture,
+                                 neuron: neuron,
+                                 steps: steps, input: .bernoulli(rate: 0.5),
+                                 initialization: .variances(variances, name: "given")),
+                batch: batch, networks: networks, threads: threads)
         }
         #expect(throws: ModelError.self) { try make(variances: [0.1]) }
         #expect(throws: ModelError.self) { try make(variances: [0.1, -1]) }
@@ -181,8 +186,12 @@ func referenceSimulation(_ c: SimulationConfiguration, network r: Int) -> [[(mea
         let architecture = try Architecture(inputSize: 1000, width: 1000, depth: 2)
         let neuron = try NeuronModel(threshold: 1)
         func make(batch: Int, limit: Int?) throws -> SimulationConfiguration {
-            try SimulationConfiguration(architecture: architecture, neuron: neuron, input: .bernoulli(rate: 0.2),
-                                        weightVariances: [0.001, 0.001], steps: 10, batch: batch, memoryLimit: limit)
+            try SimulationConfiguration(
+                network: Network(architecture: architecture,
+                                 neuron: neuron,
+                                 steps: 10, input: .bernoulli(rate: 0.2),
+                                 initialization: .variances([0.001, 0.001], name: "given")),
+                batch: batch, memoryLimit: limit)
         }
         let small = try make(batch: 1, limit: nil)
         // One weight matrix (n rounded up to 32 x n_in floats) at least.

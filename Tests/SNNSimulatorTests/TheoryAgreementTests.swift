@@ -15,11 +15,11 @@ func tailProbability(_ z: Double) -> Double { erfc(z / 2.0.squareRoot()) / 2 }
         let q = tailProbability(1)
         let n = Double(width)
         return try SimulationConfiguration(
-            architecture: Architecture(inputSize: width, width: width, depth: depth),
-            neuron: NeuronModel(threshold: 1, leak: 0.9, reset: .subtract),
-            input: .bernoulli(rate: p0),
-            weightVariances: [1 / (n * p0)] + Array(repeating: 1 / (n * q), count: depth - 1),
-            steps: 1, batch: 1, networks: networks, seed: seed, threads: 2)
+            network: Network(architecture: Architecture(inputSize: width, width: width, depth: depth),
+                             neuron: NeuronModel(threshold: 1, leak: 0.9, reset: .subtract),
+                             steps: 1, input: .bernoulli(rate: p0),
+                             initialization: .variances([1 / (n * p0)] + Array(repeating: 1 / (n * q), count: depth - 1), name: "given")),
+            batch: 1, networks: networks, seed: seed, threads: 2)
     }
 
     static let inputRate = 0.158655253931457
@@ -49,11 +49,11 @@ func tailProbability(_ z: Double) -> Double { erfc(z / 2.0.squareRoot()) / 2 }
     @Test func kaimingIsSilentByLayer5() throws {
         let width = 1000
         let configuration = try SimulationConfiguration(
-            architecture: Architecture(inputSize: width, width: width, depth: 5),
-            neuron: NeuronModel(threshold: 1, leak: 0.9, reset: .subtract),
-            input: .bernoulli(rate: Self.inputRate),
-            weightVariances: Array(repeating: 2 / Double(width), count: 5),
-            steps: 1, batch: 1, networks: 100, seed: 5, threads: 2)
+            network: Network(architecture: Architecture(inputSize: width, width: width, depth: 5),
+                             neuron: NeuronModel(threshold: 1, leak: 0.9, reset: .subtract),
+                             steps: 1, input: .bernoulli(rate: Self.inputRate),
+                             initialization: .variances(Array(repeating: 2 / Double(width), count: 5), name: "given")),
+            batch: 1, networks: 100, seed: 5, threads: 2)
         let result = Simulator.run(configuration)
         #expect(result.layers[4].silentNetworks == 100)
         #expect(result.layers[4].silentFraction == 1)

@@ -13,8 +13,10 @@ import Testing
         let (inputs, outputs, seed) = (64, 200, UInt64(5))
         let variance = 1.0 / Double(inputs)
         let configuration = try SimulationConfiguration(
-            architecture: Architecture(widths: [inputs, outputs]), neuron: NeuronModel(threshold: 0.5),
-            input: .gaussian(std: 1), weightVariances: [variance], weightDistribution: distribution, steps: 1,
+            network: Network(architecture: Architecture(widths: [inputs, outputs]),
+                             neuron: NeuronModel(threshold: 0.5),
+                             steps: 1, input: .gaussian(std: 1),
+                             initialization: .variances([variance], name: "given"), weightDistribution: distribution),
             networks: 1, seed: seed)
         let first = Simulator.run(configuration).layers[0].steps[0]
         let w = WeightMatrix.rowMajor(seed: seed, layer: 1, outputs: outputs, inputs: inputs, variance: variance,
