@@ -15,11 +15,14 @@ let package = Package(
     targets: [
         // GSL without its reference CBLAS on the link line (see Sources/CGSL/README.md).
         .systemLibrary(name: "CGSL", path: "Sources/CGSL"),
+        // Small pieces the libraries share that belong to none of them; it imports nothing of the project.
+        .target(name: "SNNSupport", exclude: ["README.md"]),
         // Parameter value types shared by the theory and the simulator.
         .target(name: "SNNModel"),
         // Each library's README (its numerical choices) is documentation, not a resource.
-        .target(name: "SNNTheory", dependencies: ["SNNModel", "CGSL"], exclude: ["README.md", "THEORY.md"]),
-        .target(name: "SNNSimulator", dependencies: ["SNNModel"], exclude: ["README.md"]),
+        .target(name: "SNNTheory", dependencies: ["SNNSupport", "SNNModel", "CGSL"],
+                exclude: ["README.md", "THEORY.md"]),
+        .target(name: "SNNSimulator", dependencies: ["SNNSupport", "SNNModel"], exclude: ["README.md"]),
         .target(name: "SNNVerification", dependencies: ["SNNModel", "SNNTheory", "SNNSimulator"],
                 exclude: ["README.md"]),
         // No dependencies: the figures know nothing of the theory or the command line.
@@ -27,7 +30,7 @@ let package = Package(
         .executableTarget(
             name: "snn-theory",
             dependencies: [
-                "SNNModel", "SNNTheory", "SNNSimulator", "SNNVerification", "SVGPlot",
+                "SNNSupport", "SNNModel", "SNNTheory", "SNNSimulator", "SNNVerification", "SVGPlot",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -35,7 +38,8 @@ let package = Package(
                     // The reference tables are read from the source tree (ReferenceTable), not bundled.
                     exclude: ["Reference"]),
         .testTarget(name: "SNNSimulatorTests", dependencies: ["SNNSimulator", "SNNModel", "SNNTheory"]),
-        .testTarget(name: "SNNTheoryCLITests", dependencies: ["snn-theory"]),
+        .testTarget(name: "SNNTheoryCLITests", dependencies: ["snn-theory", "SNNSupport"]),
+        .testTarget(name: "SNNSupportTests", dependencies: ["SNNSupport"]),
         .testTarget(name: "SVGPlotTests", dependencies: ["SVGPlot"]),
     ]
 )

@@ -1,25 +1,4 @@
-/// SplitMix64 (Steele, Lea, Flood 2014): a 64-bit counter passed through a bijective mixer.
-/// Used only to seed xoshiro256** and to derive stream keys; never to draw simulation samples.
-public struct SplitMix64: Sendable {
-    public var state: UInt64
-
-    public init(state: UInt64) { self.state = state }
-
-    /// The finalizer of SplitMix64: a bijection of UInt64 with full avalanche.
-    @inlinable @inline(__always)
-    public static func mix(_ value: UInt64) -> UInt64 {
-        var z = value
-        z = (z ^ (z &>> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z &>> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z &>> 31)
-    }
-
-    @inlinable @inline(__always)
-    public mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        return Self.mix(state)
-    }
-}
+import SNNSupport
 
 /// xoshiro256** 1.0 (Blackman and Vigna 2018): period 2^256 - 1, passes BigCrush, a few cycles per 64-bit output.
 ///

@@ -1,6 +1,7 @@
 import Dispatch
 import Foundation
 import SNNModel
+import SNNSupport
 
 /// The exact reduced sampler of THEORY.md section 5, for several time steps at finite width.
 ///

@@ -1,6 +1,7 @@
 import Dispatch
 import Foundation
 import SNNModel
+import SNNSupport
 
 /// What the solver holds fixed at every layer.
 public enum SolverTarget: Sendable, Equatable {
@@ -203,34 +204,28 @@ struct QuasiMonteCarloRule: Sendable {
 
     func moments(sigma: [Double], neuron: NeuronModel) -> TemporalKernel.LayerMoments {
         let chunkSize = (points + Self.chunks - 1) / Self.chunks
-        let parts = ChunkResults(count: Self.chunks)
+        // When the points do not fill every chunk the last ones are empty: nil, they add nothing.
+        let parts = SlotArray<(TemporalKernel.LayerMoments, Double)?>(count: Self.chunks)
         DispatchQueue.concurrentPerform(iterations: Self.chunks) { c in
             let start = c * chunkSize, end = min(points, start + chunkSize)
-            guard start < end else { return }
+            guard start < end else {
+                parts.set(c, nil)
+                return
+            }
             let slice = Array(z[(start * steps)..<(end * steps)])
-            parts.store(c, TemporalKernel.monteCarloMoments(sigma: sigma, steps: steps, z: slice, points: end - start,
-                                                            neuron: neuron), weight: Double(end - start))
+            parts.set(c, (TemporalKernel.monteCarloMoments(sigma: sigma, steps: steps, z: slice, points: end - start,
+                                                           neuron: neuron), Double(end - start)))
         }
-        return parts.combined(steps: steps, total: Double(points))
-    }
-}
-
-private final class ChunkResults: @unchecked Sendable {
-    private var slots: [(TemporalKernel.LayerMoments, Double)?]
-    private let lock = NSLock()
-    init(count: Int) { slots = Array(repeating: nil, count: count) }
-
-    func store(_ i: Int, _ m: TemporalKernel.LayerMoments, weight: Double) {
-        lock.lock()
-        slots[i] = (m, weight)
-        lock.unlock()
+        return Self.combined(parts.values(), steps: steps, total: Double(points))
     }
 
     /// Weighted means in chunk order: the kernel and the first and second moments of u.
-    func combined(steps: Int, total: Double) -> TemporalKernel.LayerMoments {
+    private static func combined(_ parts: [(TemporalKernel.LayerMoments, Double)?], steps: Int,
+                                 total: Double) -> TemporalKernel.LayerMoments
+    {
         var kernel = [Double](repeating: 0, count: steps * steps)
         var mean = [Double](repeating: 0, count: steps), second = [Double](repeating: 0, count: steps)
-        for case let (m, w)? in slots {
+        for case let (m, w)? in parts {
             for i in 0..<kernel.count { kernel[i] += m.kernel[i] * w / total }
             for t in 0..<steps {
                 mean[t] += m.membraneMean[t] * w / total

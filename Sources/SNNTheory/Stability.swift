@@ -1,6 +1,7 @@
 import Dispatch
 import Foundation
 import SNNModel
+import SNNSupport
 
 // Depth stability of the first time step (THEORY.md section 3, "Stability of the fixed point", and section 5).
 //
@@ -170,13 +171,13 @@ public struct PhaseDiagram: Sendable {
                       progress: (@Sendable (_ finished: Int, _ total: Int) -> Void)? = nil) throws -> [PhaseCell]
     {
         let total = thetas.count * scales.count
-        let slots = ResultSlots<PhaseCell>(count: total)
+        let slots = SlotArray<Result<PhaseCell, any Error>>(count: total)
         DispatchQueue.concurrentPerform(iterations: total) { i in
             let result = Result { try cell(theta: thetas[i % thetas.count], scale: scales[i / thetas.count]) }
             let finished = slots.set(i, result)
             progress?(finished, total)
         }
-        return try slots.values()
+        return try slots.successes()
     }
 
     /// The numerical slope of the multi-step kernel map at the last layer for the cell (theta, scale)
@@ -199,7 +200,7 @@ public struct PhaseDiagram: Sendable {
         -> [KernelMapSlope]
     {
         let total = thetas.count * scales.count
-        let slots = ResultSlots<KernelMapSlope>(count: total)
+        let slots = SlotArray<Result<KernelMapSlope, any Error>>(count: total)
         DispatchQueue.concurrentPerform(iterations: total) { i in
             let result = Result {
                 try kernelMapSlope(theta: thetas[i % thetas.count], scale: scales[i / thetas.count], leak: leak,
@@ -208,7 +209,7 @@ public struct PhaseDiagram: Sendable {
             let finished = slots.set(i, result)
             progress?(finished, total)
         }
-        return try slots.values()
+        return try slots.successes()
     }
 
     /// The critical line chi = 1 as a function of the threshold: sigma_t^2 = (theta / x_c)^2 for a target variance
@@ -292,29 +293,5 @@ extension FiniteWidthChain {
         var sum = 0.0
         for i in a.indices { sum += abs(a[i] - b[i]) }
         return 0.5 * sum
-    }
-}
-
-/// Results written from concurrent iterations, one slot each; `values()` rethrows the first failure in index order.
-final class ResultSlots<T>: @unchecked Sendable {
-    private var storage: [Result<T, Error>?]
-    private var finished = 0
-    private let lock = NSLock()
-
-    init(count: Int) { storage = Array(repeating: nil, count: count) }
-
-    /// Stores slot i; returns how many slots are filled.
-    func set(_ i: Int, _ value: Result<T, Error>) -> Int {
-        lock.lock()
-        defer { lock.unlock() }
-        storage[i] = value
-        finished += 1
-        return finished
-    }
-
-    func values() throws -> [T] {
-        lock.lock()
-        defer { lock.unlock() }
-        return try storage.map { try $0!.get() }
     }
 }

@@ -1,6 +1,7 @@
 import Dispatch
 import Foundation
 import SNNModel
+import SNNSupport
 
 /// The paper's initialization at one target variance, judged at a depth and width (first time step).
 public struct StabilityCheck: Sendable, Equatable {
@@ -231,7 +232,7 @@ public enum KernelMapStability {
         }
         let n = settings.points, replicates = settings.replicates, operatingKernel = kernel
         let base = try GSL.quasiRandomPoints(count: n, dimension: steps)
-        let results = ResultSlots<(g1: Double, g2: Double, previous: Double, rate: Double)>(count: replicates)
+        let results = SlotArray<(g1: Double, g2: Double, previous: Double, rate: Double)>(count: replicates)
         DispatchQueue.concurrentPerform(iterations: replicates) { r in
             // The replicate's random shift, one for all evaluations (common random numbers for the differences).
             let z = TemporalKernel.shiftedNormals(base, points: n, steps: steps,
@@ -245,9 +246,9 @@ public enum KernelMapStability {
             let floor = 64 / Double(n)
             let (g1, previous) = powerIteration(operatingKernel, eps, floor: floor, evaluate)
             let (g2, _) = powerIteration(operatingKernel, 2 * eps, floor: floor, evaluate)
-            _ = results.set(r, .success((g1, g2, previous, rate)))
+            results.set(r, (g1, g2, previous, rate))
         }
-        let all = try results.values()
+        let all = results.values()
         let count = Double(replicates)
         let g1 = all.map(\.g1).reduce(0, +) / count, g2 = all.map(\.g2).reduce(0, +) / count
         let previous = all.map(\.previous).reduce(0, +) / count

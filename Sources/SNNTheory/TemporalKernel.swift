@@ -1,6 +1,7 @@
 import Dispatch
 import Foundation
 import SNNModel
+import SNNSupport
 
 /// Statistics of one layer at one time step, from the multi-step mean-field theory.
 public struct TemporalStep: Sendable, Equatable {
@@ -304,8 +305,8 @@ public enum TemporalKernel {
         layers.reserveCapacity(depth)
         for l in 1...depth {
             let gain = Double(architecture.fanIn(layer: l)) * weightVariances[l - 1]
-            let atShared = ReplicateSlots<LayerMoments>(count: replicates)
-            let alongChain = ReplicateSlots<LayerMoments>(count: replicates)
+            let atShared = SlotArray<LayerMoments>(count: replicates)
+            let alongChain = SlotArray<LayerMoments>(count: replicates)
             let sharedSigma = shared.map { gain * $0 }, chainKernels = chains
             DispatchQueue.concurrentPerform(iterations: replicates) { r in
                 let z = shiftedNormals(base, points: n, steps: steps,
@@ -335,8 +336,8 @@ public enum TemporalKernel {
     /// Standard normal coordinates of the points `base` (point-major, `steps` per point) under one random shift
     /// modulo 1 drawn from `seed` (a randomized QMC replicate), kept off 0 and 1.
     static func shiftedNormals(_ base: [Double], points: Int, steps: Int, seed: UInt64) -> [Double] {
-        var rng = SplitMix(seed: seed)
-        let shift = (0..<steps).map { _ in rng.nextUnit() }
+        var rng = SplitMix64(state: seed)
+        let shift = (0..<steps).map { _ in rng.nextUnitDouble() }
         var z = [Double](repeating: 0, count: points * steps)
         for i in 0..<points {
             for t in 0..<steps {
@@ -419,37 +420,4 @@ public enum TemporalKernel {
             return (ss / (r - 1) / r).squareRoot()
         }
     }
-}
-
-/// One slot per replicate, written concurrently (each replicate writes only its own).
-private final class ReplicateSlots<T>: @unchecked Sendable {
-    private var slots: [T?]
-    private let lock = NSLock()
-
-    init(count: Int) { slots = Array(repeating: nil, count: count) }
-
-    func set(_ r: Int, _ value: T) {
-        lock.lock()
-        slots[r] = value
-        lock.unlock()
-    }
-
-    func values() -> [T] { slots.map { $0! } }
-}
-
-/// SplitMix64: the random shifts of the quasi-Monte Carlo replicates, reproducible from a seed.
-struct SplitMix {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var x = state
-        x = (x ^ (x >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        x = (x ^ (x >> 27)) &* 0x94D0_49BB_1331_11EB
-        return x ^ (x >> 31)
-    }
-
-    /// Uniform in [0, 1) with 53 random bits.
-    mutating func nextUnit() -> Double { Double(next() >> 11) * 0x1p-53 }
 }

@@ -3,6 +3,7 @@ import Dispatch
 import Foundation
 import SNNModel
 import SNNSimulator
+import SNNSupport
 import SNNTheory
 import SNNVerification
 

@@ -2,6 +2,7 @@ import ArgumentParser
 import Dispatch
 import Foundation
 import SNNModel
+import SNNSupport
 import SNNTheory
 import SVGPlot
 
@@ -77,11 +78,11 @@ struct ValidityCommand: ParsableCommand {
                               targetVariance: targetVariance, tolerance: tolerance, silentTolerance: silentTolerance)
         let thresholds = thetas.value, grid = widths.value
         // Cells are independent: evaluate them concurrently, each into its own slot.
-        let searches = Slots<Result<ValidityThreshold, Error>>(count: thresholds.count)
-        let cells = Slots<Result<ValidityCell, Error>>(count: thresholds.count * grid.count)
+        let searches = SlotArray<Result<ValidityThreshold, any Error>>(count: thresholds.count)
+        let cells = SlotArray<Result<ValidityCell, any Error>>(count: thresholds.count * grid.count)
         let progress = Progress.forTerminal(label: "cells")
         let total = thresholds.count * (grid.count + 1)
-        let done = Slots<Bool>(count: total)
+        let done = SlotArray<Bool>(count: total)
         DispatchQueue.concurrentPerform(iterations: total) { i in
             if i < thresholds.count {
                 searches.set(i, Result { try map.smallestWidth(theta: thresholds[i], maximumWidth: maxWidth) })
@@ -89,12 +90,11 @@ struct ValidityCommand: ParsableCommand {
                 let j = i - thresholds.count
                 cells.set(j, Result { try map.evaluate(width: grid[j % grid.count], theta: thresholds[j / grid.count]) })
             }
-            done.set(i, true)
-            progress?.update(done.values.compactMap { $0 }.count, total)
+            progress?.update(done.set(i, true), total)
         }
         progress?.finish()
-        let found = try searches.values.map { try $0!.get() }
-        let table = try cells.values.map { try $0!.get() }
+        let found = try searches.successes()
+        let table = try cells.successes()
         if let plot {
             let heat = HeatMap(
                 title: "P(silent at layer \(depth)), exact finite-width chain, \(`init`) init",
@@ -198,23 +198,6 @@ struct ValidityCommand: ParsableCommand {
                 + "grow) in the mean field; more width does not help.")
         }
         return out.joined(separator: "\n")
-    }
-}
-
-/// Fixed-size storage written from concurrent iterations, one slot each.
-final class Slots<T>: @unchecked Sendable {
-    private var storage: [T?]
-    private let lock = NSLock()
-    init(count: Int) { storage = Array(repeating: nil, count: count) }
-    func set(_ i: Int, _ value: T) {
-        lock.lock()
-        storage[i] = value
-        lock.unlock()
-    }
-    var values: [T?] {
-        lock.lock()
-        defer { lock.unlock() }
-        return storage
     }
 }
 

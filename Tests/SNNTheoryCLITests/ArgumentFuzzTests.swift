@@ -1,4 +1,5 @@
 import Foundation
+import SNNSupport
 import Testing
 
 /// One generated command line and the words of which a refusal must name one (the parameters it varies).
@@ -139,7 +140,7 @@ enum ArgumentFuzz {
             cases.append(FuzzCase(arguments: c.base + ["stray"], names: ["stray"], mustRefuse: true))
         }
         // Seeded combinations of two or three mutations of one subcommand.
-        var rng = SplitMixForTests(seed: 300)
+        var rng = SplitMix64(state: 300)
         func pick<T>(_ a: [T]) -> T { a[Int(rng.next() % UInt64(a.count))] }
         for _ in 0..<60 {
             let c = pick(commands)

@@ -1,4 +1,5 @@
 import Foundation
+import SNNSupport
 import Testing
 
 /// Sweeps that survive: `compare --resume`, `--shard` and `merge`, checked end to end against one uninterrupted run.
@@ -32,11 +33,11 @@ import Testing
         let path = Self.temporaryFile("kill"), scratch = Self.temporaryFile("stdout")
         defer { for p in [path, scratch] { try? FileManager.default.removeItem(atPath: p) } }
         // Three kills, each at a moment drawn (fixed seed) from the run's length, each followed by a resume.
-        var generator = SplitMixForTests(seed: 2024)
+        var generator = SplitMix64(state: 2024)
         var finishedAtKill: [Int] = []
         for _ in 0..<3 {
             let child = try SpawnedCLI.start(Self.sweep + ["--format", "json", "--resume", path], stdout: scratch)
-            usleep(UInt32(1e6 * duration * (0.1 + 0.5 * generator.nextUnit())))
+            usleep(UInt32(1e6 * duration * (0.1 + 0.5 * generator.nextUnitDouble())))
             kill(child.pid, SIGKILL)
             let exit = SpawnedCLI.wait(child, timeout: 120)
             #expect((exit.signaled && exit.status == SIGKILL) || (!exit.signaled && exit.status == 0))
@@ -182,22 +183,6 @@ import Testing
     }
 }
 
-/// SplitMix64, for test-side choices (kill moments) from a fixed seed.
-struct SplitMixForTests {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-
-    mutating func nextUnit() -> Double { Double(next() >> 11) * 0x1p-53 }
-}
-
 /// Long `simulate` runs stream each finished network (`--output`) and continue after a kill (`--resume`).
 @Suite struct SimulateResumeTests {
     static let run = ["simulate", "--depth", "20", "--width", "300", "--steps", "3", "--networks", "24",
@@ -231,11 +216,11 @@ struct SplitMixForTests {
         #expect(reference.status == 0, "\(reference.stderr)")
         let path = SweepResumeTests.temporaryFile("sim-kill"), scratch = SweepResumeTests.temporaryFile("stdout")
         defer { for p in [path, scratch] { try? FileManager.default.removeItem(atPath: p) } }
-        var generator = SplitMixForTests(seed: 99)
+        var generator = SplitMix64(state: 99)
         var finishedAtKill: [Int] = []
         for _ in 0..<3 {
             let child = try SpawnedCLI.start(Self.run + ["--resume", path], stdout: scratch)
-            usleep(UInt32(1e6 * duration * (0.1 + 0.5 * generator.nextUnit())))
+            usleep(UInt32(1e6 * duration * (0.1 + 0.5 * generator.nextUnitDouble())))
             kill(child.pid, SIGKILL)
             let exit = SpawnedCLI.wait(child, timeout: 120)
             #expect((exit.signaled && exit.status == SIGKILL) || (!exit.signaled && exit.status == 0))

@@ -1,4 +1,4 @@
-import SNNModel
+import SNNSupport
 import Testing
 
 /// The PSD Cholesky factor both the multi-step theory and the reduced sampler use.

@@ -1,6 +1,6 @@
-/// The lower Cholesky factor of a positive semi-definite matrix. It lives with the parameter types because both the
-/// multi-step theory (the covariance of the currents in TemporalKernel) and the reduced sampler (the overlap matrix
-/// of a layer) factor such matrices, and neither module may import the other.
+/// The lower Cholesky factor of a positive semi-definite matrix. Both the multi-step theory (the covariance of the
+/// currents in TemporalKernel) and the reduced sampler (the overlap matrix of a layer) factor such matrices, and
+/// neither module may import the other.
 public enum Cholesky {
     /// Writes the lower-triangular L with L L^T = A for a positive semi-definite n x n A to `l` (both row-major): a
     /// pivot below 1e-12 of its diagonal entry is taken as an exact zero (singular matrices are common here: a
