@@ -17,8 +17,8 @@ let package = Package(
         .systemLibrary(name: "CGSL", path: "Sources/CGSL"),
         // Small pieces the libraries share that belong to none of them; it imports nothing of the project.
         .target(name: "SNNSupport", exclude: ["README.md"]),
-        // Parameter value types shared by the theory and the simulator.
-        .target(name: "SNNModel"),
+        // The values everything else takes: the network, its neuron, input and initialization, and their rules.
+        .target(name: "SNNModel", exclude: ["README.md"]),
         // Each library's README (its numerical choices) is documentation, not a resource.
         .target(name: "SNNTheory", dependencies: ["SNNSupport", "SNNModel", "CGSL"],
                 exclude: ["README.md", "THEORY.md"]),
@@ -39,6 +39,7 @@ let package = Package(
                     exclude: ["Reference"]),
         .testTarget(name: "SNNSimulatorTests", dependencies: ["SNNSimulator", "SNNModel", "SNNTheory"]),
         .testTarget(name: "SNNTheoryCLITests", dependencies: ["snn-theory", "SNNSupport"]),
+        .testTarget(name: "SNNModelTests", dependencies: ["SNNModel"]),
         .testTarget(name: "SNNSupportTests", dependencies: ["SNNSupport"]),
         .testTarget(name: "SVGPlotTests", dependencies: ["SVGPlot"]),
     ]
