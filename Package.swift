@@ -22,10 +22,12 @@ let package = Package(
         .target(name: "SNNSimulator", dependencies: ["SNNModel"], exclude: ["README.md"]),
         .target(name: "SNNVerification", dependencies: ["SNNModel", "SNNTheory", "SNNSimulator"],
                 exclude: ["README.md"]),
+        // JSON, CSV, tables, .npy and JSON Lines files: Foundation only, nothing of the model.
+        .target(name: "SNNReports", exclude: ["README.md"]),
         .executableTarget(
             name: "snn-theory",
             dependencies: [
-                "SNNModel", "SNNTheory", "SNNSimulator", "SNNVerification",
+                "SNNModel", "SNNTheory", "SNNSimulator", "SNNVerification", "SNNReports",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -33,6 +35,7 @@ let package = Package(
                     // The reference tables are read from the source tree (ReferenceTable), not bundled.
                     exclude: ["Reference"]),
         .testTarget(name: "SNNSimulatorTests", dependencies: ["SNNSimulator", "SNNModel", "SNNTheory"]),
-        .testTarget(name: "SNNTheoryCLITests", dependencies: ["snn-theory"]),
+        .testTarget(name: "SNNReportsTests", dependencies: ["SNNReports"]),
+        .testTarget(name: "SNNTheoryCLITests", dependencies: ["snn-theory", "SNNReports"]),
     ]
 )

@@ -1,5 +1,6 @@
 import ArgumentParser
 import SNNModel
+import SNNReports
 import SNNTheory
 
 /// The network and neuron options every subcommand shares.

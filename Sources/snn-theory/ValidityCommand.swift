@@ -2,6 +2,7 @@ import ArgumentParser
 import Dispatch
 import Foundation
 import SNNModel
+import SNNReports
 import SNNTheory
 
 struct ValidityCommand: ParsableCommand {
