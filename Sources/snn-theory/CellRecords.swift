@@ -1,12 +1,14 @@
 import Foundation
+import SNNReports
 import SNNVerification
 
 /// A finished `compare` cell as one line of a JSON Lines file: `{"model": {the sweep's settings}, "width": ...}`,
 /// the settings followed by the cell's fields exactly as `compare --format json` prints them. Each line alone says
 /// how it was made; `--resume` and `merge` read the lines back.
 ///
-/// Every output of `compare` and `merge` is rendered from cells read back from their lines (`normalized`), so a run
-/// that was interrupted and resumed, a merge of shards, and one uninterrupted run print the same bytes.
+/// Every output of `compare` and `merge` is rendered from cells as their lines hold them (`normalized` takes a
+/// computed cell through its line's fields), so a run that was interrupted and resumed, a merge of shards, and one
+/// uninterrupted run print the same bytes.
 enum CellRecord {
     struct Malformed: Error {
         let reason: String
@@ -17,52 +19,58 @@ enum CellRecord {
         return JSON.object([("model", model)] + fields).rendered(pretty: false)
     }
 
-    /// The cell as it reads back from its line.
+    /// The cell as it reads back from its line (the same fields, without writing and reading the text).
     static func normalized(_ cell: CellComparison) throws -> CellComparison {
-        try decode(line(model: .object([]), cell: cell)).cell
+        try self.cell(CompareReport.cellJSON(cell))
     }
 
-    /// Reads one line back; refuses anything that does not re-render to exactly the same text, so a damaged or
-    /// hand-edited line is never taken for a result.
+    /// Reads one line back; refuses anything that does not render again to exactly the same text, so a damaged or
+    /// hand-edited line is never taken for a result. The text is compared, not the values read, because
+    /// `JSONDecoder` does not tell 3 from 3.0 or keep the order of the keys: the line renders again in the order
+    /// and types this version writes (`SweepHeader.read` for the settings).
     static func decode(_ text: String) throws -> (model: JSON, cell: CellComparison) {
         let value: JSON
-        do { value = try JSONParser.parse(text) } catch let failure as JSONParser.Failure {
-            throw Malformed(reason: "not JSON: \(failure)")
+        do { value = try JSONDecoder().decode(JSON.self, from: Data(text.utf8)) } catch {
+            throw Malformed(reason: "not JSON")
         }
-        guard case let .object(pairs) = value, let model = value["model"], case .object = model else {
+        guard case let .object(pairs) = value, let header = value["model"], case .object = header else {
             throw Malformed(reason: "not a cell record (no \"model\" object)")
         }
-        let cell: CellComparison
-        do {
-            let codable = try codableCell(.object(pairs.filter { $0.0 != "model" }))
-            let decoder = JSONDecoder()
-            decoder.nonConformingFloatDecodingStrategy = .convertFromString(positiveInfinity: "inf",
-                                                                            negativeInfinity: "-inf", nan: "nan")
-            cell = try decoder.decode(CellComparison.self, from: Data(codable.rendered(pretty: false).utf8))
-        } catch let error as Malformed {
-            throw error
-        } catch {
-            throw Malformed(reason: "a field is missing or has the wrong type")
-        }
+        let model = SweepHeader.read(header)
+        let cell = try self.cell(.object(pairs.filter { $0.0 != "model" }))
         guard line(model: model, cell: cell) == text else {
             throw Malformed(reason: "its fields differ from the record this version writes for that cell")
         }
         return (model, cell)
     }
 
+    /// The cell whose fields (`CompareReport.cellJSON`) these are.
+    private static func cell(_ fields: JSON) throws -> CellComparison {
+        let codable = try codableCell(fields)
+        do { return try codable.decode(CellComparison.self) } catch {
+            throw Malformed(reason: "a field is missing or has the wrong type")
+        }
+    }
+
     /// The cell's fields rearranged into `CellComparison`'s Codable form. A `.number` field that is null was not a
     /// finite number, and comes back as NaN.
     private static func codableCell(_ c: JSON) throws -> JSON {
+        // A number as its line holds it: one that is not finite is written null (so a computed cell reads back as
+        // its line does).
+        func written(_ j: JSON?) -> JSON? {
+            if case let .number(x)? = j, !x.isFinite { return .null }
+            return j
+        }
         func number(_ j: JSON?, _ name: String) throws -> JSON {
-            switch j {
+            switch written(j) {
             case let .number(x)?: return .number(x)
             case let .integer(n)?: return .number(Double(n))
-            case .null?: return .string("nan")
+            case .null?: return .number(.nan)
             default: throw Malformed(reason: "\"\(name)\" is not a number")
             }
         }
         func optional(_ j: JSON?, _ name: String) throws -> JSON {
-            if case .null? = j { return .null }
+            if case .null? = written(j) { return .null }
             return try number(j, name)
         }
         func integer(_ j: JSON?, _ name: String) throws -> JSON {
@@ -163,89 +171,5 @@ struct CellFileContents {
         }
         return CellFileContents(entries: entries, wholeLength: lines.wholeLength,
                                 truncatedLength: lines.truncatedLength)
-    }
-}
-
-/// The whole lines of a JSON Lines file: each non-blank line ended by a newline, with its 1-based number, and the
-/// length of the bytes they span; a last line without its newline (a write cut short) is left out.
-struct JSONLines {
-    let lines: [(number: Int, text: String)]
-    let wholeLength: Int
-    let truncatedLength: Int
-
-    init(_ data: Data) {
-        let bytes = [UInt8](data)
-        var lines: [(number: Int, text: String)] = []
-        var start = 0, number = 0
-        while let end = bytes[start...].firstIndex(of: 0x0A) {
-            number += 1
-            let text = String(decoding: bytes[start..<end], as: UTF8.self)
-            start = end + 1
-            if !text.allSatisfy(\.isWhitespace) { lines.append((number, text)) }
-        }
-        self.lines = lines
-        wholeLength = start
-        truncatedLength = bytes.count - start
-    }
-}
-
-/// A JSON Lines file of cells, open for appending and locked (flock) against a second writer for as long as the
-/// process lives. Each line is written with one write call and fsynced; a write that fails part-way is cut back, so
-/// the file only ever holds whole lines (a kill can still cut the last one short: `--resume` drops it).
-final class CellFile: @unchecked Sendable {
-    let path: String
-    private let descriptor: Int32
-    private var length: off_t
-
-    init(path: String, parameter: String) throws {
-        let fd = open(path, O_RDWR | O_CREAT | O_APPEND | O_CLOEXEC, 0o644)
-        guard fd >= 0 else {
-            throw CommandFailure(message: "\(parameter): cannot open '\(path)': \(String(cString: strerror(errno)))")
-        }
-        if flock(fd, LOCK_EX | LOCK_NB) != 0, errno == EWOULDBLOCK {
-            close(fd)
-            throw CommandFailure(message: "\(parameter): '\(path)' is being written by another snn-theory process")
-        }
-        self.path = path
-        descriptor = fd
-        length = lseek(fd, 0, SEEK_END)
-    }
-
-    deinit { close(descriptor) }
-
-    var isEmpty: Bool { length == 0 }
-
-    func contents() throws -> Data {
-        var data = Data(count: Int(length))
-        let read = data.withUnsafeMutableBytes { pread(descriptor, $0.baseAddress, Int(length), 0) }
-        guard read == Int(length) else {
-            throw CommandFailure(message: "resume: cannot read '\(path)': \(String(cString: strerror(errno)))")
-        }
-        return data
-    }
-
-    /// Cuts the file to its first `bytes` bytes (dropping a truncated last line).
-    func truncate(to bytes: Int) throws {
-        guard ftruncate(descriptor, off_t(bytes)) == 0 else {
-            throw CommandFailure(message: "resume: cannot truncate '\(path)': \(String(cString: strerror(errno)))")
-        }
-        length = off_t(bytes)
-    }
-
-    func append(_ line: String) throws {
-        let bytes = Array((line + "\n").utf8)
-        var written = 0
-        while written < bytes.count {
-            let n = bytes.withUnsafeBytes { write(descriptor, $0.baseAddress! + written, bytes.count - written) }
-            if n < 0 {
-                if errno == EINTR { continue }
-                let reason = String(cString: strerror(errno))
-                _ = ftruncate(descriptor, length)
-                throw CommandFailure(message: "output: cannot write to '\(path)': \(reason)")
-            }
-            written += n
-        }
-        _ = fsync(descriptor)
-        length += off_t(bytes.count)
     }
 }

@@ -2,6 +2,7 @@ import ArgumentParser
 import Dispatch
 import Foundation
 import SNNModel
+import SNNReports
 import SNNSimulator
 import SNNSupport
 import SNNTheory
@@ -311,8 +312,9 @@ struct CompareCommand: ParsableCommand {
 
     /// The cells of `--resume FILE` that belong to this sweep, by position, after checking the file's settings;
     /// then (and only then) a last line cut short is cut from the file. Returns the warnings to print.
-    func resumed(_ file: CellFile, plan: Plan, header: JSON) throws -> (cells: [Int: CellComparison], warnings: [String]) {
-        let contents = try CellFileContents.parse(file.contents(), name: file.path, parameter: "resume")
+    func resumed(_ file: JSONLinesFile, plan: Plan, header: JSON) throws -> (cells: [Int: CellComparison], warnings: [String]) {
+        let data = try CommandFailure.reporting("resume") { try file.contents() }
+        let contents = try CellFileContents.parse(data, name: file.path, parameter: "resume")
         var found: [Int: CellComparison] = [:]
         var lineOf: [Int: Int] = [:]
         var outside = 0
@@ -335,7 +337,7 @@ struct CompareCommand: ParsableCommand {
         }
         var warnings: [String] = []
         if contents.truncatedLength > 0 {
-            try file.truncate(to: contents.wholeLength)
+            try CommandFailure.reporting("resume") { try file.truncate(to: contents.wholeLength) }
             warnings.append("warning: dropped a last line cut short (\(contents.truncatedLength) bytes) from "
                 + "'\(file.path)'; that cell runs again")
         }
@@ -353,16 +355,16 @@ struct CompareCommand: ParsableCommand {
         }
         let header = CompareReport.modelJSON(self, plan.settings)
         let mine = plan.cells.indices.filter(plan.shard.contains)
-        var file: CellFile?
+        var file: JSONLinesFile?
         var done: [Int: CellComparison] = [:]
         if let resume {
-            let opened = try CellFile(path: resume, parameter: "resume")
+            let opened = try CommandFailure.reporting("resume") { try JSONLinesFile(path: resume) }
             let (cells, warnings) = try resumed(opened, plan: plan, header: header)
             for warning in warnings { note(warning) }
             done = cells
             file = opened
         } else if let output {
-            let opened = try CellFile(path: output, parameter: "output")
+            let opened = try CommandFailure.reporting("output") { try JSONLinesFile(path: output) }
             guard opened.isEmpty else {
                 throw CommandFailure(message: "output: '\(output)' already holds cells; continue that sweep with "
                     + "--resume \(output), or choose another file")
@@ -441,10 +443,10 @@ struct CompareCommand: ParsableCommand {
 /// list and the file agree, and never a line half written.
 final class SweepRecorder: @unchecked Sendable {
     private let lock = NSLock()
-    private let file: CellFile?
+    private let file: JSONLinesFile?
     private var cells: [Int: CellComparison]
 
-    init(file: CellFile?, finished: [Int: CellComparison]) {
+    init(file: JSONLinesFile?, finished: [Int: CellComparison]) {
         self.file = file
         cells = finished
     }
@@ -452,7 +454,7 @@ final class SweepRecorder: @unchecked Sendable {
     func record(_ position: Int, _ line: String, _ cell: CellComparison) throws {
         lock.lock()
         defer { lock.unlock() }
-        try file?.append(line)
+        try CommandFailure.reporting("output") { try file?.append(line) }
         cells[position] = cell
     }
 
@@ -475,6 +477,27 @@ enum SweepHeader {
     /// The swept lists: a resumed sweep may differ in them (its cells are matched one by one).
     static let axes: Set<String> = ["widths", "thetas", "betas", "inits"]
 
+    /// The fields in the order `CompareReport.modelJSON` writes them, and those it writes as Doubles (the others are
+    /// integers or strings).
+    static let fields = [
+        "tool", "version", "command", "depth", "widths", "thetas", "betas", "inits", "input_size", "reset", "steps",
+        "input", "target_variance", "batch", "networks", "seed", "method", "weights", "tolerance", "compared_at",
+        "multi_step_method", "qmc_points", "qmc_replicates", "qmc_seed", "cell_seed", "conventions",
+    ]
+    static let doubleFields: Set<String> = ["target_variance", "tolerance"]
+
+    /// A header read back from a record as it was written: JSONDecoder keeps neither the order of the keys nor a
+    /// Double written 1.0 (it reads 1), so the fields go back into `fields`' order (any other after them, by name)
+    /// and those in `doubleFields` back to Doubles.
+    static func read(_ header: JSON) -> JSON {
+        guard case let .object(pairs) = header else { return header }
+        func rank(_ key: String) -> (Int, String) { (fields.firstIndex(of: key) ?? fields.count, key) }
+        return .object(pairs.sorted { rank($0.0) < rank($1.0) }.map { key, value in
+            if doubleFields.contains(key), case let .integer(n) = value { return (key, .number(Double(n))) }
+            return (key, value)
+        })
+    }
+
     /// The first field (in `ours`' order, then any extra in `theirs`) whose value differs, skipping `ignoring`.
     static func difference(_ theirs: JSON, _ ours: JSON, ignoring: Set<String> = [])
         -> (key: String, theirs: String, ours: String)?
@@ -496,6 +519,7 @@ struct CompareReport {
     let cells: [CellComparison]
     let tolerance: Double
 
+    /// The settings that make a sweep's cells belong together; a new field goes into `SweepHeader.fields` too.
     static func modelJSON(_ c: CompareCommand, _ s: SweepSettings) -> JSON {
         let multiStep: [(String, JSON)] = s.steps > 1 ? [
             ("multi_step_method", .string(s.steps <= 2 ? "quadrature" : "qmc")),

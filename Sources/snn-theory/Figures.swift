@@ -1,5 +1,6 @@
 import Foundation
 import SNNModel
+import SNNReports
 import SNNSimulator
 import SNNTheory
 import SNNVerification

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import SNNModel
+import SNNReports
 import SNNSimulator
 import SNNTheory
 
@@ -343,7 +344,9 @@ struct InitPlan {
                 let name = "\(s.fileStem)_layer\(i + 1).npy"
                 let values = WeightMatrix.rowMajor(seed: seed, layer: i + 1, outputs: layer.outputs, inputs: layer.fanIn,
                                                    variance: s.variances[i], distribution: s.distribution)
-                try NumPyFile.write(values, shape: layer.weightShape, to: url.appendingPathComponent(name))
+                do { try NumPyFile.write(values, shape: layer.weightShape, to: url.appendingPathComponent(name)) } catch {
+                    throw CommandFailure(message: "npy: \(error)")
+                }
                 return name
             }
         }

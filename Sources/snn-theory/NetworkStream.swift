@@ -1,23 +1,24 @@
 import Foundation
+import SNNReports
 import SNNSimulator
 
 /// `simulate --output FILE` and `--resume FILE`: one JSON line per finished network, appended with one write call and
-/// fsynced as the network finishes (`CellFile`), so a run that is killed keeps every network it finished; a resumed
-/// run takes those networks as they are and simulates the rest. Each line carries the run's whole model record and
-/// its weight variances, and a resumed run accepts only lines whose model is its own.
+/// fsynced as the network finishes (`JSONLinesFile`), so a run that is killed keeps every network it finished; a
+/// resumed run takes those networks as they are and simulates the rest. Each line carries the run's whole model record
+/// and its weight variances, and a resumed run accepts only lines whose model is its own.
 ///
 /// Line: {"model":{...},"network":r,"layers":[{"membrane_mean":[..T],"membrane_variance":[..T],"rate":[..T],
 /// "silent":b}, ...]}. Numbers are written in their shortest round-trip form, so the resumed statistics are the
 /// same bits as an uninterrupted run's.
 final class NetworkStream: @unchecked Sendable {
     let completed: [NetworkRecord]
-    private let file: CellFile
+    private let file: JSONLinesFile
     private let prefix: String
     private let steps: Int
     private let lock = NSLock()
     private var failure: Error?
 
-    private init(file: CellFile, prefix: String, steps: Int, completed: [NetworkRecord]) {
+    private init(file: JSONLinesFile, prefix: String, steps: Int, completed: [NetworkRecord]) {
         self.file = file
         self.prefix = prefix
         self.steps = steps
@@ -32,7 +33,7 @@ final class NetworkStream: @unchecked Sendable {
         let parameter = resume != nil ? "resume" : "output"
         let record = JSON.object(model + [("weight_variances", .array(c.weightVariances.map { .number($0) }))])
         let prefix = "{\"model\":" + record.rendered(pretty: false) + ",\"network\":"
-        let file = try CellFile(path: path, parameter: parameter)
+        let file = try CommandFailure.reporting(parameter) { try JSONLinesFile(path: path) }
         guard resume != nil else {
             guard file.isEmpty else {
                 throw CommandFailure(message: "output: '\(path)' already holds networks; continue that run with "
@@ -41,7 +42,7 @@ final class NetworkStream: @unchecked Sendable {
             return NetworkStream(file: file, prefix: prefix, steps: c.steps, completed: [])
         }
         let reader = NetworkStream(file: file, prefix: prefix, steps: c.steps, completed: [])
-        let contents = JSONLines(try file.contents())
+        let contents = JSONLines(try CommandFailure.reporting("resume") { try file.contents() })
         var records: [NetworkRecord] = [], seen = Set<Int>()
         for (number, text) in contents.lines {
             let fail = { (why: String) in
@@ -62,7 +63,7 @@ final class NetworkStream: @unchecked Sendable {
         if contents.truncatedLength > 0 {
             // A last line without its newline: a write cut short by a kill. Drop it, and say so; that network runs
             // again.
-            try file.truncate(to: contents.wholeLength)
+            try CommandFailure.reporting("resume") { try file.truncate(to: contents.wholeLength) }
             FileHandle.standardError.write(Data(("warning: dropped a last line cut short (\(contents.truncatedLength) "
                 + "bytes) from '\(path)'; that network runs again\n").utf8))
         }
@@ -83,32 +84,32 @@ final class NetworkStream: @unchecked Sendable {
         return prefix + "\(record.network),\"layers\":" + JSON.array(layers).rendered(pretty: false) + "}"
     }
 
-    /// Reads a line back exactly: numbers by Double(String) (JSONSerialization may round the last bit), and the line
-    /// accepted only if writing the record again gives the same text, so any edit or damage is refused.
+    /// A network's line as `line` writes it, for JSONDecoder (the model record is checked as text, by its prefix).
+    private struct Line: Decodable {
+        struct Layer: Decodable {
+            let membraneMeans: [Double]
+            let membraneVariances: [Double]
+            let rates: [Double]
+            let silent: Bool
+
+            enum CodingKeys: String, CodingKey {
+                case membraneMeans = "membrane_mean", membraneVariances = "membrane_variance", rates = "rate", silent
+            }
+        }
+
+        let network: Int
+        let layers: [Layer]
+    }
+
+    /// Reads a line back exactly (JSONDecoder parses the shortest round-trip numbers to the same bits), and accepts
+    /// it only if writing the record again gives the same text, so any edit or damage is refused.
     func decode(_ text: String, configuration c: SimulationConfiguration) -> NetworkRecord? {
-        let body = text.dropFirst(prefix.count)
-        guard let comma = body.firstIndex(of: ","), let network = Int(body[..<comma]) else { return nil }
-        func numbers(_ list: String) -> [Double]? {
-            let values = list.components(separatedBy: ", ").map { Double($0) }
-            return values.contains(where: { $0 == nil }) ? nil : values.map { $0! }
-        }
-        var means: [Double] = [], variances: [Double] = [], rates: [Double] = [], silent: [Bool] = []
-        for chunk in String(body[comma...]).components(separatedBy: "{\"membrane_mean\":[").dropFirst() {
-            let a = chunk.components(separatedBy: "],\"membrane_variance\":[")
-            guard a.count == 2 else { return nil }
-            let b = a[1].components(separatedBy: "],\"rate\":[")
-            guard b.count == 2 else { return nil }
-            let d = b[1].components(separatedBy: "],\"silent\":")
-            guard d.count == 2, let m = numbers(a[0]), let v = numbers(b[0]), let r = numbers(d[0]) else { return nil }
-            means += m
-            variances += v
-            rates += r
-            silent.append(d[1].hasPrefix("true"))
-        }
-        let record = NetworkRecord(network: network, membraneMeans: means, membraneVariances: variances, rates: rates,
-                                   silent: silent)
-        let plausible = rates.allSatisfy { (0...1).contains($0) } && variances.allSatisfy { $0 >= 0 }
-            && means.allSatisfy(\.isFinite)
+        guard let read = try? JSONDecoder().decode(Line.self, from: Data(text.utf8)) else { return nil }
+        let record = NetworkRecord(network: read.network, membraneMeans: read.layers.flatMap(\.membraneMeans),
+                                   membraneVariances: read.layers.flatMap(\.membraneVariances),
+                                   rates: read.layers.flatMap(\.rates), silent: read.layers.map(\.silent))
+        let plausible = record.rates.allSatisfy { (0...1).contains($0) }
+            && record.membraneVariances.allSatisfy { $0 >= 0 } && record.membraneMeans.allSatisfy(\.isFinite)
         return record.fits(c) && plausible && line(record) == text ? record : nil
     }
 
@@ -118,7 +119,7 @@ final class NetworkStream: @unchecked Sendable {
         lock.lock()
         defer { lock.unlock() }
         guard failure == nil else { return }
-        do { try file.append(text) } catch { failure = error }
+        do { try file.append(text) } catch { failure = CommandFailure(error, parameter: "output") }
     }
 
     /// Throws the first write failure, if any.

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import SNNModel
+import SNNReports
 import SNNTheory
 
 struct PredictCommand: ParsableCommand {

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import SNNModel
+import SNNReports
 
 @main
 struct SNNTheoryCommand: ParsableCommand {
@@ -84,4 +85,20 @@ struct CommandFailure: Error, CustomStringConvertible {
     var code: Int32 = 64
 
     var description: String { message }
+}
+
+extension CommandFailure {
+    /// A record file's failure (`--output`, `--resume`) in one line that names the option.
+    init(_ failure: JSONLinesFile.Failure, parameter: String) {
+        self.init(message: failure.operation == .locked
+            ? "\(parameter): '\(failure.path)' is being written by another snn-theory process"
+            : "\(parameter): \(failure)")
+    }
+
+    /// `body`'s result, or its record file failure as a `CommandFailure` naming `parameter`.
+    static func reporting<T>(_ parameter: String, _ body: () throws -> T) throws -> T {
+        do { return try body() } catch let failure as JSONLinesFile.Failure {
+            throw CommandFailure(failure, parameter: parameter)
+        }
+    }
 }

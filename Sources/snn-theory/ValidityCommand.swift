@@ -2,6 +2,7 @@ import ArgumentParser
 import Dispatch
 import Foundation
 import SNNModel
+import SNNReports
 import SNNSupport
 import SNNTheory
 import SVGPlot

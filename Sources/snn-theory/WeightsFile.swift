@@ -1,4 +1,5 @@
 import Foundation
+import SNNReports
 
 /// Per-layer weight variances kept in a file, for `simulate --weights-from` and `init --weights-from`.
 enum WeightsFile {
@@ -10,24 +11,40 @@ enum WeightsFile {
         let depth = fanIns.count
         let fail = { (why: String) in CommandFailure(message: "weights-from: '\(path)' \(why)") }
         guard let data = FileManager.default.contents(atPath: path) else { throw fail("cannot be read") }
-        guard let root = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any] else {
+        guard let root = try? JSONDecoder().decode(JSON.self, from: data), case .object = root else {
             throw fail("is not a JSON object from snn-theory predict or simulate --format json")
         }
-        var layers = root["layers"] as? [[String: Any]]
-        var name = (root["model"] as? [String: Any])?["init"] as? String ?? "from file"
-        if layers == nil, let last = (root["predictions"] as? [[String: Any]])?.last {
-            layers = last["layers"] as? [[String: Any]]
-            name = last["init"] as? String ?? name
+        // A list of records, or nil for anything else (a missing key, another type, a list holding a non-record).
+        func records(_ value: JSON?) -> [JSON]? {
+            guard case let .array(items)? = value else { return nil }
+            return items.allSatisfy({ if case .object = $0 { true } else { false } }) ? items : nil
+        }
+        func text(_ value: JSON?) -> String? {
+            if case let .string(s)? = value { return s }
+            return nil
+        }
+        func number(_ value: JSON?) -> Double? {
+            switch value {
+            case let .number(x)?: x
+            case let .integer(n)?: Double(n)
+            default: nil
+            }
+        }
+        var layers = records(root["layers"])
+        var name = text(root["model"]?["init"]) ?? "from file"
+        if layers == nil, let last = records(root["predictions"])?.last {
+            layers = records(last["layers"])
+            name = text(last["init"]) ?? name
         }
         guard let layers else { throw fail("has no layers[] records") }
-        let values = layers.compactMap { ($0["weight_variance"] as? NSNumber)?.doubleValue }
+        let values = layers.compactMap { number($0["weight_variance"]) }
         guard values.count == layers.count, values.allSatisfy({ $0.isFinite && $0 >= 0 }) else {
             throw fail("has a layer without a finite weight_variance >= 0")
         }
         guard values.count == depth else {
             throw fail("has \(values.count) layers; the network has \(depth)")
         }
-        let fileFanIns = layers.map { ($0["fan_in"] as? NSNumber)?.doubleValue }
+        let fileFanIns = layers.map { number($0["fan_in"]) }
         let scaled = (0..<depth).map { i in values[i] * (fileFanIns[i] ?? Double(fanIns[i])) / Double(fanIns[i]) }
         return (scaled, "\(name) (from \((path as NSString).lastPathComponent))")
     }

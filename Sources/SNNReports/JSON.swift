@@ -1,8 +1,5 @@
-import SNNModel
-import SNNTheory
-
 /// A JSON value that keeps its keys in the order they were written, so output reads top-down like the table.
-enum JSON {
+public enum JSON: Sendable, Equatable {
     case object([(String, JSON)])
     case array([JSON])
     case number(Double)
@@ -12,12 +9,19 @@ enum JSON {
     case null
 
     /// A Double, or null when it is not finite (JSON has no NaN or infinity).
-    static func finite(_ x: Double?) -> JSON {
+    public static func finite(_ x: Double?) -> JSON {
         guard let x, x.isFinite else { return .null }
         return .number(x)
     }
 
-    func rendered(indent: Int = 0, pretty: Bool = true) -> String {
+    /// The text of the value: pretty (two-space indents, one key per line) or on one line with no spaces but those
+    /// inside arrays of scalars. A `.number` is Swift's shortest round-trip text ("1.0", "1e-05"), which Swift and
+    /// Foundation's JSONDecoder read back as the same bits; an `.integer` has no point or exponent.
+    public func rendered(pretty: Bool = true) -> String {
+        rendered(indent: 0, pretty: pretty)
+    }
+
+    private func rendered(indent: Int, pretty: Bool) -> String {
         let pad = pretty ? String(repeating: "  ", count: indent + 1) : ""
         let closePad = pretty ? String(repeating: "  ", count: indent) : ""
         let newline = pretty ? "\n" : ""
@@ -62,26 +66,25 @@ enum JSON {
         }
         return out + "\""
     }
-}
 
-/// Provenance fields several commands share.
-enum Provenance {
-    /// The update conventions of a neuron with this reset (the leak and threshold are reported separately).
-    static func conventions(reset: String) -> String {
-        guard let r = Reset(rawValue: reset), let neuron = try? NeuronModel(threshold: 1, leak: 1, reset: r) else { return "" }
-        return neuron.conventions
+    /// The value under `key` of an object (nil for anything else or a missing key).
+    public subscript(key: String) -> JSON? {
+        guard case let .object(pairs) = self else { return nil }
+        return pairs.first { $0.0 == key }?.1
     }
 
-    /// The first time step from a zero potential, where leak and reset do not enter.
-    static let firstStepConventions = "first time step from u[0] = 0: u[1] = W s_in[1]; spike if u[1] > theta"
-
-    /// The multi-step theory's numerical settings, so a result file alone reproduces the run.
-    static func temporalFields(_ settings: TemporalKernelSettings?, steps: Int) -> [(String, JSON)] {
-        guard let settings, steps > 1 else { return [] }
-        return [
-            ("multi_step_method", .string(steps <= 2 && settings.method != .quasiMonteCarlo ? "quadrature" : "qmc")),
-            ("qmc_points", .integer(settings.points)), ("qmc_replicates", .integer(settings.replicates)),
-            ("seed", .integer(Int(truncatingIfNeeded: settings.seed))),
-        ]
+    /// Objects are equal when their keys and values are, in the same order; numbers as Doubles are (so NaN is
+    /// equal to nothing), and a `.number` is never equal to an `.integer`.
+    public static func == (a: JSON, b: JSON) -> Bool {
+        switch (a, b) {
+        case let (.object(x), .object(y)): x.count == y.count && zip(x, y).allSatisfy { $0.0 == $1.0 && $0.1 == $1.1 }
+        case let (.array(x), .array(y)): x == y
+        case let (.number(x), .number(y)): x == y
+        case let (.integer(x), .integer(y)): x == y
+        case let (.string(x), .string(y)): x == y
+        case let (.bool(x), .bool(y)): x == y
+        case (.null, .null): true
+        default: false
+        }
     }
 }

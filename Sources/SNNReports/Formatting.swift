@@ -2,9 +2,9 @@ import Foundation
 
 /// Number and table formatting for people: significant figures, and values past Double's range shown from
 /// their base-10 logarithm (a variance of 4.4e-771 prints as such, not as 0).
-enum Format {
+public enum Format {
     /// `digits` significant figures, plain or scientific as suits the magnitude.
-    static func number(_ x: Double, digits: Int = 4) -> String {
+    public static func number(_ x: Double, digits: Int = 4) -> String {
         if x.isNaN { return "nan" }
         if x.isInfinite { return x > 0 ? "inf" : "-inf" }
         if x == 0 { return "0" }
@@ -16,7 +16,7 @@ enum Format {
     }
 
     /// A positive quantity known by its natural log: printed normally while a Double holds it, as m.mme-NNN below.
-    static func fromLog(value: Double, log logValue: Double, digits: Int = 4) -> String {
+    public static func fromLog(value: Double, log logValue: Double, digits: Int = 4) -> String {
         if value > 0 || logValue.isNaN { return number(value, digits: digits) }
         if logValue == -.infinity { return "<1e-10000" }
         let log10Value = logValue / log(10.0)
@@ -27,7 +27,7 @@ enum Format {
     }
 
     /// Right-aligned columns with a header rule.
-    static func table(header: [String], rows: [[String]]) -> String {
+    public static func table(header: [String], rows: [[String]]) -> String {
         var widths = header.map(\.count)
         for row in rows { for (i, cell) in row.enumerated() { widths[i] = max(widths[i], cell.count) } }
         func line(_ cells: [String]) -> String {
@@ -40,14 +40,14 @@ enum Format {
     }
 
     /// One CSV field: quoted when it holds a comma, quote or newline.
-    static func csvField(_ s: String) -> String {
+    public static func csvField(_ s: String) -> String {
         s.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" })
             ? "\"" + s.replacingOccurrences(of: "\"", with: "\"\"") + "\"" : s
     }
 
     /// Shortest round-trip text for CSV; empty for a missing or non-finite value (JSON writes null for both, e.g. the
     /// log10 of a rate that is exactly 0).
-    static func exact(_ x: Double?) -> String {
+    public static func exact(_ x: Double?) -> String {
         guard let x, x.isFinite else { return "" }
         return "\(x)"
     }
