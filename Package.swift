@@ -26,13 +26,13 @@ let package = Package(
         .target(name: "SNNVerification", dependencies: ["SNNModel", "SNNTheory", "SNNSimulator"],
                 exclude: ["README.md"]),
         // JSON, CSV, tables, .npy and JSON Lines files: Foundation only, nothing of the model.
-        .target(name: "SNNReports", exclude: ["README.md"]),
+        .target(name: "SNNFormats", exclude: ["README.md"]),
         // No dependencies: the figures know nothing of the theory or the command line.
         .target(name: "SVGPlot", exclude: ["README.md"]),
         .executableTarget(
             name: "snn-theory",
             dependencies: [
-                "SNNSupport", "SNNModel", "SNNTheory", "SNNSimulator", "SNNVerification", "SNNReports", "SVGPlot",
+                "SNNSupport", "SNNModel", "SNNTheory", "SNNSimulator", "SNNVerification", "SNNFormats", "SVGPlot",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -40,9 +40,9 @@ let package = Package(
                     // The reference tables are read from the source tree (ReferenceTable), not bundled.
                     exclude: ["Reference"]),
         .testTarget(name: "SNNSimulatorTests", dependencies: ["SNNSimulator", "SNNModel", "SNNTheory"]),
-        .testTarget(name: "SNNTheoryCLITests", dependencies: ["snn-theory", "SNNSupport", "SNNReports"]),
+        .testTarget(name: "SNNTheoryCLITests", dependencies: ["snn-theory", "SNNSupport", "SNNFormats"]),
         .testTarget(name: "SNNModelTests", dependencies: ["SNNModel"]),
-        .testTarget(name: "SNNReportsTests", dependencies: ["SNNReports"]),
+        .testTarget(name: "SNNFormatsTests", dependencies: ["SNNFormats"]),
         .testTarget(name: "SNNSupportTests", dependencies: ["SNNSupport"]),
         .testTarget(name: "SVGPlotTests", dependencies: ["SVGPlot"]),
     ]

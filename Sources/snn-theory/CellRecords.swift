@@ -1,5 +1,5 @@
 import Foundation
-import SNNReports
+import SNNFormats
 import SNNVerification
 
 /// A finished `compare` cell as one line of a JSON Lines file: `{"model": {the sweep's settings}, "width": ...}`,

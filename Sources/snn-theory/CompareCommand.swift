@@ -2,7 +2,7 @@ import ArgumentParser
 import Dispatch
 import Foundation
 import SNNModel
-import SNNReports
+import SNNFormats
 import SNNSimulator
 import SNNSupport
 import SNNTheory

@@ -1,6 +1,6 @@
 import Foundation
 import SNNModel
-import SNNReports
+import SNNFormats
 import SNNSimulator
 import SNNTheory
 import SNNVerification

@@ -1,6 +1,6 @@
 import ArgumentParser
 import SNNModel
-import SNNReports
+import SNNFormats
 import SNNTheory
 
 /// The options that describe the network, shared by `predict`, `simulate` and `compare` (which sweeps the layer

@@ -1,5 +1,5 @@
 import Foundation
-import SNNReports
+import SNNFormats
 import SNNSimulator
 
 /// `simulate --output FILE` and `--resume FILE`: one JSON line per finished network, appended with one write call and

@@ -1,5 +1,5 @@
 import SNNModel
-import SNNReports
+import SNNFormats
 import SNNTheory
 
 /// Provenance fields several commands share.

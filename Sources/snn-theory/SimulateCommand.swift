@@ -1,7 +1,7 @@
 import ArgumentParser
 import Foundation
 import SNNModel
-import SNNReports
+import SNNFormats
 import SNNSimulator
 import SNNTheory
 import SNNVerification

@@ -1,5 +1,5 @@
 import Foundation
-import SNNReports
+import SNNFormats
 
 /// Per-layer weight variances kept in a file, for `simulate --weights-from` and `init --weights-from`.
 enum WeightsFile {

@@ -1,5 +1,5 @@
 import Foundation
-import SNNReports
+import SNNFormats
 import SNNSupport
 import Testing
 @testable import snn_theory

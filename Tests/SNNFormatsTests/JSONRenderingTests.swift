@@ -1,5 +1,5 @@
 import Foundation
-import SNNReports
+import SNNFormats
 import Testing
 
 /// What `JSON.rendered` writes: RFC 8259 text with the keys in the order given, numbers as Swift's shortest

@@ -1,5 +1,5 @@
 import Foundation
-import SNNReports
+import SNNFormats
 import Testing
 
 /// JSON text read with Foundation's JSONDecoder into `JSON`, and `JSON` values into Decodable types.

@@ -1,5 +1,5 @@
 import Foundation
-import SNNReports
+import SNNFormats
 import Testing
 
 @Suite struct FormattingTests {

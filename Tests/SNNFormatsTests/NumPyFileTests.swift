@@ -1,5 +1,5 @@
 import Foundation
-import SNNReports
+import SNNFormats
 import Testing
 
 /// The .npy format, version 1.0 (numpy.lib.format): the magic string "\x93NUMPY", the bytes 1 0, the header length
