@@ -4,15 +4,16 @@ make_harness() {
     local harness=$1 repo
     repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
     mkdir -p "$harness/Sources/bench"
-    for target in SNNSimulator SNNModel; do ln -sfn "$repo/Sources/$target" "$harness/Sources/$target"; done
+    for target in SNNSupport SNNSimulator SNNModel; do ln -sfn "$repo/Sources/$target" "$harness/Sources/$target"; done
     cat > "$harness/Package.swift" <<'SWIFT'
 // swift-tools-version: 6.0
 import PackageDescription
 let package = Package(
     name: "bench",
     targets: [
-        .target(name: "SNNModel"),
-        .target(name: "SNNSimulator", dependencies: ["SNNModel"]),
+        .target(name: "SNNSupport", exclude: ["README.md"]),
+        .target(name: "SNNModel", exclude: ["README.md"]),
+        .target(name: "SNNSimulator", dependencies: ["SNNSupport", "SNNModel"], exclude: ["README.md"]),
         .executableTarget(name: "bench", dependencies: ["SNNSimulator"]),
     ]
 )
