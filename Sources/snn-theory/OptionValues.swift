@@ -61,45 +61,40 @@ struct Parsed<Rule: OptionRule>: ExpressibleByArgument, ExpressibleByStringLiter
     var defaultValueDescription: String { text }
 }
 
-extension Reset: ExpressibleByArgument {
+/// An option whose value is one case of a fixed set, named by its raw value; a refusal names `optionName` and lists
+/// `allowedNames`.
+protocol ChoiceOption: ExpressibleByArgument, CaseIterable, RawRepresentable where RawValue == String {
+    static var optionName: String { get }
+    static var allowedNames: String { get }
+}
+
+extension ChoiceOption {
     public init?(argument: String) {
-        guard let value: Reset = OptionValue.choice(argument, "reset", allowed: "subtract or zero") else { return nil }
+        guard let value: Self = OptionValue.choice(argument, Self.optionName, allowed: Self.allowedNames) else {
+            return nil
+        }
         self = value
     }
 }
 
-extension SolverHorizon: ExpressibleByArgument {
-    public init?(argument: String) {
-        guard let value: SolverHorizon = OptionValue.choice(argument, "solve-over",
-                                                             allowed: "first-step, time-averaged or final-step")
-        else { return nil }
-        self = value
-    }
+extension Reset: ChoiceOption {
+    static let optionName = "reset", allowedNames = "subtract or zero"
 }
 
-extension TemporalKernelMethod: ExpressibleByArgument {
-    public init?(argument: String) {
-        guard let value: TemporalKernelMethod = OptionValue.choice(argument, "method",
-                                                                    allowed: "automatic, quadrature or qmc")
-        else { return nil }
-        self = value
-    }
+extension SolverHorizon: ChoiceOption {
+    static let optionName = "solve-over", allowedNames = "first-step, time-averaged or final-step"
 }
 
-extension SimulationMethod: ExpressibleByArgument {
-    public init?(argument: String) {
-        guard let value: SimulationMethod = OptionValue.choice(argument, "method", allowed: "full or reduced")
-        else { return nil }
-        self = value
-    }
+extension TemporalKernelMethod: ChoiceOption {
+    static let optionName = "method", allowedNames = "automatic, quadrature or qmc"
 }
 
-extension WeightDistribution: ExpressibleByArgument {
-    public init?(argument: String) {
-        guard let value: WeightDistribution = OptionValue.choice(argument, "weights", allowed: "gaussian or uniform")
-        else { return nil }
-        self = value
-    }
+extension SimulationMethod: ChoiceOption {
+    static let optionName = "method", allowedNames = "full or reduced"
+}
+
+extension WeightDistribution: ChoiceOption {
+    static let optionName = "weights", allowedNames = "gaussian or uniform"
 }
 
 extension InputEncoding: ExpressibleByArgument {
