@@ -29,10 +29,15 @@ let package = Package(
         .target(name: "SNNFormats", exclude: ["README.md"]),
         // No dependencies: the figures know nothing of the theory or the command line.
         .target(name: "SVGPlot", exclude: ["README.md"]),
+        // Each command's report (its model record, JSON, CSV, table and figure); never the command line.
+        .target(name: "SNNReports",
+                dependencies: ["SNNModel", "SNNTheory", "SNNSimulator", "SNNVerification", "SNNFormats", "SVGPlot"],
+                exclude: ["README.md"]),
         .executableTarget(
             name: "snn-theory",
             dependencies: [
                 "SNNSupport", "SNNModel", "SNNTheory", "SNNSimulator", "SNNVerification", "SNNFormats", "SVGPlot",
+                "SNNReports",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -45,5 +50,7 @@ let package = Package(
         .testTarget(name: "SNNFormatsTests", dependencies: ["SNNFormats"]),
         .testTarget(name: "SNNSupportTests", dependencies: ["SNNSupport"]),
         .testTarget(name: "SVGPlotTests", dependencies: ["SVGPlot"]),
+        .testTarget(name: "SNNReportsTests",
+                    dependencies: ["SNNReports", "SNNModel", "SNNTheory", "SNNSimulator", "SNNVerification", "SNNFormats"]),
     ]
 )

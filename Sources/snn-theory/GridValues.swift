@@ -33,18 +33,6 @@ enum GridValues {
     }
 }
 
-extension GridValues {
-    /// Whether the values are spaced geometrically (a log axis shows them evenly) rather than evenly.
-    static func isGeometric(_ values: [Double]) -> Bool {
-        guard values.count >= 3 else { return false }
-        let ratios = zip(values.dropFirst(), values).map { $0 / $1 }
-        let differences = zip(values.dropFirst(), values).map { $0 - $1 }
-        let ratioSpread = (ratios.max()! - ratios.min()!) / ratios.max()!
-        let differenceSpread = (differences.max()! - differences.min()!) / abs(differences.max()!)
-        return ratioSpread < differenceSpread
-    }
-}
-
 /// `--thetas` of `phase` and `validity`.
 enum ThresholdGrid: OptionRule {
     static func parse(_ text: String) throws -> [Double] { try GridValues.parse(text, parameter: "thetas") }

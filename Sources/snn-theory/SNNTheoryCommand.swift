@@ -2,10 +2,11 @@ import ArgumentParser
 import Foundation
 import SNNModel
 import SNNFormats
+import SNNReports
 
 @main
 struct SNNTheoryCommand: ParsableCommand {
-    static let version = "0.1.0"
+    static let version = ToolVersion.current
 
     static let configuration = CommandConfiguration(
         commandName: "snn-theory",
@@ -32,6 +33,8 @@ struct SNNTheoryCommand: ParsableCommand {
             fail(error.description, code: 64)
         } catch let error as CommandFailure {
             fail(error.message, code: error.code)
+        } catch let error as OutputFailure {
+            fail(error.message, code: 64)
         } catch {
             if let refusal = OptionValue.refusal { fail(refusal.description, code: 64) }
             let code = exitCode(for: error)

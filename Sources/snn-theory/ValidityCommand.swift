@@ -1,11 +1,9 @@
 import ArgumentParser
 import Dispatch
-import Foundation
 import SNNModel
-import SNNFormats
+import SNNReports
 import SNNSupport
 import SNNTheory
-import SVGPlot
 
 struct ValidityCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -96,109 +94,15 @@ struct ValidityCommand: ParsableCommand {
         progress?.finish()
         let found = try searches.successes()
         let table = try cells.successes()
-        if let plot {
-            let heat = HeatMap(
-                title: "P(silent at layer \(depth)), exact finite-width chain, \(`init`) init",
-                xLabel: "threshold theta", yLabel: "width", colorLabel: "P(silent)",
-                x: .categories(thresholds.map { Format.number($0, digits: 3) }), y: .categories(grid.map(String.init)),
-                values: grid.indices.map { w in thresholds.indices.map { t in table[t * grid.count + w].silentProbability } },
-                colorScale: ColorScale(mode: .sequential, min: 0, max: 1), showValues: true)
-            try Figures.write(heat, to: plot)
-        }
+        let report = ValidityReport(depth: depth, input: input, scheme: `init`, targetVariance: targetVariance,
+                                    tolerance: tolerance, silentTolerance: silentTolerance, maxWidth: maxWidth,
+                                    thresholds: thresholds, widths: grid, smallest: found, cells: table)
+        if let plot { try Figures.write(report.figure(), to: plot) }
         switch format {
-        case .json: print(json(found, table, grid).rendered())
-        case .csv: print(csv(found, table, grid), terminator: "")
-        case .table: print(render(found, table, thresholds, grid))
+        case .json: print(report.json().rendered())
+        case .csv: print(report.csv(), terminator: "")
+        case .table: print(report.table())
         }
-    }
-
-    /// Every parameter of the run, its swept thresholds and widths, and the conventions.
-    func modelJSON(_ found: [ValidityThreshold], _ grid: [Int]) -> JSON {
-        .object([
-        ("tool", .string("snn-theory")), ("version", .string(SNNTheoryCommand.version)),
-        ("command", .string("validity")), ("depth", .integer(depth)), ("input", .string(input.description)),
-        ("init", .string(`init`.description)), ("target_variance", .number(targetVariance)),
-        ("tolerance", .number(tolerance)), ("silent_tolerance", .number(silentTolerance)),
-        ("max_width", .integer(maxWidth)),
-        ("thetas", .array(found.map { .number($0.theta) })), ("widths", .array(grid.map { .integer($0) })),
-        ("theory", .string("exact finite-width chain, first time step")),
-        ("conventions", .string(Provenance.firstStepConventions)),
-    ])
-    }
-
-    func json(_ found: [ValidityThreshold], _ table: [ValidityCell], _ grid: [Int]) -> JSON {
-        func cellJSON(_ c: ValidityCell) -> JSON {
-            .object([("width", .integer(c.width)), ("theta", .number(c.theta)),
-                     ("silent_probability", .number(c.silentProbability)), ("mean_rate", .number(c.meanRate)),
-                     ("mean_field_rate", .number(c.meanFieldRate)),
-                     ("relative_rate_deviation", .number(c.relativeRateDeviation)), ("holds", .bool(c.holds))])
-        }
-        return .object([
-            ("model", modelJSON(found, grid)),
-            ("thresholds", .array(found.map { f in
-                .object([("theta", .number(f.theta)), ("fixed_point_slope", .finite(f.fixedPointSlope)),
-                         ("smallest_width", f.smallestWidth.map { .integer($0) } ?? .null), ("at", cellJSON(f.cell))])
-            })),
-            ("grid", .array(table.map(cellJSON))),
-        ])
-    }
-
-    func csv(_ found: [ValidityThreshold], _ table: [ValidityCell], _ grid: [Int]) -> String {
-        var lines = ["# snn-theory \(SNNTheoryCommand.version) validity: depth \(depth), input \(input), init \(`init`), "
-            + "tolerance \(tolerance), silent tolerance \(silentTolerance); exact finite-width chain, first time step",
-                     "# model: " + modelJSON(found, grid).rendered(pretty: false),
-                     "kind,theta,width,silent_probability,mean_rate,mean_field_rate,relative_rate_deviation,holds,fixed_point_slope"]
-        for f in found {
-            lines.append(["smallest", Format.exact(f.theta), f.smallestWidth.map(String.init) ?? "",
-                          Format.exact(f.cell.silentProbability), Format.exact(f.cell.meanRate),
-                          Format.exact(f.cell.meanFieldRate), Format.exact(f.cell.relativeRateDeviation),
-                          "\(f.cell.holds)", Format.exact(f.fixedPointSlope)].joined(separator: ","))
-        }
-        for c in table {
-            lines.append(["grid", Format.exact(c.theta), "\(c.width)", Format.exact(c.silentProbability),
-                          Format.exact(c.meanRate), Format.exact(c.meanFieldRate),
-                          Format.exact(c.relativeRateDeviation), "\(c.holds)", ""].joined(separator: ","))
-        }
-        return lines.joined(separator: "\n") + "\n"
-    }
-
-    func render(_ found: [ValidityThreshold], _ table: [ValidityCell], _ thresholds: [Double], _ grid: [Int]) -> String {
-        var out = [
-            "snn-theory \(SNNTheoryCommand.version) validity: exact finite-width chain, first time step, depth \(depth)",
-            "criterion at layer \(depth): P(silent) < \(Format.number(silentTolerance)) and mean rate within "
-                + "\(Format.number(tolerance * 100))% of the mean field; input \(input), init \(`init`)",
-            "",
-        ]
-        out.append(Format.table(
-            header: ["theta", "chi", "smallest width", "P(silent) there", "rate vs mean field"],
-            rows: found.map { f in
-                [Format.number(f.theta), f.fixedPointSlope.map { Format.number($0) } ?? "-",
-                 f.smallestWidth.map(String.init) ?? "none <= \(maxWidth)",
-                 Format.number(f.cell.silentProbability, digits: 3),
-                 String(format: "%+.2f%%", 100 * f.cell.relativeRateDeviation)]
-            }))
-        out.append("")
-        out.append("P(silent at layer \(depth)) / rate deviation, width x theta:")
-        out.append(Format.table(
-            header: ["width \\ theta"] + thresholds.map { Format.number($0) },
-            rows: grid.indices.map { w in
-                ["\(grid[w])"] + thresholds.indices.map { t in
-                    let c = table[t * grid.count + w]
-                    return "\(Format.number(c.silentProbability, digits: 2)) / \(String(format: "%+.1f%%", 100 * c.relativeRateDeviation))"
-                        + (c.holds ? "" : " x")
-                }
-            }))
-        out.append("(x: the mean field does not hold there)")
-        out.append("")
-        if `init` == .paper {
-            out.append("The paper's claim, Var[u] held at any depth, is a wide-layer statement: it holds where a width "
-                + "is listed above. Where chi > 1 (theta above 1.19 standard deviations) the fixed point is unstable: "
-                + "networks end silent or saturated at any width, so no width up to the search limit qualifies.")
-        } else {
-            out.append("Where no width qualifies with chi < 1, the initialization itself lets the activity fade (or "
-                + "grow) in the mean field; more width does not help.")
-        }
-        return out.joined(separator: "\n")
     }
 }
 

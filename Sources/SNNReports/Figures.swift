@@ -3,22 +3,21 @@ import SNNModel
 import SNNFormats
 import SNNSimulator
 import SNNTheory
-import SNNVerification
 import SVGPlot
 
 /// The figures behind `--plot`: built from the same reports the tables print.
-enum Figures {
+public enum Figures {
     /// Writes an SVG figure, or fails with one line naming the path.
-    static func write(_ figure: any SVGFigure, to path: String) throws {
+    public static func write(_ figure: any SVGFigure, to path: String) throws {
         do {
             try figure.render().write(toFile: path, atomically: true, encoding: .utf8)
         } catch {
-            throw CommandFailure(message: "plot: cannot write '\(path)': \(error.localizedDescription)")
+            throw OutputFailure(message: "plot: cannot write '\(path)': \(error.localizedDescription)")
         }
     }
 
     /// Refuses, before any work, a figure path whose directory does not exist or cannot be written.
-    static func checkDestination(_ path: String) throws {
+    public static func checkDestination(_ path: String) throws {
         let directory = URL(fileURLWithPath: path).deletingLastPathComponent().path
         var isDirectory: ObjCBool = false
         var target: ObjCBool = false
@@ -33,7 +32,7 @@ enum Figures {
 
     /// Membrane variance and rate against depth, one line per initialization (log axes: a collapse to 1e-300 stays
     /// visible), plus the rate over time at the last layer when several steps were predicted.
-    static func predict(_ report: PredictReport) -> any SVGFigure {
+    public static func predict(_ report: PredictReport) -> any SVGFigure {
         let x: (SchemePrediction) -> [Double] = { $0.layers.map { Double($0.layer) } }
         let variance = LinePlot(
             title: "Membrane variance at t = 1", xLabel: "layer", yLabel: "Var[u] (mean field)", yScale: .log10,
@@ -75,7 +74,7 @@ enum Figures {
     }
 
     /// Empirical variance and rate against depth, points with standard-error bars.
-    static func simulate(_ s: SimulationStatistics, scheme: String, prediction: [FirstStepLayer]) -> any SVGFigure {
+    public static func simulate(_ s: SimulationStatistics, scheme: String, prediction: [FirstStepLayer]) -> any SVGFigure {
         let layers = s.layers.map { Double($0.layer) }
         func series(_ name: String, _ values: [Double], _ errors: [Double], _ color: Int) -> PlotSeries {
             PlotSeries(name: name, x: layers, y: values, yError: errors, style: .markers, colorIndex: color)
@@ -109,49 +108,5 @@ enum Figures {
                 LinePlot(title: "Spike rate", xLabel: "layer", yLabel: "rate (mean over networks ± s.e.)",
                          legend: .right, series: rateSeries),
             ])
-    }
-
-    /// The depth to which the theory holds over width x theta (one map per beta and init), and each cell's rate profile:
-    /// mean field as lines, finite-width chain dashed where available, simulation as points with error bars.
-    static func compare(_ cells: [CellComparison]) -> any SVGFigure {
-        var panels: [any SVGFigure] = []
-        var groups: [(Double, String)] = []
-        for c in cells where !groups.contains(where: { $0.0 == c.cell.beta && $0.1 == c.cell.scheme }) {
-            groups.append((c.cell.beta, c.cell.scheme))
-        }
-        for (beta, scheme) in groups {
-            let group = cells.filter { $0.cell.beta == beta && $0.cell.scheme == scheme }
-            let widths = Array(Set(group.map(\.cell.width))).sorted()
-            let thetas = Array(Set(group.map(\.cell.theta))).sorted()
-            let values = widths.map { w in
-                thetas.map { t in
-                    group.first { $0.cell.width == w && $0.cell.theta == t }.map { Double($0.holdsToDepth) } ?? .nan
-                }
-            }
-            panels.append(HeatMap(
-                title: "Depth to which the mean field holds, \(scheme), beta \(Format.number(beta))",
-                xLabel: "threshold theta", yLabel: "width",
-                colorLabel: "layers (of \(group.first?.layers.count ?? 0))",
-                x: .categories(thetas.map { Format.number($0) }), y: .categories(widths.map(String.init)),
-                values: values, colorScale: ColorScale(mode: .sequential, min: 0, max: Double(group.first?.layers.count ?? 1)),
-                showValues: true, valueDigits: 0))
-        }
-        for (i, c) in cells.enumerated() {
-            let x = c.layers.map { Double($0.layer) }
-            var series = [
-                PlotSeries(name: "mean field", x: x, y: c.layers.map(\.predictedRate), colorIndex: 0),
-                PlotSeries(name: "simulation", x: x, y: c.layers.map(\.empiricalRate),
-                           yError: c.layers.map { $0.empiricalRateError ?? 0 }, style: .markers, colorIndex: 1),
-            ]
-            if c.layers.first?.finiteWidthRate != nil {
-                series.append(PlotSeries(name: "exact finite width", x: x, y: c.layers.map { $0.finiteWidthRate ?? .nan },
-                                         colorIndex: 2))
-            }
-            panels.append(LinePlot(
-                title: "width \(c.cell.width), theta \(Format.number(c.cell.theta)), \(c.cell.scheme)",
-                xLabel: "layer", yLabel: "rate at t = 1", legend: i == 0 ? .below : .hidden, width: 420, height: 320,
-                series: series))
-        }
-        return SmallMultiples(title: "snn-theory compare: theory against simulation", columns: 3, panels: panels)
     }
 }

@@ -2,6 +2,11 @@ import SNNModel
 import SNNFormats
 import SNNTheory
 
+/// The version every report and `--version` give.
+public enum ToolVersion {
+    public static let current = "0.1.0"
+}
+
 /// Provenance fields several commands share.
 enum Provenance {
     /// The update conventions of a neuron with this reset (the leak and threshold are reported separately).
