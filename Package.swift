@@ -23,16 +23,22 @@ let package = Package(
         .target(name: "SNNTheory", dependencies: ["SNNSupport", "SNNModel", "CGSL"],
                 exclude: ["README.md", "THEORY.md"]),
         .target(name: "SNNSimulator", dependencies: ["SNNSupport", "SNNModel"], exclude: ["README.md"]),
-        .target(name: "SNNVerification", dependencies: ["SNNModel", "SNNTheory", "SNNSimulator"],
+        // Sweeps, shards, their record files and the verdicts; the file formats come from SNNFormats.
+        .target(name: "SNNVerification",
+                dependencies: ["SNNSupport", "SNNModel", "SNNTheory", "SNNSimulator", "SNNFormats"],
                 exclude: ["README.md"]),
         // JSON, CSV, tables, .npy and JSON Lines files: Foundation only, nothing of the model.
         .target(name: "SNNFormats", exclude: ["README.md"]),
+        // Each command's report: what it prints, from the libraries' typed results.
+        .target(name: "SNNReports",
+                dependencies: ["SNNModel", "SNNTheory", "SNNSimulator", "SNNVerification", "SNNFormats", "SVGPlot"]),
         // No dependencies: the figures know nothing of the theory or the command line.
         .target(name: "SVGPlot", exclude: ["README.md"]),
         .executableTarget(
             name: "snn-theory",
             dependencies: [
-                "SNNSupport", "SNNModel", "SNNTheory", "SNNSimulator", "SNNVerification", "SNNFormats", "SVGPlot",
+                "SNNSupport", "SNNModel", "SNNTheory", "SNNSimulator", "SNNVerification", "SNNFormats", "SNNReports",
+                "SVGPlot",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -40,7 +46,9 @@ let package = Package(
                     // The reference tables are read from the source tree (ReferenceTable), not bundled.
                     exclude: ["Reference"]),
         .testTarget(name: "SNNSimulatorTests", dependencies: ["SNNSimulator", "SNNModel", "SNNTheory"]),
-        .testTarget(name: "SNNTheoryCLITests", dependencies: ["snn-theory", "SNNSupport", "SNNFormats"]),
+        .testTarget(name: "SNNVerificationTests",
+                    dependencies: ["SNNVerification", "SNNModel", "SNNTheory", "SNNSimulator", "SNNFormats"]),
+        .testTarget(name: "SNNTheoryCLITests", dependencies: ["snn-theory", "SNNSupport"]),
         .testTarget(name: "SNNModelTests", dependencies: ["SNNModel"]),
         .testTarget(name: "SNNFormatsTests", dependencies: ["SNNFormats"]),
         .testTarget(name: "SNNSupportTests", dependencies: ["SNNSupport"]),
