@@ -23,7 +23,9 @@ let package = Package(
         .target(name: "SNNTheory", dependencies: ["SNNSupport", "SNNModel", "CGSL"],
                 exclude: ["README.md", "THEORY.md"]),
         .target(name: "SNNSimulator", dependencies: ["SNNSupport", "SNNModel"], exclude: ["README.md"]),
-        .target(name: "SNNVerification", dependencies: ["SNNModel", "SNNTheory", "SNNSimulator"],
+        // Sweeps, shards, their record files and the verdicts; the file formats come from SNNFormats.
+        .target(name: "SNNVerification",
+                dependencies: ["SNNSupport", "SNNModel", "SNNTheory", "SNNSimulator", "SNNFormats"],
                 exclude: ["README.md"]),
         // JSON, CSV, tables, .npy and JSON Lines files: Foundation only, nothing of the model.
         .target(name: "SNNFormats", exclude: ["README.md"]),
@@ -45,7 +47,9 @@ let package = Package(
                     // The reference tables are read from the source tree (ReferenceTable), not bundled.
                     exclude: ["Reference"]),
         .testTarget(name: "SNNSimulatorTests", dependencies: ["SNNSimulator", "SNNModel", "SNNTheory"]),
-        .testTarget(name: "SNNTheoryCLITests", dependencies: ["snn-theory", "SNNSupport", "SNNFormats"]),
+        .testTarget(name: "SNNVerificationTests",
+                    dependencies: ["SNNVerification", "SNNModel", "SNNTheory", "SNNSimulator", "SNNFormats"]),
+        .testTarget(name: "SNNTheoryCLITests", dependencies: ["snn-theory", "SNNSupport"]),
         .testTarget(name: "SNNModelTests", dependencies: ["SNNModel"]),
         .testTarget(name: "SNNFormatsTests", dependencies: ["SNNFormats"]),
         .testTarget(name: "SNNSupportTests", dependencies: ["SNNSupport"]),

@@ -49,11 +49,15 @@ public enum ReducedSampler {
     /// variance and rate, and once more as the summary's per-network lists (48 bytes x R x L x T). No weight matrix:
     /// the width enters the work, O(n T^2) per layer, not the memory.
     public static func estimatedBytes(_ c: SimulationConfiguration) -> Int {
-        let steps = Double(c.steps)
+        estimatedBytes(depth: c.architecture.depth, steps: c.steps, networks: c.networks, threads: c.threads)
+    }
+
+    /// The same for a run of these sizes, before any network is built (the width does not enter).
+    public static func estimatedBytes(depth: Int, steps: Int, networks: Int, threads: Int) -> Int {
+        let steps = Double(steps)
         let perNetwork = workspaceBytes(steps: steps)
-        let results = 48 * Double(c.networks) * Double(c.architecture.depth) * steps
-            + Double(c.networks) * Double(c.architecture.depth)
-        let total = perNetwork * Double(min(c.threads, c.networks)) + results
+        let results = 48 * Double(networks) * Double(depth) * steps + Double(networks) * Double(depth)
+        let total = perNetwork * Double(min(threads, networks)) + results
         return total >= Double(Int.max) ? .max : Int(total)
     }
 

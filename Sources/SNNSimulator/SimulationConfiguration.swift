@@ -99,21 +99,29 @@ public struct SimulationConfiguration: Sendable, Equatable, Codable {
     var concurrentNetworks: Int { min(threads, networks) }
     var threadsPerNetwork: Int { max(1, threads / concurrentNetworks) }
 
-    /// The bytes the run plans to allocate, saturating at `Int.max`: per concurrent network, 4 bytes per Float32 of
-    /// the largest W_l (n_l, rounded up to a multiple of 32, x n_{l-1}), the input and output spikes (2 x max_l n_l x B T), the currents
-    /// (max_l n_l x B T), the compacted inputs or input lists (2 (max_l n_{l-1} + 4) x B T), per-tile statistics
-    /// (24 bytes x tiles x B T); plus the kept results, per network, layer and step the mean, variance and rate, and
-    /// once more as the summary's per-network lists (48 bytes x R x L x T, as `ReducedSampler.estimatedBytes`).
+    /// The bytes the run plans to allocate (`estimatedBytes(widths:steps:batch:networks:threads:)`).
     public var estimatedBytes: Int {
-        let widths = architecture.widths.map(Double.init)
+        Self.estimatedBytes(widths: architecture.widths, steps: steps, batch: batch, networks: networks, threads: threads)
+    }
+
+    /// The bytes a run of these sizes plans to allocate, saturating at `Int.max`: per concurrent network (min(threads,
+    /// networks)), 4 bytes per Float32 of the largest W_l (n_l, rounded up to a multiple of 32, x n_{l-1}), the input
+    /// and output spikes (2 x max_l n_l x B T), the currents (max_l n_l x B T), the compacted inputs or input lists
+    /// (2 (max_l n_{l-1} + 4) x B T), per-tile statistics (24 bytes x tiles x B T); plus the kept results, per network,
+    /// layer and step the mean, variance and rate, and once more as the summary's per-network lists (48 bytes x R x L x
+    /// T, as `ReducedSampler.estimatedBytes`). Needs no network: a guard can weigh a run before building one.
+    public static func estimatedBytes(widths layerWidths: [Int], steps: Int, batch: Int, networks: Int,
+                                      threads: Int) -> Int
+    {
+        let widths = layerWidths.map(Double.init)
         let columns = Double(batch) * Double(steps)
         let maxWidth = widths.max()!, maxLayerWidth = widths.dropFirst().max()!, maxFanIn = widths.dropLast().max()!
-        let maxWeights = (1..<widths.count).map { Double(Simulator.paddedWidth(architecture.widths[$0])) * widths[$0 - 1] }.max()!
+        let maxWeights = (1..<widths.count).map { Double(Simulator.paddedWidth(layerWidths[$0])) * widths[$0 - 1] }.max()!
         let tiles = (maxLayerWidth / Double(Simulator.rowsPerTile)).rounded(.up)
         let floats = maxWeights + (2 * maxWidth + maxLayerWidth + 2 * (maxFanIn + 4)) * columns + 3 * maxWidth
         let perNetwork = 4 * floats + 24 * tiles * columns + 17 * columns + 8 * maxWidth
-        let results = 48 * Double(networks) * Double(architecture.depth) * Double(steps)
-        let total = perNetwork * Double(concurrentNetworks) + results
+        let results = 48 * Double(networks) * Double(widths.count - 1) * Double(steps)
+        let total = perNetwork * Double(min(threads, networks)) + results
         return total >= Double(Int.max) ? .max : Int(total)
     }
 

@@ -1,8 +1,8 @@
 /// SplitMix64 (Steele, Lea, Flood 2014): a 64-bit counter passed through a bijective mixer.
 ///
 /// The simulator seeds xoshiro256** and derives its stream keys with it, the theory draws the random shifts of its
-/// quasi-Monte Carlo replicates, and the command line mixes the seeds of compare's cells: results that are pinned bit
-/// for bit, so its arithmetic must never change.
+/// quasi-Monte Carlo replicates, and the verification library mixes the seeds of a sweep's cells: results that are
+/// pinned bit for bit, so its arithmetic must never change.
 public struct SplitMix64: Sendable {
     public var state: UInt64
 

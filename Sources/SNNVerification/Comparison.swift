@@ -1,4 +1,5 @@
 import Foundation
+import SNNFormats
 import SNNModel
 import SNNSimulator
 import SNNTheory
@@ -18,6 +19,13 @@ public struct ComparisonCell: Sendable, Equatable, Codable {
     }
 }
 
+extension ComparisonCell: CustomStringConvertible {
+    /// "width 100, theta 0.5, beta 0.9, paper": how messages and progress name the cell.
+    public var description: String {
+        "width \(width), theta \(Format.number(theta)), beta \(Format.number(beta)), \(scheme)"
+    }
+}
+
 /// What sets a cell's weight variances: a fixed initialization scheme, or the solver's per-layer scales that hold a
 /// target rate at every layer (`InitializationSolver`: time-averaged over the cell's T steps, the first step when
 /// T = 1). Its name (`ComparisonCell.scheme`) is the scheme's, or `target-rate:R`.
@@ -26,6 +34,10 @@ public enum CellInitialization: Sendable, Equatable {
     case targetRate(Double)
 
     public static let targetRatePrefix = "target-rate:"
+
+    /// The names a sweep's list of initializations accepts.
+    public static let allowedNames = InitScheme.allowedNames + ", or target-rate:R (the solver's per-layer scales that "
+        + "hold the rate R in (0, 1), time-averaged over --steps)"
 
     /// A scheme name as `InitScheme` parses it, or `target-rate:R` with R in (0, 1).
     public init(parsing text: String) throws {
@@ -53,53 +65,6 @@ public enum SimulationMethod: String, Sendable, CaseIterable {
     case full
     /// `ReducedSampler.run`: exact for Gaussian weights and one input per network, O(n T^2) per layer.
     case reduced
-}
-
-/// Everything a sweep holds fixed.
-public struct SweepSettings: Sendable {
-    public let depth: Int
-    public let inputSize: Int?
-    public let reset: Reset
-    public let steps: Int
-    public let input: InputEncoding
-    public let targetVariance: Double
-    public let batch: Int
-    public let networks: Int
-    public let seed: UInt64
-    public let threads: Int
-    public let weights: WeightDistribution?
-    /// A layer agrees when |empirical - predicted rate| <= tolerance x predicted + 3 standard errors.
-    public let tolerance: Double
-    public let method: SimulationMethod
-    /// The multi-step mean field's integration (T > 1), also the solver's for `target-rate:R` cells.
-    public let meanField: TemporalKernelSettings
-
-    public init(depth: Int, inputSize: Int?, reset: Reset, steps: Int, input: InputEncoding, targetVariance: Double,
-                batch: Int, networks: Int, seed: UInt64, threads: Int, weights: WeightDistribution?, tolerance: Double,
-                method: SimulationMethod = .full, meanField: TemporalKernelSettings = TemporalKernelSettings())
-    {
-        self.depth = depth
-        self.inputSize = inputSize
-        self.reset = reset
-        self.steps = steps
-        self.input = input
-        self.targetVariance = targetVariance
-        self.batch = batch
-        self.networks = networks
-        self.seed = seed
-        self.threads = threads
-        self.weights = weights
-        self.tolerance = tolerance
-        self.method = method
-        self.meanField = meanField
-    }
-
-    /// The same settings with another seed (each cell runs with its own).
-    public func with(seed: UInt64) -> SweepSettings {
-        SweepSettings(depth: depth, inputSize: inputSize, reset: reset, steps: steps, input: input,
-                      targetVariance: targetVariance, batch: batch, networks: networks, seed: seed, threads: threads,
-                      weights: weights, tolerance: tolerance, method: method, meanField: meanField)
-    }
 }
 
 /// The rate averaged over t = 1..T (T > 1) of one layer: the multi-step mean field against the simulation.
@@ -208,18 +173,20 @@ public struct CellComparison: Sendable, Equatable, Codable {
 
 /// Runs the theory and the simulator for one cell and explains the difference.
 public enum Comparison {
-    public static func compare(_ cell: ComparisonCell, settings s: SweepSettings,
-                               finiteWidth: ((Network) throws -> [(meanRate: Double, silentProbability: Double)])? = nil,
+    /// The cell's network, its theory (the first step; the multi-step mean field when T > 1; the exact finite-width
+    /// chain up to `FiniteWidthChain.widthLimit`) and its simulation, and their judgement. `scales` are the cell's
+    /// from its `SweepPlan`; `settings` carry the cell's own seed (`SweepPlan.cellSeed`).
+    public static func compare(_ cell: ComparisonCell, scales: CellScales, settings s: SweepSettings,
                                progress: (@Sendable (Int, Int) -> Void)? = nil) throws -> CellComparison
     {
         let architecture = try Architecture(inputSize: s.inputSize ?? cell.width, width: cell.width, depth: s.depth)
         let neuron = try NeuronModel(threshold: cell.theta, leak: cell.beta, reset: s.reset)
         let unset = try Network(architecture: architecture, neuron: neuron, steps: s.steps, input: s.input)
         let network: Network
-        switch try CellInitialization(parsing: cell.scheme) {
-        case let .scheme(scheme):
-            network = try unset.initialized(.scheme(scheme, targetVariance: s.targetVariance),
-                                            weightDistribution: s.weights).resolved()
+        switch scales {
+        case let .scheme(scheme, variances):
+            network = try unset.initialized(.variances(variances, name: scheme.description),
+                                            weightDistribution: s.weights ?? scheme.naturalDistribution)
         case let .targetRate(r):
             let solved = try InitializationSolver.solve(unset, target: .rate(r),
                                                         horizon: s.steps == 1 ? .firstStep : .timeAveraged,
@@ -230,10 +197,11 @@ public enum Comparison {
         let predicted = try VarianceRecursion.firstStep(network)
         let temporal = s.steps > 1 ? try TemporalKernel.propagate(network, settings: s.meanField).layers : nil
         // The exact chain covers layers up to FiniteWidthChain.widthLimit; wider cells compare with the mean field only.
-        let chain = (architecture.widths.max() ?? 0) <= FiniteWidthChain.widthLimit ? try finiteWidth?(network) : nil
+        let chain = (architecture.widths.max() ?? 0) <= FiniteWidthChain.widthLimit
+            ? try FiniteWidthChain(network).layers() : nil
         let configuration = try SimulationConfiguration(
             network: network, batch: s.batch, networks: s.networks, seed: s.seed, threads: s.threads,
-            // The reduced sampler builds no weight matrix; `compare` checks its own memory need before any work.
+            // The reduced sampler builds no weight matrix; its need is weighed with the plan (`largestCellBytes`).
             memoryLimit: s.method == .reduced ? .max : nil)
         let empirical = s.method == .reduced
             ? ReducedSampler.run(configuration, progress: progress)

@@ -1,7 +1,7 @@
 import ArgumentParser
 import Foundation
 import SNNModel
-import SNNFormats
+import SNNReports
 import SNNVerification
 
 struct MergeCommand: ParsableCommand {
@@ -57,73 +57,19 @@ struct MergeCommand: ParsableCommand {
     }
 
     func run() throws {
-        var header: (model: JSON, file: String, line: Int)?
-        var sweep: [ComparisonCell] = []
-        var found: [Int: (cell: CellComparison, file: String, line: Int)] = [:]
-        var warnings: [String] = []
-        for path in files {
-            let contents = try CellFileContents.parse(Self.read(path), name: path, parameter: "merge")
-            if contents.truncatedLength > 0 {
-                warnings.append("warning: ignored a last line cut short (\(contents.truncatedLength) bytes) in '\(path)'")
-            }
-            for entry in contents.entries {
-                if let first = header {
-                    if let d = SweepHeader.difference(entry.model, first.model) {
-                        throw CommandFailure(message: "merge: '\(path)' line \(entry.line) has \(d.key) \(d.theirs), "
-                            + "'\(first.file)' line \(first.line) has \(d.key) \(d.ours); only shards of one sweep merge")
-                    }
-                } else {
-                    header = (entry.model, path, entry.line)
-                    sweep = try Self.sweep(of: entry.model, file: path, line: entry.line)
-                }
-                guard let position = sweep.firstIndex(of: entry.cell.cell) else {
-                    throw CommandFailure(message: "merge: '\(path)' line \(entry.line) holds a cell that is not in "
-                        + "the sweep its settings describe")
-                }
-                if let other = found[position] {
-                    let c = entry.cell.cell
-                    throw CommandFailure(message: "merge: cell (width \(c.width), theta \(Format.number(c.theta)), "
-                        + "beta \(Format.number(c.beta)), \(c.scheme)) is in '\(other.file)' line \(other.line) and "
-                        + "'\(path)' line \(entry.line); merge each shard once")
-                }
-                found[position] = (entry.cell, path, entry.line)
-            }
-        }
-        guard let header else {
-            throw CommandFailure(message: "merge: no cells in \(files.map { "'\($0)'" }.joined(separator: ", "))")
-        }
-        let missing = sweep.indices.filter { found[$0] == nil }
-        if let first = missing.first {
-            let c = sweep[first]
-            let text = "\(missing.count) of \(sweep.count) cells are missing (first: width \(c.width), theta "
-                + "\(Format.number(c.theta)), beta \(Format.number(c.beta)), \(c.scheme))"
-            guard allowMissing else {
-                throw CommandFailure(message: "merge: \(text); add the missing shard's file, or --allow-missing")
-            }
-            warnings.append("warning: \(text)")
-        }
-        let cells = found.keys.sorted().map { found[$0]!.cell }
-        guard case let .number(tolerance)? = header.model["tolerance"] else {
-            throw CommandFailure(message: "merge: '\(header.file)' line \(header.line) has no tolerance in its settings")
-        }
-        if let plot { try Figures.write(Figures.compare(cells), to: plot) }
-        // Only now, so that a refusal stays one line.
-        for warning in warnings { FileHandle.standardError.write(Data("snn-theory: \(warning)\n".utf8)) }
-        print(CompareReport(model: header.model, cells: cells, tolerance: tolerance).render(format))
-    }
-
-    /// The cells of the sweep a record's settings describe, in sweep order.
-    static func sweep(of model: JSON, file: String, line: Int) throws -> [ComparisonCell] {
-        guard case let .string(widths)? = model["widths"], case let .string(thetas)? = model["thetas"],
-              case let .string(betas)? = model["betas"], case let .string(inits)? = model["inits"]
-        else {
-            throw CommandFailure(message: "merge: '\(file)' line \(line) does not list the sweep's widths, thetas, "
-                + "betas and inits")
-        }
+        let merged: SweepMerge.Result
         do {
-            return try CompareCommand.sweepCells(widths: widths, thetas: thetas, betas: betas, inits: inits)
-        } catch let error as ModelError {
-            throw CommandFailure(message: "merge: '\(file)' line \(line) describes a sweep this version refuses: \(error)")
+            var merge = SweepMerge()
+            for path in files { try merge.add(Self.read(path), file: path) }
+            merged = try merge.result(allowingMissing: allowMissing)
+        } catch let failure as SweepMerge.Failure {
+            let hint = if case .missing = failure { "; add the missing shard's file, or --allow-missing" } else { "" }
+            throw CommandFailure(message: "merge: \(failure)" + hint)
         }
+        if let plot { try Figures.write(Figures.compare(merged.cells), to: plot) }
+        // Only now, so that a refusal stays one line.
+        for warning in merged.warnings { FileHandle.standardError.write(Data("snn-theory: \(warning)\n".utf8)) }
+        print(CompareReport(model: merged.model, cells: merged.cells, tolerance: merged.tolerance,
+                            version: SNNTheoryCommand.version).render(format))
     }
 }

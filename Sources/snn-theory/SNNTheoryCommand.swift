@@ -35,6 +35,10 @@ struct SNNTheoryCommand: ParsableCommand {
             fail(error.message, code: error.code)
         } catch let error as OutputFailure {
             fail(error.message, code: 64)
+        } catch let failure as JSONLinesFile.Failure {
+            // Only a write reaches here: `compare` and `simulate` word a failure to open or read their record file
+            // for the option that named it, and append to that file, --output's or --resume's, as they run.
+            fail(CommandFailure(failure, parameter: "output").message, code: 64)
         } catch {
             if let refusal = OptionValue.refusal { fail(refusal.description, code: 64) }
             let code = exitCode(for: error)

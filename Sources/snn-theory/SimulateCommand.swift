@@ -310,7 +310,12 @@ struct SimulationOptions: ParsableArguments {
     /// The reduced sampler's memory guard: no weight matrix, but its kept results (48 bytes per network, layer and
     /// step) and per-thread buffers, against the same limit as the full simulator's.
     static func checkReducedMemory(_ c: SimulationConfiguration) throws {
-        try checkMemory(ReducedSampler.estimatedBytes(c), parameter: "networks", value: c.networks,
+        try checkReducedMemory(bytes: ReducedSampler.estimatedBytes(c), networks: c.networks)
+    }
+
+    /// The same guard for a need estimated without a configuration (`compare`'s widest cell).
+    static func checkReducedMemory(bytes: Int, networks: Int) throws {
+        try checkMemory(bytes, parameter: "networks", value: networks,
                         advice: "fewer networks, layers or steps with --method reduced: its results (48 bytes per "
                             + "network, layer and step) need")
     }

@@ -1,8 +1,6 @@
 import Foundation
-import SNNFormats
 import SNNSupport
 import Testing
-@testable import snn_theory
 
 /// Sweeps that survive: `compare --resume`, `--shard` and `merge`, checked end to end against one uninterrupted run.
 @Suite struct SweepResumeTests {
@@ -182,19 +180,6 @@ import Testing
         #expect(verbose.stdout == quiet.stdout)
         let both = try SpawnedCLI.run(small + ["--quiet", "--verbose"])
         #expect(both.status == 64 && both.stderr.contains("quiet"))
-    }
-
-    /// JSONDecoder gives a header back with its keys sorted and the target variance 1.0 as the integer 1; read back,
-    /// it is again the header compare writes, field for field and in order, with T = 1 and with the multi-step
-    /// fields of T > 1.
-    @Test func sweepHeaderReadsBackAsCompareWritesIt() throws {
-        for arguments in [["--input-size", "7"], ["--steps", "3", "--target-variance", "2"]] {
-            let command = try CompareCommand.parse(["--widths", "10", "--depth", "2"] + arguments)
-            let header = CompareReport.modelJSON(command, try command.plan().settings)
-            let decoded = try JSONDecoder().decode(JSON.self, from: Data(header.rendered(pretty: false).utf8))
-            #expect(decoded != header)
-            #expect(SweepHeader.read(decoded) == header, "\(arguments)")
-        }
     }
 }
 

@@ -1,16 +1,11 @@
 import SNNFormats
-import SNNReports
 import SNNVerification
 import SVGPlot
-
-// `compare` and `merge` name the figures without importing the reports library: this alias brings the name into
-// the whole module.
-typealias Figures = SNNReports.Figures
 
 extension Figures {
     /// The depth to which the theory holds over width x theta (one map per beta and init), and each cell's rate profile:
     /// mean field as lines, finite-width chain dashed where available, simulation as points with error bars.
-    static func compare(_ cells: [CellComparison]) -> any SVGFigure {
+    public static func compare(_ cells: [CellComparison]) -> any SVGFigure {
         var panels: [any SVGFigure] = []
         var groups: [(Double, String)] = []
         for c in cells where !groups.contains(where: { $0.0 == c.cell.beta && $0.1 == c.cell.scheme }) {
