@@ -43,18 +43,22 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
+        // Helpers several test targets share: scratch paths, reading what the tool writes.
+        .target(name: "SNNTestSupport", dependencies: ["SNNFormats"], path: "Tests/SNNTestSupport"),
         .testTarget(name: "SNNTheoryTests", dependencies: ["SNNTheory", "SNNModel"],
                     // The reference tables are read from the source tree (ReferenceTable), not bundled.
                     exclude: ["Reference"]),
         .testTarget(name: "SNNSimulatorTests", dependencies: ["SNNSimulator", "SNNModel", "SNNTheory"]),
         .testTarget(name: "SNNVerificationTests",
-                    dependencies: ["SNNVerification", "SNNModel", "SNNTheory", "SNNSimulator", "SNNFormats"]),
-        .testTarget(name: "SNNTheoryCLITests", dependencies: ["snn-theory", "SNNSupport"]),
+                    dependencies: ["SNNVerification", "SNNModel", "SNNTheory", "SNNSimulator", "SNNFormats",
+                                   "SNNTestSupport"]),
+        .testTarget(name: "SNNTheoryCLITests", dependencies: ["snn-theory", "SNNSupport", "SNNTestSupport"]),
         .testTarget(name: "SNNModelTests", dependencies: ["SNNModel"]),
-        .testTarget(name: "SNNFormatsTests", dependencies: ["SNNFormats"]),
+        .testTarget(name: "SNNFormatsTests", dependencies: ["SNNFormats", "SNNTestSupport"]),
         .testTarget(name: "SNNSupportTests", dependencies: ["SNNSupport"]),
         .testTarget(name: "SVGPlotTests", dependencies: ["SVGPlot"]),
         .testTarget(name: "SNNReportsTests",
-                    dependencies: ["SNNReports", "SNNModel", "SNNTheory", "SNNSimulator", "SNNVerification", "SNNFormats"]),
+                    dependencies: ["SNNReports", "SNNModel", "SNNTheory", "SNNSimulator", "SNNVerification", "SNNFormats",
+                                   "SNNTestSupport"]),
     ]
 )

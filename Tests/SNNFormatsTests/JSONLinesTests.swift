@@ -1,11 +1,10 @@
 import Foundation
 import SNNFormats
+import SNNTestSupport
 import Testing
 
 @Suite struct JSONLinesTests {
-    static func temporaryPath() -> String {
-        FileManager.default.temporaryDirectory.appendingPathComponent("lines-\(UUID().uuidString).jsonl").path
-    }
+    static func temporaryPath() -> String { Scratch.path("lines", suffix: ".jsonl") }
 
     /// Lines are numbered from 1 counting blank ones; a last line without its newline is set aside.
     @Test func wholeLinesAreNumberedAndACutLastLineIsSetAside() {

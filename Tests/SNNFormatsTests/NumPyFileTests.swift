@@ -1,5 +1,6 @@
 import Foundation
 import SNNFormats
+import SNNTestSupport
 import Testing
 
 /// The .npy format, version 1.0 (numpy.lib.format): the magic string "\x93NUMPY", the bytes 1 0, the header length
@@ -34,8 +35,7 @@ import Testing
     }
 
     @Test func writtenFileIsTheHeaderThenLittleEndianFloats() throws {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("npy-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        let dir = URL(fileURLWithPath: try Scratch.directory("npy"))
         defer { try? FileManager.default.removeItem(at: dir) }
         let url = dir.appendingPathComponent("w.npy")
         let values: [Float] = [1, -2, 0.5, .pi, -0.0, .leastNonzeroMagnitude]

@@ -3,6 +3,7 @@ import SNNFormats
 import SNNModel
 @testable import SNNReports
 import SNNTheory
+import SNNTestSupport
 import Testing
 
 /// The reports of `validity`, `phase` and `advise`: one record and one CSV row per cell of their grids, the model

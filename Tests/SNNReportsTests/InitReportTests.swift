@@ -2,6 +2,7 @@ import Foundation
 import SNNFormats
 import SNNModel
 import SNNReports
+import SNNTestSupport
 import Testing
 
 /// `init`'s plan and report: a row per layer and initialization with its kind, fan-in, shape and scale; the uniform
@@ -51,7 +52,7 @@ import Testing
         let shapes = plan.layers.map(\.weightShape)
         #expect(plan.npyFileCount == 4)
         #expect(plan.npyBytes == 2 * Double(shapes.map { NumPyFile.byteCount(shape: $0) }.reduce(0, +)))
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("init-\(UUID().uuidString)").path
+        let directory = Scratch.path("init")
         defer { try? FileManager.default.removeItem(atPath: directory) }
         let files = try plan.writeNPY(directory: directory)
         #expect(files == ["sigma-w:0.5": ["sigma-w-0.5_layer1.npy", "sigma-w-0.5_layer2.npy"],
@@ -67,7 +68,7 @@ import Testing
     }
 
     @Test func aFileWhereTheDirectoryShouldBeIsAnOutputFailure() throws {
-        let path = FileManager.default.temporaryDirectory.appendingPathComponent("init-\(UUID().uuidString)").path
+        let path = Scratch.path("init")
         defer { try? FileManager.default.removeItem(atPath: path) }
         #expect(FileManager.default.createFile(atPath: path, contents: Data()))
         do {

@@ -3,6 +3,7 @@ import SNNFormats
 import SNNModel
 import SNNReports
 import SNNTheory
+import SNNTestSupport
 import Testing
 
 /// `predict`'s report: the JSON record of each layer and initialization, the CSV's rows, the table's selection of

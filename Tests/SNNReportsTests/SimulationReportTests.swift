@@ -4,6 +4,7 @@ import SNNModel
 import SNNReports
 import SNNSimulator
 import SNNTheory
+import SNNTestSupport
 import Testing
 
 /// `simulate`'s report: one JSON record per layer (with its steps when T > 1), one CSV row per layer and step, and a

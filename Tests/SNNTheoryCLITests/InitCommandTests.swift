@@ -1,4 +1,5 @@
 import Foundation
+import SNNTestSupport
 import Testing
 
 /// A .npy file read back by an independent parser: magic, version, header dict, shape, dtype, then the values.
@@ -53,9 +54,7 @@ struct NPYFile {
 }
 
 @Suite struct InitCommandTests {
-    static func temporaryDirectory() -> String {
-        FileManager.default.temporaryDirectory.appendingPathComponent("snn-npy-\(UUID().uuidString)").path
-    }
+    static func temporaryDirectory() -> String { Scratch.path("snn-npy") }
 
     static let numpyAvailable: Bool = {
         (try? SpawnedCLI.run(["python3", "-c", "import numpy"], executable: "/usr/bin/env"))?.status == 0
@@ -66,7 +65,7 @@ struct NPYFile {
     /// --weights-from takes a file's per-layer scales as the gain n_{l-1} Var[w_l]: the paper's scales predicted at
     /// width 100 come back as init's own paper scales at width 50 (each Var[w] doubled), for every layer.
     @Test func weightsFromAFileKeepTheGainAtAnotherWidth() throws {
-        let path = FileManager.default.temporaryDirectory.appendingPathComponent("solved-\(UUID().uuidString).json").path
+        let path = Scratch.path("solved", suffix: ".json")
         defer { try? FileManager.default.removeItem(atPath: path) }
         let predicted = try CLI.run(["predict", "--depth", "3", "--width", "100", "--theta", "1.5", "--init", "paper",
                                      "--format", "json"])

@@ -1,4 +1,5 @@
 import Foundation
+import SNNTestSupport
 import SNNFormats
 import SNNModel
 import SNNTheory
@@ -73,7 +74,7 @@ enum SweepFixtures {
 
     /// A path in the temporary directory, removed by `remove`.
     static func temporaryFile(_ name: String) -> String {
-        FileManager.default.temporaryDirectory.appendingPathComponent("snn-\(name)-\(UUID().uuidString).jsonl").path
+        Scratch.path("snn-\(name)", suffix: ".jsonl")
     }
 
     static func remove(_ paths: String...) {
