@@ -40,3 +40,16 @@ public struct Architecture: Sendable, Equatable, Codable {
     /// n_l, the width of layer l (1-based).
     public func width(layer l: Int) -> Int { widths[l] }
 }
+
+extension Architecture {
+    /// `n0,n1,...,nL` as integers (blanks around each allowed); their ranges are `init(widths:)`'s to check.
+    public static func widths(parsing text: String) throws -> [Int] {
+        try text.split(separator: ",", omittingEmptySubsequences: false).map { part in
+            guard let v = Int(LayerShape.trimmingBlanks(part)) else {
+                throw ModelError.invalid(parameter: "widths", value: text,
+                                         allowed: "comma-separated integers n0,n1,...,nL, each >= 1")
+            }
+            return v
+        }
+    }
+}

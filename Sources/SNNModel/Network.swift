@@ -19,13 +19,18 @@ public struct Network: Sendable, Equatable, Codable {
     /// The longest run: every command's horizon; the multi-step theory's work grows as T^2.
     public static let maximumSteps = 1024
 
+    /// `steps` if in 1...`maximumSteps`.
+    public static func checkedSteps(_ steps: Int) throws -> Int {
+        guard steps >= 1, steps <= maximumSteps else {
+            throw ModelError.invalid(parameter: "steps", value: "\(steps)", allowed: "an integer from 1 to \(maximumSteps)")
+        }
+        return steps
+    }
+
     public init(architecture: Architecture, neuron: NeuronModel, steps: Int = 1, input: InputEncoding,
                 initialization: Initialization = .scheme(.paper, targetVariance: 1),
                 weightDistribution: WeightDistribution? = nil) throws {
-        guard steps >= 1, steps <= Self.maximumSteps else {
-            throw ModelError.invalid(parameter: "steps", value: "\(steps)",
-                                     allowed: "an integer from 1 to \(Self.maximumSteps)")
-        }
+        _ = try Self.checkedSteps(steps)
         switch initialization {
         case let .scheme(_, targetVariance):
             _ = try InitScheme.checkedTargetVariance(targetVariance)

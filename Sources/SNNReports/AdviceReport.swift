@@ -27,6 +27,17 @@ public struct AdviceReport {
         self.settings = settings
     }
 
+    /// The multi-step slope at each row that names a target variance to use (not the boundary or the largest
+    /// searched): `diagram.kernelMapSlope` at `theta` with `neuron`'s leak and reset.
+    public static func slopes(_ advice: StabilityAdvice, diagram: PhaseDiagram, theta: Double, neuron: NeuronModel,
+                              steps: Int, settings: TemporalKernelSettings) throws -> [(String, KernelMapSlope)]
+    {
+        try rows(advice).filter { $0.0 != "boundary" && $0.0 != "largest searched" }.map { name, check in
+            (name, try diagram.kernelMapSlope(theta: theta, scale: check.targetVariance, leak: neuron.leak,
+                                              reset: neuron.reset, steps: steps, settings: settings))
+        }
+    }
+
     /// The points worth a row, named.
     public static func rows(_ a: StabilityAdvice) -> [(String, StabilityCheck)] {
         var rows = [("paper's default", a.paperDefault)]

@@ -25,6 +25,15 @@ public struct CompareReport: Sendable {
         return steps > 1
     }
 
+    /// The report in `format`, without a final newline (`print` adds it).
+    public func render(_ format: OutputFormat) -> String {
+        switch format {
+        case .json: json()
+        case .csv: csv()
+        case .table: table()
+        }
+    }
+
     /// `{"model": {...}, "cells": [...]}`: each cell's fields as its record holds them (`CellRecord.fields`).
     public func json() -> String {
         JSON.object([("model", model), ("cells", .array(cells.map { .object(CellRecord.fields($0)) }))]).rendered()

@@ -2,6 +2,7 @@ import Foundation
 import SNNModel
 import SNNFormats
 import SNNSimulator
+import SNNTheory
 
 /// One initialization's per-layer variances and distribution.
 public struct SchemeScales: Sendable {
@@ -41,6 +42,50 @@ public struct InitPlan: Sendable {
         self.targetVariance = targetVariance
         self.scales = scales
         self.seed = seed
+    }
+
+    /// The plan of `init`: each of `schemes`' per-layer variances, then with `targetRate` the solver's first-step
+    /// scales that hold it, then with `weightsFile` the scales in that file; every variance must be finite and > 0.
+    public init(layers: [LayerShape], neuron: NeuronModel, input: InputEncoding, targetVariance: Double,
+                schemes: [InitScheme], targetRate: Double?, weightsFile: String?, seed: UInt64) throws
+    {
+        _ = try InitScheme.checkedTargetVariance(targetVariance)
+        var scales = try schemes.map { scheme in
+            SchemeScales(name: scheme.description, distribution: scheme.naturalDistribution,
+                         variances: try LayerShape.perLayer(layers) { architecture in
+                             try WeightVariance.checked(scheme, architecture: architecture, neuron: neuron,
+                                                      input: input, targetVariance: targetVariance)
+                         })
+        }
+        if let targetRate {
+            guard targetRate > 0, targetRate < 0.5 else {
+                throw ModelError.invalid(parameter: "target-rate", value: "\(targetRate)",
+                                         allowed: "a number in (0, 0.5) (a zero-mean potential exceeds theta > 0 with probability below 1/2)")
+            }
+            scales.append(SchemeScales(
+                name: "target-rate:\(Format.exact(targetRate))", distribution: .gaussian,
+                variances: try LayerShape.perLayer(layers) { architecture in
+                    InitializationSolver.firstStep(try Network(architecture: architecture, neuron: neuron, input: input),
+                                                   target: .rate(targetRate)).weightVariances
+                }))
+        }
+        if let weightsFile {
+            // Named from-STEM after the file (the name also names the .npy files; no scheme name starts so).
+            let (variances, _) = try WeightsFile.variances(from: weightsFile, fanIns: layers.map(\.fanIn))
+            let stem = ((weightsFile as NSString).lastPathComponent as NSString).deletingPathExtension
+            let name = String(stem.map { $0.isLetter || $0.isNumber || "-_.".contains($0) ? $0 : "-" })
+            scales.append(SchemeScales(name: "from-" + name, distribution: .gaussian, variances: variances))
+        }
+        for s in scales {
+            if let (l, v) = s.variances.enumerated().first(where: { !($0.element.isFinite && $0.element > 0) }) {
+                throw ModelError.invalid(parameter: "init", value: s.name,
+                                         allowed: "an initialization with a finite positive Var[w] at every layer "
+                                             + "(layer \(l + 1) gets \(v) at theta \(neuron.threshold), beta "
+                                             + "\(neuron.leak), target-variance \(targetVariance))")
+            }
+        }
+        self.init(layers: layers, neuron: neuron, input: input, targetVariance: targetVariance, scales: scales,
+                  seed: seed)
     }
 
     /// One file per initialization and layer.

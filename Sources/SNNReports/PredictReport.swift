@@ -73,6 +73,19 @@ public struct SchemePrediction {
     }
 }
 
+extension SchemePrediction {
+    /// `network`'s prediction: the first step, the multi-step theory when it runs more than one step (`progress` gets
+    /// its layers x replicates) and, with `finiteWidth`, the exact chain.
+    public init(_ network: Network, settings: TemporalKernelSettings, finiteWidth: Bool,
+                progress: (@Sendable (_ finished: Int, _ total: Int) -> Void)? = nil) throws
+    {
+        let temporal = network.steps > 1
+            ? try TemporalKernel.propagate(network, settings: settings, progress: progress) : nil
+        self.init(scheme: network.initialization.description, layers: try VarianceRecursion.firstStep(network),
+                  temporal: temporal, finiteWidth: finiteWidth ? try FiniteWidthChain(network).layers() : nil)
+    }
+}
+
 /// `predict`'s result: the model it was asked about and each initialization's prediction, as JSON, CSV or a table.
 public struct PredictReport {
     public let architecture: Architecture

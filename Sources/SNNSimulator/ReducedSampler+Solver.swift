@@ -48,6 +48,30 @@ extension ReducedSampler {
         return total >= Double(Int.max) ? .max : Int(total)
     }
 
+    /// The solver's run of `guess`'s network: Gaussian weights, one input per network, and no memory limit (its need
+    /// is `solverEstimatedBytes`, not the simulator's).
+    public static func solverConfiguration(_ guess: Network, networks: Int, seed: UInt64, threads: Int) throws
+        -> SimulationConfiguration
+    {
+        try SimulationConfiguration(network: guess.initialized(guess.initialization, weightDistribution: .gaussian),
+                                    batch: 1, networks: networks, seed: seed, threads: threads, memoryLimit: .max)
+    }
+
+    /// The sampler solver's cost: per pass over the R networks, about 1.9 ns x (T + T (T + 1) / 40) per neuron on two
+    /// cores (normals and LIF steps, then the current products L z; measured at T = 4, 20 and 64), about 4 passes per
+    /// layer (4.1 at width 1000, T = 20; 6 assumed). The limit keeps a run under 10 minutes.
+    public static let solverPassesPerLayer = 6.0
+    public static let solverWorkPerSecond = 5e8
+    public static let solverMinutesLimit = 10.0
+
+    /// The estimated minutes of `solveWeightVariances` on `networks` networks of `architecture` over `steps` steps.
+    public static func solverMinutes(architecture: Architecture, steps: Int, networks: Int) -> Double {
+        let steps = Double(steps)
+        let neurons = (1...architecture.depth).reduce(0.0) { $0 + Double(architecture.width(layer: $1)) }
+        let work = Double(networks) * neurons * (steps + steps * (steps + 1) / 40) * solverPassesPerLayer
+        return work / solverWorkPerSecond / 60
+    }
+
     /// The solver's stream block, distinct from `stream`.
     static let solverStream = stream + 1
 

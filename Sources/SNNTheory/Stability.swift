@@ -115,6 +115,33 @@ public struct PhaseDiagram: Sendable {
         self.negligibleProbability = negligibleProbability
     }
 
+    /// Refuses a grid with a threshold outside `NeuronModel.thresholdRange`, a target variance outside the paper's
+    /// range or one whose paper scales are not finite at `width` and some threshold (Q(theta / sigma_t) underflows
+    /// to 0 past about 38.5), or a weight scale outside `InitScheme.weightScaleRange`; named as the grid options
+    /// `thetas`, `target-variances` and `weight-scales`.
+    public static func checkGrid(axis: PhaseAxis, thetas: [Double], scales: [Double], width: Int,
+                                 input: InputEncoding) throws
+    {
+        for theta in thetas where !NeuronModel.thresholdRange.contains(theta) {
+            throw ModelError.invalid(parameter: "thetas", value: "\(theta)", allowed: "thresholds in [1e-6, 1e6]")
+        }
+        switch axis {
+        case .targetVariance:
+            for v in scales { _ = try InitScheme.checkedTargetVariance(v, parameter: "target-variances") }
+            let architecture = try Architecture(inputSize: width, width: width, depth: 2)
+            for theta in thetas {
+                for v in scales {
+                    _ = try WeightVariance.checked(.paper, architecture: architecture, neuron: NeuronModel(threshold: theta),
+                                                   input: input, targetVariance: v)
+                }
+            }
+        case .weightScale:
+            for s in scales where !InitScheme.weightScaleRange.contains(s) {
+                throw ModelError.invalid(parameter: "weight-scales", value: "\(s)", allowed: "scales in [1e-6, 1e6]")
+            }
+        }
+    }
+
     public var architecture: Architecture {
         get throws { try Architecture(inputSize: width, width: width, depth: depth) }
     }

@@ -1,5 +1,7 @@
+import Dispatch
 import Foundation
 import SNNModel
+import SNNSupport
 
 /// Whether the mean-field prediction holds at one width and threshold, judged on the exact finite-width chain at
 /// the last layer (first time step).
@@ -61,6 +63,24 @@ public struct ValidityMap: Sendable {
         self.reset = reset
     }
 
+    /// Refuses a depth outside 1...10000, tolerances outside (0, 1) or a largest searched width outside 16...65536.
+    public static func checkSettings(depth: Int, tolerance: Double, silentTolerance: Double, maximumWidth: Int) throws {
+        guard depth >= 1, depth <= 10_000 else {
+            throw ModelError.invalid(parameter: "depth", value: "\(depth)", allowed: "an integer from 1 to 10000")
+        }
+        guard tolerance > 0, tolerance < 1 else {
+            throw ModelError.invalid(parameter: "tolerance", value: "\(tolerance)", allowed: "a number in (0, 1)")
+        }
+        guard silentTolerance > 0, silentTolerance < 1 else {
+            throw ModelError.invalid(parameter: "silent-tolerance", value: "\(silentTolerance)",
+                                     allowed: "a number in (0, 1)")
+        }
+        guard maximumWidth >= 16, maximumWidth <= 65536 else {
+            throw ModelError.invalid(parameter: "max-width", value: "\(maximumWidth)",
+                                     allowed: "an integer from 16 to 65536")
+        }
+    }
+
     func neuron(_ theta: Double) throws -> NeuronModel {
         try NeuronModel(threshold: theta, leak: leak, reset: reset)
     }
@@ -74,6 +94,29 @@ public struct ValidityMap: Sendable {
             && abs(last.meanRate - last.meanFieldRate) <= tolerance * last.meanFieldRate
         return ValidityCell(width: width, theta: theta, silentProbability: last.silentProbability,
                             meanRate: last.meanRate, meanFieldRate: last.meanFieldRate, holds: holds)
+    }
+
+    /// `smallestWidth` for each of `thresholds` and `evaluate` for each threshold x width of `widths` (threshold
+    /// major), concurrently, since cells are independent; `progress` gets (done, total). The failure of the first
+    /// failing threshold, else of the first failing cell, is rethrown.
+    public func grid(thresholds: [Double], widths: [Int], maximumWidth: Int,
+                     progress: (@Sendable (Int, Int) -> Void)? = nil) throws
+        -> (smallest: [ValidityThreshold], cells: [ValidityCell])
+    {
+        let searches = SlotArray<Result<ValidityThreshold, any Error>>(count: thresholds.count)
+        let cells = SlotArray<Result<ValidityCell, any Error>>(count: thresholds.count * widths.count)
+        let total = thresholds.count * (widths.count + 1)
+        let done = SlotArray<Bool>(count: total)
+        DispatchQueue.concurrentPerform(iterations: total) { i in
+            if i < thresholds.count {
+                searches.set(i, Result { try smallestWidth(theta: thresholds[i], maximumWidth: maximumWidth) })
+            } else {
+                let j = i - thresholds.count
+                cells.set(j, Result { try evaluate(width: widths[j % widths.count], theta: thresholds[j / widths.count]) })
+            }
+            progress?(done.set(i, true), total)
+        }
+        return (try searches.successes(), try cells.successes())
     }
 
     public func smallestWidth(theta: Double, minimumWidth: Int = 16, maximumWidth: Int = 16384) throws

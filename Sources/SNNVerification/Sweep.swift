@@ -87,6 +87,14 @@ public struct SweepSettings: Sendable {
         self.meanField = meanField
     }
 
+    /// Refuses mean-field sizes or work `TemporalKernelSettings` refuses: per cell the multi-step mean field takes two
+    /// evaluations per layer, and with `solving` (a target-rate initialization) the solver about 20 more.
+    public func checkMeanFieldWork(solving: Bool) throws {
+        try TemporalKernelSettings.checkQuasiMonteCarlo(points: meanField.points, replicates: meanField.replicates)
+        try TemporalKernelSettings.checkWork(steps: steps, points: meanField.points, replicates: meanField.replicates,
+                                             layerEvaluations: depth * (solving ? 22 : 2))
+    }
+
     /// The same settings with another seed (each cell runs with its own).
     public func with(seed: UInt64) -> SweepSettings {
         var settings = self

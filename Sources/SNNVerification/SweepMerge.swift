@@ -20,6 +20,10 @@ public struct SweepMerge: Sendable {
         /// `missing` cells of `total`, the first of them in sweep order.
         case missing(Int, of: Int, first: ComparisonCell)
         case noTolerance(file: String, line: Int)
+        case unopenable(file: String, reason: String)
+        /// A file a running compare still holds locked.
+        case locked(file: String)
+        case unreadable(file: String)
 
         public var description: String {
             switch self {
@@ -41,6 +45,9 @@ public struct SweepMerge: Sendable {
                 "\(count) of \(total) cells are missing (first: \(first))"
             case let .noTolerance(file, line):
                 "'\(file)' line \(line) has no tolerance in its settings"
+            case let .unopenable(file, reason): "cannot open '\(file)': \(reason)"
+            case let .locked(file): "'\(file)' is still being written by a running snn-theory compare"
+            case let .unreadable(file): "cannot read '\(file)'"
             }
         }
     }
@@ -63,6 +70,16 @@ public struct SweepMerge: Sendable {
     private var warnings: [String] = []
 
     public init() {}
+
+    /// The contents of the cell file at `path`, refused while a running compare holds its lock.
+    public static func read(_ path: String) throws(Failure) -> Data {
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { throw .unopenable(file: path, reason: String(cString: strerror(errno))) }
+        defer { close(fd) }
+        if flock(fd, LOCK_SH | LOCK_NB) != 0, errno == EWOULDBLOCK { throw .locked(file: path) }
+        guard let data = FileManager.default.contents(atPath: path) else { throw .unreadable(file: path) }
+        return data
+    }
 
     /// Adds the records of one file, `data` read from `file`; a last line cut short is ignored with a warning.
     public mutating func add(_ data: Data, file: String) throws(Failure) {

@@ -1,4 +1,5 @@
 import ArgumentParser
+import SNNFormats
 import SNNModel
 import SNNReports
 import SNNTheory
@@ -75,17 +76,11 @@ struct AdviseCommand: ParsableCommand {
                                                  input: network.input, targetRate: targetRate,
                                                  tolerance: tolerance, margin: margin,
                                                  negligibleProbability: network.negligibleProbability)
-        var slopes: [(String, KernelMapSlope)] = []
-        if steps > 1 {
-            let diagram = try network.diagram(depth: depth, tolerance: tolerance)
-            let neuron = try network.neuron(threshold: theta)
-            let settings = try network.temporal.settings(steps: steps, layerEvaluations: 5 * 3 * depth)
-            for (name, check) in AdviceReport.rows(advice) where name != "boundary" && name != "largest searched" {
-                slopes.append((name, try diagram.kernelMapSlope(theta: theta, scale: check.targetVariance,
-                                                                leak: neuron.leak, reset: neuron.reset, steps: steps,
-                                                                settings: settings)))
-            }
-        }
+        let slopes = steps > 1
+            ? try AdviceReport.slopes(advice, diagram: network.diagram(depth: depth, tolerance: tolerance), theta: theta,
+                                      neuron: network.neuron(threshold: theta), steps: steps,
+                                      settings: network.temporal.settings(steps: steps, layerEvaluations: 5 * 3 * depth))
+            : []
         let report = AdviceReport(advice: advice, slopes: slopes, steps: steps, beta: network.beta,
                                   reset: network.reset, negligibleProbability: network.negligibleProbability,
                                   settings: try network.reportedSettings())

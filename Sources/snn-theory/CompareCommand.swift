@@ -128,10 +128,7 @@ struct CompareCommand: ParsableCommand {
             threads: threads, weights: weights, tolerance: tolerance, method: method,
             meanField: TemporalKernelSettings(points: qmcPoints, replicates: qmcReplicates))
         let targetRates = try SweepPlan.targetRates(of: cells, steps: settings.steps)
-        try TemporalOptions.checkQuasiMonteCarlo(points: qmcPoints, replicates: qmcReplicates)
-        // The multi-step mean field per cell (two evaluations per layer), and the solver's ~20 for a target rate.
-        try TemporalOptions.checkWork(steps: settings.steps, points: qmcPoints, replicates: qmcReplicates,
-                                      layerEvaluations: settings.depth * (targetRates.isEmpty ? 2 : 22))
+        try settings.checkMeanFieldWork(solving: !targetRates.isEmpty)
         if quiet && verbose {
             throw ModelError.invalid(parameter: "quiet", value: "--quiet --verbose",
                                      allowed: "at most one of --quiet and --verbose")
@@ -192,7 +189,7 @@ struct CompareCommand: ParsableCommand {
             let resumedFrom = resume.map { ", \(mine.count - todo.count) already in '\($0)'" } ?? ""
             note("sweep of \(plan.cells.count) cells\(slice)\(resumedFrom), \(todo.count) to run")
         }
-        let progress = quiet ? nil : Progress.forTerminal(label: "cells")
+        let progress = quiet ? nil : ProgressLine.forTerminal(label: "cells")
         let tolerance = plan.settings.tolerance, version = SNNTheoryCommand.version
         // Ctrl-C, or SIGTERM from a batch system: print what is finished, then exit. The file already holds it all.
         var sources: [DispatchSourceSignal] = []
@@ -244,16 +241,6 @@ struct CompareCommand: ParsableCommand {
                 + (todo.count == mine.count ? "" : " (\(mine.count - todo.count) more from '\(resume ?? "")')"))
         }
         print(CompareReport(model: header, cells: cells, tolerance: tolerance, version: version).render(format))
-    }
-}
-
-extension CompareReport {
-    func render(_ format: OutputFormat) -> String {
-        switch format {
-        case .json: json()
-        case .csv: csv()
-        case .table: table()
-        }
     }
 }
 

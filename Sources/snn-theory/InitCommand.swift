@@ -3,7 +3,6 @@ import Foundation
 import SNNModel
 import SNNFormats
 import SNNReports
-import SNNTheory
 
 struct InitCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -94,48 +93,9 @@ struct InitCommand: ParsableCommand {
     }
 
     func plan() throws -> InitPlan {
-        let layers = widths.value
-        let neuron = try NeuronModel(threshold: theta, leak: beta, reset: reset)
-        let inputEncoding = input
-        _ = try InitScheme.checkedTargetVariance(targetVariance)
-        let schemes = `init`.value
-        var scales = try schemes.map { scheme in
-            SchemeScales(name: scheme.description, distribution: scheme.naturalDistribution,
-                         variances: try LayerShape.perLayer(layers) { architecture in
-                             try WeightVariance.checked(scheme, architecture: architecture, neuron: neuron,
-                                                      input: inputEncoding, targetVariance: targetVariance)
-                         })
-        }
-        if let targetRate {
-            guard targetRate > 0, targetRate < 0.5 else {
-                throw ModelError.invalid(parameter: "target-rate", value: "\(targetRate)",
-                                         allowed: "a number in (0, 0.5) (a zero-mean potential exceeds theta > 0 with probability below 1/2)")
-            }
-            scales.append(SchemeScales(
-                name: "target-rate:\(Format.exact(targetRate))", distribution: .gaussian,
-                variances: try LayerShape.perLayer(layers) { architecture in
-                    InitializationSolver.firstStep(try Network(architecture: architecture, neuron: neuron,
-                                                               input: inputEncoding),
-                                                   target: .rate(targetRate)).weightVariances
-                }))
-        }
-        if let weightsFrom {
-            // Named from-STEM after the file (the name also names the .npy files; no scheme name starts so).
-            let (variances, _) = try WeightsFile.variances(from: weightsFrom, fanIns: layers.map(\.fanIn))
-            let stem = ((weightsFrom as NSString).lastPathComponent as NSString).deletingPathExtension
-            let name = String(stem.map { $0.isLetter || $0.isNumber || "-_.".contains($0) ? $0 : "-" })
-            scales.append(SchemeScales(name: "from-" + name, distribution: .gaussian, variances: variances))
-        }
-        for s in scales {
-            if let (l, v) = s.variances.enumerated().first(where: { !($0.element.isFinite && $0.element > 0) }) {
-                throw ModelError.invalid(parameter: "init", value: s.name,
-                                         allowed: "an initialization with a finite positive Var[w] at every layer "
-                                             + "(layer \(l + 1) gets \(v) at theta \(theta), beta \(beta), "
-                                             + "target-variance \(targetVariance))")
-            }
-        }
-        return InitPlan(layers: layers, neuron: neuron, input: inputEncoding, targetVariance: targetVariance,
-                        scales: scales, seed: seed)
+        try InitPlan(layers: widths.value, neuron: NeuronModel(threshold: theta, leak: beta, reset: reset), input: input,
+                     targetVariance: targetVariance, schemes: `init`.value, targetRate: targetRate,
+                     weightsFile: weightsFrom, seed: seed)
     }
 
     func run() throws {
@@ -147,11 +107,8 @@ struct InitCommand: ParsableCommand {
                 + "(\(ByteCount.text(plan.npyBytes))) to \(npy)\n").utf8))
         }
         let report = InitReport(plan: plan, widthsSpec: widths.text, npyDirectory: npy, files: files)
-        switch format {
-        case .json: print(report.json().rendered())
-        case .csv: print(report.csv(), terminator: "")
-        case .table: print(report.table())
-        }
+        print(format.text(json: report.json(), csv: report.csv(), table: report.table()),
+              terminator: "")
     }
 }
 

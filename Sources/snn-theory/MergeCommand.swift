@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import SNNFormats
 import SNNModel
 import SNNReports
 import SNNVerification
@@ -41,30 +42,15 @@ struct MergeCommand: ParsableCommand {
         }
     }
 
-    static func read(_ path: String) throws -> Data {
-        let fd = open(path, O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else {
-            throw CommandFailure(message: "merge: cannot open '\(path)': \(String(cString: strerror(errno)))")
-        }
-        defer { close(fd) }
-        if flock(fd, LOCK_SH | LOCK_NB) != 0, errno == EWOULDBLOCK {
-            throw CommandFailure(message: "merge: '\(path)' is still being written by a running snn-theory compare")
-        }
-        guard let data = FileManager.default.contents(atPath: path) else {
-            throw CommandFailure(message: "merge: cannot read '\(path)'")
-        }
-        return data
-    }
-
     func run() throws {
         let merged: SweepMerge.Result
-        do {
+        do throws(SweepMerge.Failure) {
             var merge = SweepMerge()
-            for path in files { try merge.add(Self.read(path), file: path) }
+            for path in files { try merge.add(SweepMerge.read(path), file: path) }
             merged = try merge.result(allowingMissing: allowMissing)
-        } catch let failure as SweepMerge.Failure {
-            let hint = if case .missing = failure { "; add the missing shard's file, or --allow-missing" } else { "" }
-            throw CommandFailure(message: "merge: \(failure)" + hint)
+        } catch {
+            let hint = if case .missing = error { "; add the missing shard's file, or --allow-missing" } else { "" }
+            throw CommandFailure(message: "merge: \(error)" + hint)
         }
         if let plot { try Figures.write(Figures.compare(merged.cells), to: plot) }
         // Only now, so that a refusal stays one line.

@@ -69,12 +69,7 @@ struct SingleNetworkOptions: ParsableArguments {
     }
 
 
-    func checkedSteps() throws -> Int {
-        guard steps >= 1, steps <= 1024 else {
-            throw ModelError.invalid(parameter: "steps", value: "\(steps)", allowed: "an integer from 1 to 1024")
-        }
-        return steps
-    }
+    func checkedSteps() throws -> Int { try Network.checkedSteps(steps) }
 
     func checkedTargetVariance() throws -> Double {
         _ = try InitScheme.checkedTargetVariance(targetVariance)
@@ -92,20 +87,10 @@ struct SingleNetworkOptions: ParsableArguments {
 
 /// `--widths n0,n1,...,nL` as integers; their ranges are the architecture's to check.
 enum LayerSizes: OptionRule {
-    static func parse(_ text: String) throws -> [Int] {
-        try text.split(separator: ",", omittingEmptySubsequences: false).map { part in
-            guard let v = Int(part.trimmingCharacters(in: .whitespaces)) else {
-                throw ModelError.invalid(parameter: "widths", value: text,
-                                         allowed: "comma-separated integers n0,n1,...,nL, each >= 1")
-            }
-            return v
-        }
-    }
+    static func parse(_ text: String) throws -> [Int] { try Architecture.widths(parsing: text) }
 }
 
-enum OutputFormat: String, ExpressibleByArgument, CaseIterable {
-    case table, csv, json
-}
+extension OutputFormat: ExpressibleByArgument {}
 
 /// Numerical settings of the multi-step theory.
 struct TemporalOptions: ParsableArguments {
@@ -126,36 +111,9 @@ struct TemporalOptions: ParsableArguments {
     /// x T^2 per layer evaluation; `layerEvaluations` is how many layer evaluations the command makes.
     func settings(steps: Int, layerEvaluations: Int) throws -> TemporalKernelSettings {
         let settings = try settings(steps: steps)
-        try Self.checkWork(steps: steps, points: settings.points, replicates: settings.replicates,
+        try TemporalKernelSettings.checkWork(steps: steps, points: settings.points, replicates: settings.replicates,
                            layerEvaluations: layerEvaluations)
         return settings
-    }
-
-    /// The largest quasi-Monte Carlo work accepted, in point x step x step products: measured at 1.4e9 per second
-    /// on two cores (predict --steps 256 --depth 10: 2.1e10 in 14.7 s), so about 3.5 minutes.
-    static let workLimit = 3e11
-
-    /// The accepted quasi-Monte Carlo sizes (`--qmc-points`, `--qmc-replicates`), for every command that has them.
-    static func checkQuasiMonteCarlo(points: Int, replicates: Int) throws {
-        guard points >= 64, points <= 1 << 20 else {
-            throw ModelError.invalid(parameter: "qmc-points", value: "\(points)", allowed: "an integer from 64 to 1048576")
-        }
-        guard replicates >= 2, replicates <= 256 else {
-            throw ModelError.invalid(parameter: "qmc-replicates", value: "\(replicates)",
-                                     allowed: "an integer from 2 to 256")
-        }
-    }
-
-    static func checkWork(steps: Int, points: Int, replicates: Int, layerEvaluations: Int) throws {
-        guard steps > 2 else { return }  // T <= 2: quadrature, no points
-        let work = Double(points) * Double(replicates) * Double(steps * steps) * Double(layerEvaluations)
-        guard work <= workLimit else {
-            throw ModelError.invalid(
-                parameter: "steps", value: "\(steps)",
-                allowed: "at most \(Format.number(workLimit, digits: 2)) quasi-Monte Carlo products (points x "
-                    + "replicates x steps^2 x layer evaluations); this run needs \(Format.number(work, digits: 2)) "
-                    + "(\(layerEvaluations) layer evaluations): lower --steps, --depth, --qmc-points or --qmc-replicates")
-        }
     }
 
     func settings(steps: Int) throws -> TemporalKernelSettings {
@@ -163,7 +121,7 @@ struct TemporalOptions: ParsableArguments {
             throw ModelError.invalid(parameter: "method", value: method.rawValue,
                                      allowed: "automatic or qmc for --steps above 2 (quadrature covers T <= 2)")
         }
-        try Self.checkQuasiMonteCarlo(points: qmcPoints, replicates: qmcReplicates)
+        try TemporalKernelSettings.checkQuasiMonteCarlo(points: qmcPoints, replicates: qmcReplicates)
         return TemporalKernelSettings(method: method, points: qmcPoints, replicates: qmcReplicates, seed: seed)
     }
 }
@@ -194,9 +152,7 @@ struct StabilityOptions: ParsableArguments {
 
     /// The checked input, steps and leak and reset, and the multi-step work of `layerEvaluations` layer evaluations.
     func validate(layerEvaluations: Int) throws {
-        guard steps >= 1, steps <= 1024 else {
-            throw ModelError.invalid(parameter: "steps", value: "\(steps)", allowed: "an integer from 1 to 1024")
-        }
+        _ = try Network.checkedSteps(steps)
         _ = try neuron(threshold: 1)
         _ = try temporal.settings(steps: steps, layerEvaluations: layerEvaluations)
     }

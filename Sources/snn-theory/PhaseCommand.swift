@@ -1,4 +1,5 @@
 import ArgumentParser
+import SNNFormats
 import SNNModel
 import SNNReports
 import SNNTheory
@@ -55,27 +56,8 @@ struct PhaseCommand: ParsableCommand {
 
     func validate() throws {
         if let plot { try Figures.checkDestination(plot) }
-        let thetaValues = thetas.value, scaleValues = scales()
-        for theta in thetaValues where !NeuronModel.thresholdRange.contains(theta) {
-            throw ModelError.invalid(parameter: "thetas", value: "\(theta)", allowed: "thresholds in [1e-6, 1e6]")
-        }
-        switch axis {
-        case .targetVariance:
-            for v in scaleValues { _ = try InitScheme.checkedTargetVariance(v, parameter: "target-variances") }
-            // Every cell's paper scales must be finite: Q(theta / sigma_t) underflows to 0 past about 38.5.
-            let architecture = try Architecture(inputSize: network.width, width: network.width, depth: 2)
-            for theta in thetaValues {
-                for v in scaleValues {
-                    _ = try WeightVariance.checked(.paper, architecture: architecture,
-                                                   neuron: NeuronModel(threshold: theta),
-                                                   input: network.input, targetVariance: v)
-                }
-            }
-        case .weightScale:
-            for s in scaleValues where !InitScheme.weightScaleRange.contains(s) {
-                throw ModelError.invalid(parameter: "weight-scales", value: "\(s)", allowed: "scales in [1e-6, 1e6]")
-            }
-        }
+        try PhaseDiagram.checkGrid(axis: axis, thetas: thetas.value, scales: scales(), width: network.width,
+                                   input: network.input)
         _ = try diagram()
         try network.validate(layerEvaluations: layerEvaluations())
     }
@@ -99,26 +81,23 @@ struct PhaseCommand: ParsableCommand {
     func run() throws {
         let diagram = try diagram()
         let thetaValues = thetas.value, scaleValues = scales()
-        let progress = Progress.forTerminal(label: "cells")
+        let progress = ProgressLine.forTerminal(label: "cells")
         let cells = try diagram.cells(thetas: thetaValues, scales: scaleValues, progress: progress?.update)
-        var slopes: [KernelMapSlope]?
         let steps = network.steps
-        if steps > 1 {
-            let response = try network.neuron(threshold: 1)
-            let settings = try network.temporal.settings(steps: steps, layerEvaluations: layerEvaluations())
-            slopes = try diagram.kernelMapSlopes(thetas: thetaValues, scales: scaleValues, leak: response.leak,
-                                                 reset: response.reset, steps: steps, settings: settings,
-                                                 progress: progress?.update)
-        }
+        // validate() checked beta with the neuron of the multi-step slope.
+        let slopes = steps > 1
+            ? try diagram.kernelMapSlopes(thetas: thetaValues, scales: scaleValues, leak: network.beta,
+                                          reset: network.reset, steps: steps,
+                                          settings: network.temporal.settings(steps: steps,
+                                                                              layerEvaluations: layerEvaluations()),
+                                          progress: progress?.update)
+            : nil
         progress?.finish()
         let report = try PhaseReport(diagram: diagram, thetas: thetaValues, scales: scaleValues, cells: cells,
                                      slopes: slopes, beta: network.beta, reset: network.reset, steps: steps,
                                      settings: try network.reportedSettings())
         if let plot { try Figures.write(report.figure(), to: plot) }
-        switch format {
-        case .json: print(report.json().rendered())
-        case .csv: print(report.csv(), terminator: "")
-        case .table: print(report.table())
-        }
+        print(format.text(json: report.json(), csv: report.csv(), table: report.table()),
+              terminator: "")
     }
 }

@@ -58,15 +58,9 @@ struct PredictCommand: ParsableCommand {
     /// One initialization's prediction: the first step, the multi-step theory (with a progress line `label` on a
     /// terminal: long horizons take minutes) and, with --finite-width, the exact chain.
     func prediction(_ network: Network, label: String, settings: TemporalKernelSettings) throws -> SchemePrediction {
-        var temporalPrediction: TemporalPrediction?
-        if network.steps > 1 {
-            let progress = network.steps > 2 ? Progress.forTerminal(label: "\(label): layers x replicates") : nil
-            defer { progress?.finish() }
-            temporalPrediction = try TemporalKernel.propagate(network, settings: settings, progress: progress?.update)
-        }
-        return SchemePrediction(scheme: network.initialization.description,
-                                layers: try VarianceRecursion.firstStep(network), temporal: temporalPrediction,
-                                finiteWidth: finiteWidth ? try FiniteWidthChain(network).layers() : nil)
+        let progress = network.steps > 2 ? ProgressLine.forTerminal(label: "\(label): layers x replicates") : nil
+        defer { progress?.finish() }
+        return try SchemePrediction(network, settings: settings, finiteWidth: finiteWidth, progress: progress?.update)
     }
 
     func validate() throws {
@@ -87,13 +81,8 @@ struct PredictCommand: ParsableCommand {
     /// The prediction for the solver's scales that hold --target-rate, if given.
     func solvedPrediction(_ network: Network, settings: TemporalKernelSettings) throws -> SchemePrediction? {
         guard let targetRate else { return nil }
-        let solved: SolvedInitialization
-        do {
-            solved = try InitializationSolver.solve(network, target: .rate(targetRate), horizon: solveOver,
+        let solved = try InitializationSolver.solve(network, target: .rate(targetRate), horizon: solveOver,
                                                     settings: settings)
-        } catch let error as SolverError {
-            throw CommandFailure(message: error.description)
-        }
         let name = "target-rate:\(Format.exact(targetRate))"
         return try prediction(network.initialized(.variances(solved.weightVariances, name: name)), label: "target-rate",
                               settings: settings)
@@ -114,10 +103,7 @@ struct PredictCommand: ParsableCommand {
         let report = PredictReport(architecture: unset.architecture, neuron: unset.neuron, input: unset.input,
                                    steps: unset.steps, targetVariance: target, predictions: predictions)
         if let plot { try Figures.write(Figures.predict(report), to: plot) }
-        switch format {
-        case .json: print(report.json().rendered())
-        case .csv: print(report.csv(), terminator: "")
-        case .table: print(report.table(allLayers: allLayers))
-        }
+        print(format.text(json: report.json(), csv: report.csv(), table: report.table(allLayers: allLayers)),
+              terminator: "")
     }
 }

@@ -3,6 +3,8 @@ import Foundation
 import SNNModel
 import SNNFormats
 import SNNReports
+import SNNSimulator
+import SNNTheory
 
 @main
 struct SNNTheoryCommand: ParsableCommand {
@@ -35,6 +37,12 @@ struct SNNTheoryCommand: ParsableCommand {
             fail(error.message, code: error.code)
         } catch let error as OutputFailure {
             fail(error.message, code: 64)
+        } catch let error as WeightsFile.Failure {
+            fail(error.message, code: 64)
+        } catch let error as SolverError {  // compare words its own, naming the cell
+            fail(error.description, code: 64)
+        } catch let error as ReducedSampler.SolverFailure {
+            fail(error.description, code: 64)
         } catch let failure as JSONLinesFile.Failure {
             // Only a write reaches here: `compare` and `simulate` word a failure to open or read their record file
             // for the option that named it, and append to that file, --output's or --resume's, as they run.
@@ -100,12 +108,5 @@ extension CommandFailure {
         self.init(message: failure.operation == .locked
             ? "\(parameter): '\(failure.path)' is being written by another snn-theory process"
             : "\(parameter): \(failure)")
-    }
-
-    /// `body`'s result, or its record file failure as a `CommandFailure` naming `parameter`.
-    static func reporting<T>(_ parameter: String, _ body: () throws -> T) throws -> T {
-        do { return try body() } catch let failure as JSONLinesFile.Failure {
-            throw CommandFailure(failure, parameter: parameter)
-        }
     }
 }

@@ -101,9 +101,9 @@ struct SimulateCommand: ParsableCommand {
             throw ModelError.invalid(parameter: "weights-from", value: weightsFrom,
                                      allowed: "a file without --target-rate (each sets the weight scales)")
         }
-        try TemporalOptions.checkQuasiMonteCarlo(points: qmcPoints, replicates: qmcReplicates)
+        try TemporalKernelSettings.checkQuasiMonteCarlo(points: qmcPoints, replicates: qmcReplicates)
         if targetRate != nil, solveOn == .theory {
-            try TemporalOptions.checkWork(steps: network.checkedSteps(), points: qmcPoints, replicates: qmcReplicates,
+            try TemporalKernelSettings.checkWork(steps: network.checkedSteps(), points: qmcPoints, replicates: qmcReplicates,
                                           layerEvaluations: 20 * network.architecture().depth)
         }
         if solveOn == .sampler {
@@ -121,22 +121,14 @@ struct SimulateCommand: ParsableCommand {
                 + "networks of these widths)"
             model = try model.initialized(.variances(variances, name: schemeName))
         } else if let targetRate {
-            let variances: [Double]
-            do {
-                variances = try InitializationSolver.solve(model, target: .rate(targetRate), horizon: solveOver,
-                                                           settings: TemporalKernelSettings(points: qmcPoints,
-                                                                                            replicates: qmcReplicates))
-                    .weightVariances
-            } catch let error as SolverError {
-                throw CommandFailure(message: error.description)
-            }
+            let variances = try InitializationSolver.solve(
+                model, target: .rate(targetRate), horizon: solveOver,
+                settings: TemporalKernelSettings(points: qmcPoints, replicates: qmcReplicates)).weightVariances
             schemeName = "target-rate:\(Format.exact(targetRate)) (\(solveOver.rawValue))"
             model = try model.initialized(.variances(variances, name: schemeName))
         }
         if let weightsFrom {
-            let architecture = model.architecture
-            let (variances, name) = try WeightsFile.variances(
-                from: weightsFrom, fanIns: (1...architecture.depth).map { architecture.fanIn(layer: $0) })
+            let (variances, name) = try WeightsFile.variances(from: weightsFrom, architecture: model.architecture)
             schemeName = name
             model = try model.initialized(.variances(variances, name: schemeName))
         }
@@ -150,7 +142,7 @@ struct SimulateCommand: ParsableCommand {
                                                                                 targetVariance: targetVariance,
                                                                                 method: simulation.method.rawValue),
                                             configuration: configuration)
-        let progress = Progress.forTerminal(label: "networks")
+        let progress = ProgressLine.forTerminal(label: "networks")
         let completed = stream?.completed ?? []
         let statistics = simulation.reduced
             ? ReducedSampler.run(configuration, completed: completed, progress: progress?.update, onNetwork: stream?.append)
@@ -164,11 +156,8 @@ struct SimulateCommand: ParsableCommand {
         }
         let report = SimulationReport(statistics: statistics, scheme: schemeName,
                                       targetVariance: targetVariance, method: simulation.method.rawValue)
-        switch format {
-        case .json: print(report.json().rendered())
-        case .csv: print(report.csv(), terminator: "")
-        case .table: print(report.table(allLayers: allLayers))
-        }
+        print(format.text(json: report.json(), csv: report.csv(), table: report.table(allLayers: allLayers)),
+              terminator: "")
     }
 }
 
@@ -187,46 +176,31 @@ extension SimulateCommand {
             throw ModelError.invalid(parameter: "solver-networks", value: "\(solverNetworks)",
                                      allowed: "an integer from 2 to \(SimulationConfiguration.maximumNetworks)")
         }
-        let architecture = try network.architecture(), steps = Double(try network.checkedSteps())
-        let neurons = (1...architecture.depth).reduce(0.0) { $0 + Double(architecture.width(layer: $1)) }
-        let work = Double(solverNetworks) * neurons * (steps + steps * (steps + 1) / 40) * Self.samplerPassesPerLayer
-        let minutes = work / Self.samplerWorkPerSecond / 60
-        guard minutes <= Self.samplerMinutesLimit else {
+        let minutes = ReducedSampler.solverMinutes(architecture: try network.architecture(),
+                                                   steps: try network.checkedSteps(), networks: solverNetworks)
+        guard minutes <= ReducedSampler.solverMinutesLimit else {
             throw ModelError.invalid(
                 parameter: "solver-networks", value: "\(solverNetworks)",
                 allowed: "fewer solver networks, neurons or steps: the sampler solver would take about "
-                    + "\(Format.number(minutes, digits: 2)) minutes (limit \(Format.number(Self.samplerMinutesLimit, digits: 2)))")
+                    + "\(Format.number(minutes, digits: 2)) minutes (limit \(Format.number(ReducedSampler.solverMinutesLimit, digits: 2)))")
         }
     }
 
-    /// The sampler solver's cost: per pass over the R networks, about 1.9 ns x (T + T (T + 1) / 40) per neuron on two
-    /// cores (normals and LIF steps, then the current products L z; measured at T = 4, 20 and 64), about 4 passes per
-    /// layer (4.1 at width 1000, T = 20; 6 assumed). The limit keeps a run under 10 minutes.
-    static let samplerPassesPerLayer = 6.0
-    static let samplerWorkPerSecond = 5e8
-    static let samplerMinutesLimit = 10.0
-
     func solveOnSampler(targetRate: Double, horizon: SolverHorizon, guess: Network) throws -> [Double] {
         let architecture = guess.architecture
-        let solverConfiguration = try SimulationConfiguration(
-            network: guess.initialized(guess.initialization, weightDistribution: .gaussian), batch: 1,
-            networks: solverNetworks, seed: simulation.seed, threads: simulation.threads, memoryLimit: .max)
+        let solverConfiguration = try ReducedSampler.solverConfiguration(
+            guess, networks: solverNetworks, seed: simulation.seed, threads: simulation.threads)
         try SimulationOptions.checkMemory(
             ReducedSampler.solverEstimatedBytes(solverConfiguration), parameter: "solver-networks",
             value: solverNetworks,
             advice: "fewer solver networks or steps: the sampler solver keeps T x T overlap matrices per network,")
-        let progress = Progress.forTerminal(label: "solver layers")
+        let progress = ProgressLine.forTerminal(label: "solver layers")
         defer { progress?.finish() }
-        do {
-            let solution = try ReducedSampler.solveWeightVariances(solverConfiguration, targetRate: targetRate,
-                                                                   horizon: solveOver, progress: progress?.update)
-            let evaluations = solution.evaluations.reduce(0, +)
-            FileHandle.standardError.write(Data(("snn-theory: solved \(architecture.depth) layer(s) on "
-                + "\(solverNetworks) sampled networks with \(evaluations) sampler passes\n").utf8))
-            return solution.weightVariances
-        } catch let error as ReducedSampler.SolverFailure {
-            throw CommandFailure(message: error.description)
-        }
+        let solution = try ReducedSampler.solveWeightVariances(solverConfiguration, targetRate: targetRate,
+                                                               horizon: solveOver, progress: progress?.update)
+        FileHandle.standardError.write(Data(("snn-theory: solved \(architecture.depth) layer(s) on "
+            + "\(solverNetworks) sampled networks with \(solution.evaluations.reduce(0, +)) sampler passes\n").utf8))
+        return solution.weightVariances
     }
 }
 
@@ -303,17 +277,13 @@ struct SimulationOptions: ParsableArguments {
         } catch let error as SimulationError {
             throw CommandFailure(message: "memory: " + error.description)
         }
-        if reduced { try Self.checkReducedMemory(c) }
+        if reduced { try Self.checkReducedMemory(bytes: ReducedSampler.estimatedBytes(c), networks: c.networks) }
         return c
     }
 
     /// The reduced sampler's memory guard: no weight matrix, but its kept results (48 bytes per network, layer and
-    /// step) and per-thread buffers, against the same limit as the full simulator's.
-    static func checkReducedMemory(_ c: SimulationConfiguration) throws {
-        try checkReducedMemory(bytes: ReducedSampler.estimatedBytes(c), networks: c.networks)
-    }
-
-    /// The same guard for a need estimated without a configuration (`compare`'s widest cell).
+    /// step) and per-thread buffers, against the same limit as the full simulator's (also for `compare`'s widest
+    /// cell, estimated without a configuration).
     static func checkReducedMemory(bytes: Int, networks: Int) throws {
         try checkMemory(bytes, parameter: "networks", value: networks,
                         advice: "fewer networks, layers or steps with --method reduced: its results (48 bytes per "
@@ -329,37 +299,5 @@ struct SimulationOptions: ParsableArguments {
                 allowed: advice + " about \(Format.number(Double(needed) / 1e9, digits: 3)) GB, more than the limit of "
                     + "\(Format.number(Double(limit) / 1e9, digits: 3)) GB")
         }
-    }
-}
-
-/// A progress line on stderr, only when stderr is a terminal (never in pipes, files or CI logs).
-final class Progress: @unchecked Sendable {
-    private let label: String
-    private let lock = NSLock()
-    private var lastPrinted = Date.distantPast
-
-    private init(label: String) { self.label = label }
-
-    static func forTerminal(label: String) -> Progress? {
-        isatty(STDERR_FILENO) == 1 ? Progress(label: label) : nil
-    }
-
-    func update(_ done: Int, _ total: Int) {
-        lock.lock()
-        defer { lock.unlock() }
-        let now = Date()
-        guard done == total || now.timeIntervalSince(lastPrinted) > 0.2 else { return }
-        lastPrinted = now
-        FileHandle.standardError.write(Data("\r\(label): \(done)/\(total)   ".utf8))
-    }
-
-    func message(_ text: String) {
-        lock.lock()
-        defer { lock.unlock() }
-        FileHandle.standardError.write(Data("\r\u{1B}[K\(text)".utf8))
-    }
-
-    func finish() {
-        FileHandle.standardError.write(Data("\r\u{1B}[K".utf8))
     }
 }

@@ -1,8 +1,7 @@
 import ArgumentParser
-import Dispatch
+import SNNFormats
 import SNNModel
 import SNNReports
-import SNNSupport
 import SNNTheory
 
 struct ValidityCommand: ParsableCommand {
@@ -57,18 +56,8 @@ struct ValidityCommand: ParsableCommand {
 
     func validate() throws {
         if let plot { try Figures.checkDestination(plot) }
-        guard depth >= 1, depth <= 10_000 else {
-            throw ModelError.invalid(parameter: "depth", value: "\(depth)", allowed: "an integer from 1 to 10000")
-        }
-        guard tolerance > 0, tolerance < 1 else {
-            throw ModelError.invalid(parameter: "tolerance", value: "\(tolerance)", allowed: "a number in (0, 1)")
-        }
-        guard silentTolerance > 0, silentTolerance < 1 else {
-            throw ModelError.invalid(parameter: "silent-tolerance", value: "\(silentTolerance)", allowed: "a number in (0, 1)")
-        }
-        guard maxWidth >= 16, maxWidth <= 65536 else {
-            throw ModelError.invalid(parameter: "max-width", value: "\(maxWidth)", allowed: "an integer from 16 to 65536")
-        }
+        try ValidityMap.checkSettings(depth: depth, tolerance: tolerance, silentTolerance: silentTolerance,
+                                      maximumWidth: maxWidth)
         _ = try InitScheme.checkedTargetVariance(targetVariance)
     }
 
@@ -76,44 +65,21 @@ struct ValidityCommand: ParsableCommand {
         let map = ValidityMap(depth: depth, input: input, scheme: `init`,
                               targetVariance: targetVariance, tolerance: tolerance, silentTolerance: silentTolerance)
         let thresholds = thetas.value, grid = widths.value
-        // Cells are independent: evaluate them concurrently, each into its own slot.
-        let searches = SlotArray<Result<ValidityThreshold, any Error>>(count: thresholds.count)
-        let cells = SlotArray<Result<ValidityCell, any Error>>(count: thresholds.count * grid.count)
-        let progress = Progress.forTerminal(label: "cells")
-        let total = thresholds.count * (grid.count + 1)
-        let done = SlotArray<Bool>(count: total)
-        DispatchQueue.concurrentPerform(iterations: total) { i in
-            if i < thresholds.count {
-                searches.set(i, Result { try map.smallestWidth(theta: thresholds[i], maximumWidth: maxWidth) })
-            } else {
-                let j = i - thresholds.count
-                cells.set(j, Result { try map.evaluate(width: grid[j % grid.count], theta: thresholds[j / grid.count]) })
-            }
-            progress?.update(done.set(i, true), total)
-        }
+        let progress = ProgressLine.forTerminal(label: "cells")
+        let result = Result { try map.grid(thresholds: thresholds, widths: grid, maximumWidth: maxWidth,
+                                           progress: progress?.update) }
         progress?.finish()
-        let found = try searches.successes()
-        let table = try cells.successes()
+        let (found, table) = try result.get()
         let report = ValidityReport(depth: depth, input: input, scheme: `init`, targetVariance: targetVariance,
                                     tolerance: tolerance, silentTolerance: silentTolerance, maxWidth: maxWidth,
                                     thresholds: thresholds, widths: grid, smallest: found, cells: table)
         if let plot { try Figures.write(report.figure(), to: plot) }
-        switch format {
-        case .json: print(report.json().rendered())
-        case .csv: print(report.csv(), terminator: "")
-        case .table: print(report.table())
-        }
+        print(format.text(json: report.json(), csv: report.csv(), table: report.table()),
+              terminator: "")
     }
 }
 
 /// `validity --widths`: the grid table's widths.
 enum GridWidths: OptionRule {
-    static func parse(_ text: String) throws -> [Int] {
-        let items = text.split(separator: ",", omittingEmptySubsequences: false)
-        let values = items.compactMap { Int($0).flatMap { $0 >= 1 && $0 <= 65536 ? $0 : nil } }
-        guard !items.isEmpty, values.count == items.count else {
-            throw ModelError.invalid(parameter: "widths", value: text, allowed: "comma-separated integers from 1 to 65536")
-        }
-        return values
-    }
+    static func parse(_ text: String) throws -> [Int] { try GridValues.widths(text) }
 }

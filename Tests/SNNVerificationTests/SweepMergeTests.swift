@@ -73,3 +73,22 @@ import Testing
         }
     }
 }
+
+/// Reading a shard's file: refused, in words for after "merge: ", when it cannot be opened.
+@Suite struct SweepMergeReadTests {
+    @Test func aMissingFileCannotBeOpened() {
+        let path = "/nonexistent/shard.jsonl"
+        #expect(throws: SweepMerge.Failure.unopenable(file: path, reason: "No such file or directory")) {
+            try SweepMerge.read(path)
+        }
+        #expect(SweepMerge.Failure.unopenable(file: path, reason: "No such file or directory").description
+            == "cannot open '/nonexistent/shard.jsonl': No such file or directory")
+    }
+
+    @Test func aReadableFileIsReadWhole() throws {
+        let url = FileManager.default.temporaryDirectory.appendingPathComponent("merge-read-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: url) }
+        try Data("one\ntwo\n".utf8).write(to: url)
+        #expect(try SweepMerge.read(url.path) == Data("one\ntwo\n".utf8))
+    }
+}
