@@ -15,6 +15,9 @@ let package = Package(
     targets: [
         // GSL without its reference CBLAS on the link line (see Sources/CGSL/README.md).
         .systemLibrary(name: "CGSL", path: "Sources/CGSL"),
+        // HDF5's headers and library sit under hdf5/serial, off the default search paths (see Sources/CHDF5/README.md).
+        .systemLibrary(name: "CHDF5", path: "Sources/CHDF5", pkgConfig: "hdf5-serial",
+                       providers: [.apt(["libhdf5-dev"])]),
         // Small pieces the libraries share that belong to none of them; it imports nothing of the project.
         .target(name: "SNNSupport", exclude: ["README.md"]),
         // The values everything else takes: the network, its neuron, input and initialization, and their rules.
@@ -29,6 +32,8 @@ let package = Package(
                 exclude: ["README.md"]),
         // JSON, CSV, tables, .npy and JSON Lines files: Foundation only, nothing of the model.
         .target(name: "SNNFormats", exclude: ["README.md"]),
+        // The NIR file format; for now the typed HDF5 layer it is read and written with.
+        .target(name: "NIR", dependencies: ["CHDF5"], exclude: ["README.md"]),
         // No dependencies: the figures know nothing of the theory or the command line.
         .target(name: "SVGPlot", exclude: ["README.md"]),
         // Each command's report (its model record, JSON, CSV, table and figure); never the command line.
@@ -57,6 +62,7 @@ let package = Package(
         .testTarget(name: "SNNFormatsTests", dependencies: ["SNNFormats", "SNNTestSupport"]),
         .testTarget(name: "SNNSupportTests", dependencies: ["SNNSupport"]),
         .testTarget(name: "SVGPlotTests", dependencies: ["SVGPlot"]),
+        .testTarget(name: "NIRTests", dependencies: ["NIR", "SNNTestSupport"]),
         .testTarget(name: "SNNReportsTests",
                     dependencies: ["SNNReports", "SNNModel", "SNNTheory", "SNNSimulator", "SNNVerification", "SNNFormats",
                                    "SNNTestSupport"]),

@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
-# Installs what snn-theory needs (GSL, pkg-config; python3 for the notebook runner), if missing.
+# Installs what snn-theory needs (GSL, HDF5, pkg-config; python3 for the notebook runner), if missing.
 # Debian/Ubuntu with apt; runs apt as root directly or through sudo.
 set -euo pipefail
 
-packages=(libgsl-dev pkg-config python3)
+packages=(libgsl-dev libhdf5-dev pkg-config python3)
 missing=()
 for p in "${packages[@]}"; do
     dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")
