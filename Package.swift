@@ -31,7 +31,7 @@ let package = Package(
                 dependencies: ["SNNSupport", "SNNModel", "SNNTheory", "SNNSimulator", "SNNFormats"],
                 exclude: ["README.md"]),
         // JSON, CSV, tables, .npy and JSON Lines files: Foundation only, nothing of the model.
-        .target(name: "SNNFormats", exclude: ["README.md"]),
+        .target(name: "SNNFormats", dependencies: ["SNNSupport"], exclude: ["README.md"]),
         // The NIR file format: the typed HDF5 layer it is read and written with, and reading a graph.
         .target(name: "NIR", dependencies: ["CHDF5"], exclude: ["README.md"]),
         // No dependencies: the figures know nothing of the theory or the command line.

@@ -1,19 +1,11 @@
 import Foundation
+import SNNSupport
 
 /// Number and table formatting for people: significant figures, and values past Double's range shown from
 /// their base-10 logarithm (a variance of 4.4e-771 prints as such, not as 0).
 public enum Format {
     /// `digits` significant figures, plain or scientific as suits the magnitude.
-    public static func number(_ x: Double, digits: Int = 4) -> String {
-        if x.isNaN { return "nan" }
-        if x.isInfinite { return x > 0 ? "inf" : "-inf" }
-        if x == 0 { return "0" }
-        let magnitude = abs(x)
-        if magnitude >= 1e-3 && magnitude < 1e6 {
-            return String(format: "%.\(digits)g", x)
-        }
-        return String(format: "%.\(max(digits - 1, 0))e", x)
-    }
+    public static func number(_ x: Double, digits: Int = 4) -> String { SignificantFigures.text(x, digits: digits) }
 
     /// A positive quantity known by its natural log: printed normally while a Double holds it, as m.mme-NNN below.
     public static func fromLog(value: Double, log logValue: Double, digits: Int = 4) -> String {

@@ -7,12 +7,8 @@ import SVGPlot
 /// `validity`'s result: per threshold the smallest width at which the mean field holds, and the width x threshold
 /// grid, as JSON, CSV, a table or a heat map of P(silent).
 public struct ValidityReport {
-    public let depth: Int
-    public let input: InputEncoding
-    public let scheme: InitScheme
-    public let targetVariance: Double
-    public let tolerance: Double
-    public let silentTolerance: Double
+    /// The criterion and the network it was evaluated for.
+    public let map: ValidityMap
     /// The largest width searched.
     public let maxWidth: Int
     public let thresholds: [Double]
@@ -23,16 +19,10 @@ public struct ValidityReport {
     /// Threshold-major: cells[t * widths.count + w].
     public let cells: [ValidityCell]
 
-    public init(depth: Int, input: InputEncoding, scheme: InitScheme, targetVariance: Double, tolerance: Double,
-                silentTolerance: Double, maxWidth: Int, thresholds: [Double], widths: [Int],
-                smallest: [ValidityThreshold], cells: [ValidityCell])
+    public init(map: ValidityMap, maxWidth: Int, thresholds: [Double], widths: [Int], smallest: [ValidityThreshold],
+                cells: [ValidityCell])
     {
-        self.depth = depth
-        self.input = input
-        self.scheme = scheme
-        self.targetVariance = targetVariance
-        self.tolerance = tolerance
-        self.silentTolerance = silentTolerance
+        self.map = map
         self.maxWidth = maxWidth
         self.thresholds = thresholds
         self.widths = widths
@@ -44,9 +34,9 @@ public struct ValidityReport {
     var modelJSON: JSON {
         .object([
             ("tool", .string("snn-theory")), ("version", .string(ToolVersion.current)),
-            ("command", .string("validity")), ("depth", .integer(depth)), ("input", .string(input.description)),
-            ("init", .string(scheme.description)), ("target_variance", .number(targetVariance)),
-            ("tolerance", .number(tolerance)), ("silent_tolerance", .number(silentTolerance)),
+            ("command", .string("validity")), ("depth", .integer(map.depth)), ("input", .string(map.input.description)),
+            ("init", .string(map.scheme.description)), ("target_variance", .number(map.targetVariance)),
+            ("tolerance", .number(map.tolerance)), ("silent_tolerance", .number(map.silentTolerance)),
             ("max_width", .integer(maxWidth)),
             ("thetas", .array(smallest.map { .number($0.theta) })), ("widths", .array(widths.map { .integer($0) })),
             ("theory", .string("exact finite-width chain, first time step")),
@@ -72,8 +62,8 @@ public struct ValidityReport {
     }
 
     public func csv() -> String {
-        var lines = ["# snn-theory \(ToolVersion.current) validity: depth \(depth), input \(input), init \(scheme), "
-            + "tolerance \(tolerance), silent tolerance \(silentTolerance); exact finite-width chain, first time step",
+        var lines = ["# snn-theory \(ToolVersion.current) validity: depth \(map.depth), input \(map.input), init \(map.scheme), "
+            + "tolerance \(map.tolerance), silent tolerance \(map.silentTolerance); exact finite-width chain, first time step",
                      "# model: " + modelJSON.rendered(pretty: false),
                      "kind,theta,width,silent_probability,mean_rate,mean_field_rate,relative_rate_deviation,holds,fixed_point_slope"]
         for f in smallest {
@@ -92,9 +82,9 @@ public struct ValidityReport {
 
     public func table() -> String {
         var out = [
-            "snn-theory \(ToolVersion.current) validity: exact finite-width chain, first time step, depth \(depth)",
-            "criterion at layer \(depth): P(silent) < \(Format.number(silentTolerance)) and mean rate within "
-                + "\(Format.number(tolerance * 100))% of the mean field; input \(input), init \(scheme)",
+            "snn-theory \(ToolVersion.current) validity: exact finite-width chain, first time step, depth \(map.depth)",
+            "criterion at layer \(map.depth): P(silent) < \(Format.number(map.silentTolerance)) and mean rate within "
+                + "\(Format.number(map.tolerance * 100))% of the mean field; input \(map.input), init \(map.scheme)",
             "",
         ]
         out.append(Format.table(
@@ -106,7 +96,7 @@ public struct ValidityReport {
                  String(format: "%+.2f%%", 100 * f.cell.relativeRateDeviation)]
             }))
         out.append("")
-        out.append("P(silent at layer \(depth)) / rate deviation, width x theta:")
+        out.append("P(silent at layer \(map.depth)) / rate deviation, width x theta:")
         out.append(Format.table(
             header: ["width \\ theta"] + thresholds.map { Format.number($0) },
             rows: widths.indices.map { w in
@@ -118,7 +108,7 @@ public struct ValidityReport {
             }))
         out.append("(x: the mean field does not hold there)")
         out.append("")
-        if scheme == .paper {
+        if map.scheme == .paper {
             out.append("The paper's claim, Var[u] held at any depth, is a wide-layer statement: it holds where a width "
                 + "is listed above. Where chi > 1 (theta above 1.19 standard deviations) the fixed point is unstable: "
                 + "networks end silent or saturated at any width, so no width up to the search limit qualifies.")
@@ -132,7 +122,7 @@ public struct ValidityReport {
     /// P(silent) at the last layer over width x threshold, each cell labelled.
     public func figure() -> any SVGFigure {
         HeatMap(
-            title: "P(silent at layer \(depth)), exact finite-width chain, \(scheme) init",
+            title: "P(silent at layer \(map.depth)), exact finite-width chain, \(map.scheme) init",
             xLabel: "threshold theta", yLabel: "width", colorLabel: "P(silent)",
             x: .categories(thresholds.map { Format.number($0, digits: 3) }), y: .categories(widths.map(String.init)),
             values: widths.indices.map { w in thresholds.indices.map { t in cells[t * widths.count + w].silentProbability } },

@@ -24,8 +24,11 @@ public struct SimulationConfiguration: Sendable, Equatable, Codable {
     /// T, the number of time steps.
     public var steps: Int { network.steps }
     public var weightDistribution: WeightDistribution { network.weightDistribution }
-    /// `weightVariances[l - 1]` = Var[w_l] for layer l = 1...L.
-    public let weightVariances: [Double]
+    /// `weightVariances[l - 1]` = Var[w_l] for layer l = 1...L: the network's, which the initializer checked are given.
+    public var weightVariances: [Double] {
+        guard case let .variances(variances, _) = network.initialization else { return [] }
+        return variances
+    }
 
     public static let maximumBatch = 1_000_000
     public static let maximumNetworks = 10_000_000
@@ -41,7 +44,7 @@ public struct SimulationConfiguration: Sendable, Equatable, Codable {
     /// `defaultMemoryLimit`).
     public init(network: Network, batch: Int = 1, networks: Int = 1, seed: UInt64 = 0, threads: Int = 1,
                 memoryLimit: Int? = nil) throws {
-        guard case let .variances(variances, _) = network.initialization else {
+        guard case .variances = network.initialization else {
             throw ModelError.invalid(parameter: "initialization", value: network.initialization.description,
                                      allowed: "weight variances given per layer (the theory evaluates a scheme's)")
         }
@@ -53,7 +56,6 @@ public struct SimulationConfiguration: Sendable, Equatable, Codable {
             throw ModelError.invalid(parameter: "memory limit", value: "\(limit)", allowed: "a positive number of bytes")
         }
         self.network = network
-        self.weightVariances = variances
         self.batch = batch
         self.networks = networks
         self.seed = seed

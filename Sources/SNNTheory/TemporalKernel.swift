@@ -96,16 +96,10 @@ extension TemporalKernelSettings {
         guard work <= workLimit else {
             throw ModelError.invalid(
                 parameter: "steps", value: "\(steps)",
-                allowed: "at most \(twoDigits(workLimit)) quasi-Monte Carlo products (points x "
-                    + "replicates x steps^2 x layer evaluations); this run needs \(twoDigits(work)) "
+                allowed: "at most \(SignificantFigures.text(workLimit, digits: 2)) quasi-Monte Carlo products (points x "
+                    + "replicates x steps^2 x layer evaluations); this run needs \(SignificantFigures.text(work, digits: 2)) "
                     + "(\(layerEvaluations) layer evaluations): lower --steps, --depth, --qmc-points or --qmc-replicates")
         }
-    }
-
-    /// Two significant figures as the command line prints numbers (SNNFormats' `Format.number`, which the theory
-    /// does not import), for positive finite values.
-    static func twoDigits(_ x: Double) -> String {
-        String(format: x >= 1e-3 && x < 1e6 ? "%.2g" : "%.1e", x)
     }
 }
 

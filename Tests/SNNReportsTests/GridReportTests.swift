@@ -13,8 +13,7 @@ import Testing
         let thresholds = [0.5, 1.0], widths = [20, 40, 80]
         let map = ValidityMap(depth: 5, input: .bernoulli(rate: 0.2), scheme: .paper)
         let report = ValidityReport(
-            depth: 5, input: .bernoulli(rate: 0.2), scheme: .paper, targetVariance: 1, tolerance: 0.05,
-            silentTolerance: 0.01, maxWidth: 64, thresholds: thresholds, widths: widths,
+            map: map, maxWidth: 64, thresholds: thresholds, widths: widths,
             smallest: try thresholds.map { try map.smallestWidth(theta: $0, maximumWidth: 64) },
             cells: try thresholds.flatMap { t in try widths.map { try map.evaluate(width: $0, theta: t) } })
         let (header, rows) = Read.csv(report.csv())

@@ -27,13 +27,6 @@ import Testing
         }
     }
 
-    @Test func numbersArePrintedToTwoSignificantFigures() {
-        #expect(TemporalKernelSettings.twoDigits(3e11) == "3.0e+11")
-        #expect(TemporalKernelSettings.twoDigits(123_456) == "1.2e+05")
-        #expect(TemporalKernelSettings.twoDigits(1_234_567) == "1.2e+06")
-        #expect(TemporalKernelSettings.twoDigits(0.5) == "0.5")
-    }
-
     @Test func quasiMonteCarloSizesHaveTheirRanges() throws {
         try TemporalKernelSettings.checkQuasiMonteCarlo(points: 64, replicates: 2)
         try TemporalKernelSettings.checkQuasiMonteCarlo(points: 1 << 20, replicates: 256)

@@ -70,9 +70,8 @@ struct ValidityCommand: ParsableCommand {
                                            progress: progress?.update) }
         progress?.finish()
         let (found, table) = try result.get()
-        let report = ValidityReport(depth: depth, input: input, scheme: `init`, targetVariance: targetVariance,
-                                    tolerance: tolerance, silentTolerance: silentTolerance, maxWidth: maxWidth,
-                                    thresholds: thresholds, widths: grid, smallest: found, cells: table)
+        let report = ValidityReport(map: map, maxWidth: maxWidth, thresholds: thresholds, widths: grid, smallest: found,
+                                    cells: table)
         if let plot { try Figures.write(report.figure(), to: plot) }
         print(format.text(json: report.json(), csv: report.csv(), table: report.table()),
               terminator: "")
