@@ -38,13 +38,14 @@ let package = Package(
         .target(name: "SVGPlot", exclude: ["README.md"]),
         // Each command's report (its model record, JSON, CSV, table and figure); never the command line.
         .target(name: "SNNReports",
-                dependencies: ["SNNModel", "SNNTheory", "SNNSimulator", "SNNVerification", "SNNFormats", "SVGPlot"],
+                dependencies: ["SNNModel", "SNNTheory", "SNNSimulator", "SNNVerification", "SNNFormats", "SVGPlot",
+                               "NIR"],
                 exclude: ["README.md"]),
         .executableTarget(
             name: "snn-theory",
             dependencies: [
                 "SNNSupport", "SNNModel", "SNNTheory", "SNNSimulator", "SNNVerification", "SNNFormats", "SVGPlot",
-                "SNNReports",
+                "SNNReports", "NIR",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),

@@ -13,10 +13,12 @@ static inline hid_t chdf5_t_ieee_f64le(void) { return H5T_IEEE_F64LE; }
 static inline hid_t chdf5_t_ieee_f32le(void) { return H5T_IEEE_F32LE; }
 static inline hid_t chdf5_t_std_i64le(void) { return H5T_STD_I64LE; }
 static inline hid_t chdf5_t_c_s1(void) { return H5T_C_S1; }
+static inline hid_t chdf5_t_std_i8le(void) { return H5T_STD_I8LE; }
 static inline size_t chdf5_t_variable(void) { return H5T_VARIABLE; }
 
 static inline hid_t chdf5_p_default(void) { return H5P_DEFAULT; }
 static inline hid_t chdf5_p_link_create(void) { return H5P_LINK_CREATE; }
+static inline hid_t chdf5_p_dataset_create(void) { return H5P_DATASET_CREATE; }
 static inline hid_t chdf5_s_all(void) { return H5S_ALL; }
 static inline hid_t chdf5_e_default(void) { return H5E_DEFAULT; }
 

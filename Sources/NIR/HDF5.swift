@@ -4,7 +4,7 @@ import CHDF5
 /// closed by `closeAfter` whether the work in between returns or throws.
 struct HDF5Handle: Sendable {
     enum Kind: Sendable {
-        case file, group, dataset, dataspace, datatype, propertyList
+        case file, group, dataset, dataspace, datatype, propertyList, attribute
         /// A group or a dataset opened without knowing which (`H5Oopen`).
         case object
 
@@ -16,6 +16,7 @@ struct HDF5Handle: Sendable {
             case .dataspace: "H5Sclose"
             case .datatype: "H5Tclose"
             case .propertyList: "H5Pclose"
+            case .attribute: "H5Aclose"
             case .object: "H5Oclose"
             }
         }
@@ -44,6 +45,7 @@ struct HDF5Handle: Sendable {
         case .dataspace: H5Sclose(id)
         case .datatype: H5Tclose(id)
         case .propertyList: H5Pclose(id)
+        case .attribute: H5Aclose(id)
         case .object: H5Oclose(id)
         }
         try HDF5.check(status, kind.closeRoutine, file: file, object: object)

@@ -13,7 +13,10 @@ extension NIRGraph {
                 guard try root.contains("node") else {
                     throw NIRError(file: path, node: "", reason: "missing group 'node'")
                 }
-                return try root.withGroup("node") { node in
+                guard try root.kind(of: "node") == .group else {
+                    throw NIRError(file: path, node: "", reason: "'node' is not a group")
+                }
+                var graph = try root.withGroup("node") { node in
                     let graphReader = NodeReader(file: path, node: "", group: node)
                     let type = try graphReader.string("type")
                     guard type == "NIRGraph" else {
@@ -22,12 +25,16 @@ extension NIRGraph {
                     }
                     return try readGraph(graphReader, version: version)
                 }
+                graph.fileExtras = try root.readTree(skipping: ["version", "node"])
+                return graph
             }
         }
     }
 
     private static func readGraph(_ reader: NodeReader, version: String?) throws -> NIRGraph {
-        guard try reader.group.contains("nodes") else { throw reader.error("missing group 'nodes'") }
+        guard try reader.group.contains("nodes"), try reader.group.kind(of: "nodes") == .group else {
+            throw reader.error("missing group 'nodes'")
+        }
         let nodes = try reader.group.withGroup("nodes") { nodesGroup in
             try nodesGroup.memberNames().map { name in
                 let path = reader.node.isEmpty ? name : "\(reader.node)/\(name)"
@@ -35,7 +42,11 @@ extension NIRGraph {
                     throw NIRError(file: reader.file, node: path, reason: "not a group")
                 }
                 return try nodesGroup.withGroup(name) { group in
-                    NIRNode(name: name, kind: try readKind(NodeReader(file: reader.file, node: path, group: group)))
+                    let nodeReader = NodeReader(file: reader.file, node: path, group: group)
+                    let kind = try readKind(nodeReader)
+                    // A nested graph keeps its group's unread members as its own extras.
+                    if case .graph = kind { return NIRNode(name: name, kind: kind) }
+                    return NIRNode(name: name, kind: kind, extras: try nodeReader.unread())
                 }
             }
         }
@@ -48,10 +59,10 @@ extension NIRGraph {
                                reason: "edge \(row) (\(edge.source) -> \(edge.target)) names a node the graph lacks")
             }
         }
-        return NIRGraph(version: version, nodes: byName, edges: edges)
+        reader.consumed.insert("nodes")
+        return NIRGraph(version: version, nodes: byName, edges: edges, extras: try reader.unread())
     }
 
-    /// An N x 2 string array; a graph without edges may hold any empty array, as h5py writes `[]` as float64 `(0,)`.
     private static func readEdges(_ reader: NodeReader) throws -> [NIREdge] {
         let array = try reader.required("edges")
         if array.elements.count == 0 { return [] }
@@ -133,19 +144,33 @@ extension NIRGraph {
     }
 }
 
-/// One open node group and where it is, so that every error can name the file and the node.
-private struct NodeReader {
+/// One open node group and where it is, so that every error can name the file and the node; it notes the members it
+/// interprets, so that the rest can be kept.
+private final class NodeReader {
     let file: String
     let node: String
     let group: HDF5Group
+    var consumed: Set<String> = []
+
+    init(file: String, node: String, group: HDF5Group) {
+        self.file = file
+        self.node = node
+        self.group = group
+    }
 
     func error(_ reason: String) -> NIRError {
         NIRError(file: file, node: node, reason: reason)
     }
 
+    /// The group's attributes and the members no field was read from.
+    func unread() throws -> HDF5Tree {
+        try group.readTree(skipping: consumed)
+    }
+
     func optional(_ name: String) throws -> HDF5Array? {
         guard try group.contains(name) else { return nil }
         guard try group.kind(of: name) == .dataset else { throw error("'\(name)' is not a dataset") }
+        consumed.insert(name)
         return try group.read(name)
     }
 
@@ -162,19 +187,22 @@ private struct NodeReader {
         return values[0]
     }
 
-    /// Writers store integer fields as int64 scalars; some store them as one-element arrays.
+    /// Writers store integer fields as int64 scalars; some store them as one-element arrays. The field stays among
+    /// the unread members, so that it is written back as it was stored.
     func integer(_ name: String) throws -> Int {
         let array = try required(name)
+        consumed.remove(name)
         guard case .int64(let values) = array.elements, values.count == 1 else {
             throw error("'\(name)' is a \(array.elements.typeName) array of shape \(array.shape), not one integer")
         }
         return Int(values[0])
     }
 
-    /// The older generation's dataset `dataset`, else the newer one's `group/member`, else nil.
+    /// The older generation's dataset `dataset`, else the newer one's `group/member` (the group stays among the
+    /// unread members), else nil.
     func optionalGenerations(dataset: String, group groupName: String, member: String) throws -> HDF5Array? {
         if try group.contains(dataset), try group.kind(of: dataset) == .dataset {
-            return try group.read(dataset)
+            return try optional(dataset)
         }
         guard try group.contains(groupName), try group.kind(of: groupName) == .group else { return nil }
         return try group.withGroup(groupName) { inner in

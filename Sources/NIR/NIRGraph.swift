@@ -1,5 +1,5 @@
-/// A NIR graph as its file holds it: every node with its parameters, and the edges in file order. Nothing is
-/// inferred or checked beyond what reading needs (shapes along the edges come later).
+/// A NIR graph as its file holds it: every node with its parameters, and the edges in file order. Shapes along the
+/// edges are inferred and checked separately (`NIRShapes`).
 public struct NIRGraph: Equatable, Sendable {
     /// The root `version` string (`0.2.0`, `1.0.8`); `nil` for a graph nested as a node of another.
     public var version: String?
@@ -7,11 +7,19 @@ public struct NIRGraph: Equatable, Sendable {
     public var nodes: [String: NIRNode]
     /// Source-to-target pairs, in the order of the `edges` dataset's rows.
     public var edges: [NIREdge]
+    /// What the graph's group holds beyond `type`, `nodes` and `edges` (`metadata`, the graph's own `input_type`),
+    /// and its attributes: kept to be written back unchanged.
+    public var extras: HDF5Tree
+    /// For the top-level graph, what the file's root holds beyond `version` and `node`, and its attributes.
+    public var fileExtras: HDF5Tree
 
-    public init(version: String?, nodes: [String: NIRNode], edges: [NIREdge]) {
+    public init(version: String?, nodes: [String: NIRNode], edges: [NIREdge], extras: HDF5Tree = HDF5Tree(),
+                fileExtras: HDF5Tree = HDF5Tree()) {
         self.version = version
         self.nodes = nodes
         self.edges = edges
+        self.extras = extras
+        self.fileExtras = fileExtras
     }
 }
 
@@ -28,10 +36,15 @@ public struct NIREdge: Equatable, Sendable {
 public struct NIRNode: Equatable, Sendable {
     public var name: String
     public var kind: NIRNodeKind
+    /// The node group's datasets, groups and attributes the reader does not interpret (`metadata`, a field of a
+    /// newer format version), written back unchanged. Integer fields (`groups`, `start_dim`, `end_dim`) and the
+    /// newer generation's `input_type`/`output_type` groups stay here as stored, and are also read into `kind`.
+    public var extras: HDF5Tree
 
-    public init(name: String, kind: NIRNodeKind) {
+    public init(name: String, kind: NIRNodeKind, extras: HDF5Tree = HDF5Tree()) {
         self.name = name
         self.kind = kind
+        self.extras = extras
     }
 }
 

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import NIR
 import SNNModel
 import SNNFormats
 import SNNReports
@@ -23,7 +24,8 @@ struct SNNTheoryCommand: ParsableCommand {
           snn-theory simulate --depth 100 --init paper --networks 20
         """,
         version: version,
-        subcommands: [PredictCommand.self, SimulateCommand.self, CompareCommand.self, ValidityCommand.self, PhaseCommand.self, AdviseCommand.self, InitCommand.self, MergeCommand.self]
+        subcommands: [PredictCommand.self, SimulateCommand.self, CompareCommand.self, ValidityCommand.self, PhaseCommand.self, AdviseCommand.self, InitCommand.self, MergeCommand.self,
+                      NIRCommand.self]
     )
 
     /// Parses, runs, and turns every failure into one line on stderr and a non-zero exit, never a trace.
@@ -41,6 +43,10 @@ struct SNNTheoryCommand: ParsableCommand {
             fail(error.message, code: 64)
         } catch let error as SolverError {  // compare words its own, naming the cell
             fail(error.description, code: 64)
+        } catch let error as NIRError {
+            fail(error.description, code: 65)
+        } catch let error as HDF5Error {
+            fail(error.description, code: 65)
         } catch let error as ReducedSampler.SolverFailure {
             fail(error.description, code: 64)
         } catch let failure as JSONLinesFile.Failure {
