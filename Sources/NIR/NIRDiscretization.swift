@@ -1,7 +1,7 @@
 import Foundation
 
 /// Whose reading of a continuous-time NIR neuron: the exact sampling of NIR's equations, or what a framework's
-/// importer builds from the node (THEORY.md section 7; the framework source lines are cited there).
+/// importer builds from the node (THEORY.md section 8; the framework source lines are cited there).
 public enum NIRConvention: String, CaseIterable, Sendable {
     case exact, snntorch, norse, sinabs, rockpool
 
@@ -147,7 +147,7 @@ public struct NIRNeuronParameters: Equatable, Sendable {
 
 extension NIRNeuronParameters {
     /// NIR up to 1.0.5 reset LIF, IF and CubaLIF by subtracting the threshold; from 1.0.6 to `v_reset`, 0 when the
-    /// file writes none (THEORY.md section 7).
+    /// file writes none (THEORY.md section 8).
     public func fileReset(version: String?) -> NIRReset? {
         guard vThreshold != nil else { return nil }
         if let vReset { return .to(vReset) }

@@ -14,7 +14,7 @@ struct NIRCommand: ParsableCommand {
             discussion: """
             Every neuron node (I, IF, LI, LIF, CubaLI, CubaLIF) is shown as the exact sampling of NIR's continuous \
             equations at --dt and as the snnTorch, Norse, Sinabs and Rockpool importers build it (THEORY.md section \
-            7): leak beta, synaptic alpha, input gain, threshold, reset and spike test. Cells more than 1% from the \
+            8): leak beta, synaptic alpha, input gain, threshold, reset and spike test. Cells more than 1% from the \
             exact reading are marked, and a footer says in words what each framework would change.
 
             Examples:
