@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import NIR
 import SNNModel
 import SNNFormats
 import SNNReports
@@ -74,17 +75,36 @@ struct InitCommand: ParsableCommand {
                                valueName: "file.json"))
     var weightsFrom: String?
 
-    @Option(help: "Output: table (for people), csv or json (for scripts).")
-    var format: OutputFormat = .table
+    @Option(help: "Output: table (for people), csv or json (for scripts); nir writes --out as NIR whatever its extension and prints the table.")
+    var format: InitOutputFormat = .table
 
     @Option(help: ArgumentHelp("Write the weight matrices as .npy files into this directory (created if missing).",
                                valueName: "dir"))
     var npy: String?
 
-    @Option(help: "Seed of the --npy weights.")
+    @Option(help: ArgumentHelp("Write the network with one initialization's weights as a NIR graph (Input -> Affine -> LIF ... -> Output).",
+                               valueName: "file.nir"))
+    var out: String?
+
+    @Option(help: "How the NIR file encodes the neuron: exact, snntorch, norse, sinabs or rockpool (what that framework's importer needs; THEORY.md section 8).")
+    var convention: NIRConvention = .exact
+
+    @Option(help: "Time step in seconds the exact, norse and rockpool conventions write tau for.")
+    var dt: Double = 1e-3
+
+    @Option(help: "Seed of the --npy and --out weights.")
     var seed: UInt64 = 1
 
     func validate() throws {
+        if format == .nir, out == nil {
+            throw ModelError.invalid(parameter: "format", value: "nir", allowed: "nir together with --out FILE")
+        }
+        if let out, !out.hasSuffix(".nir"), format != .nir {
+            throw ModelError.invalid(parameter: "out", value: out, allowed: "a file name ending in .nir, or --format nir")
+        }
+        guard dt.isFinite, dt > 0 else {
+            throw ModelError.invalid(parameter: "dt", value: "\(dt)", allowed: "a positive number of seconds")
+        }
         let plan = try self.plan()
         if let npy {
             guard !npy.isEmpty else { throw ModelError.invalid(parameter: "npy", value: npy, allowed: "a directory path") }
@@ -106,10 +126,28 @@ struct InitCommand: ParsableCommand {
             FileHandle.standardError.write(Data(("snn-theory: wrote \(plan.npyFileCount) .npy files "
                 + "(\(ByteCount.text(plan.npyBytes))) to \(npy)\n").utf8))
         }
+        if let out {
+            let notes = try plan.writeNIR(to: out, convention: convention, step: dt)
+            FileHandle.standardError.write(Data((["snn-theory: wrote \(out) (NIR, \(convention.rawValue) convention)"]
+                + notes.map { "snn-theory: note: \($0)" }).joined(separator: "\n").utf8 + [10]))
+        }
         let report = InitReport(plan: plan, widthsSpec: widths.text, npyDirectory: npy, files: files)
-        print(format.text(json: report.json(), csv: report.csv(), table: report.table()),
+        print((format.output ?? .table).text(json: report.json(), csv: report.csv(), table: report.table()),
               terminator: "")
     }
+}
+
+/// `init --format`: the report's format, or `nir` (the table, with --out written as NIR whatever its extension).
+enum InitOutputFormat: String, ChoiceOption {
+    case table, csv, json, nir
+
+    static let optionName = "format", allowedNames = "table, csv, json or nir"
+
+    var output: OutputFormat? { OutputFormat(rawValue: rawValue) }
+}
+
+extension NIRConvention: ChoiceOption {
+    static let optionName = "convention", allowedNames = "exact, snntorch, norse, sinabs or rockpool"
 }
 
 /// `init --widths`: the input size, then the layers.
