@@ -246,7 +246,9 @@ struct HDF5ArrayIO {
         do {
             switch (array.elements, array.storage.fileType) {
             case (.int64, .integer(let bytes, let signed)) where [1, 2, 4, 8].contains(bytes):
+                // Growing the size keeps the 8-bit precision, which HDF5 then reads as a damaged type.
                 try HDF5.check(H5Tset_size(type.id, bytes), "H5Tset_size", file: file, object: path)
+                try HDF5.check(H5Tset_precision(type.id, 8 * bytes), "H5Tset_precision", file: file, object: path)
                 try HDF5.check(H5Tset_sign(type.id, signed ? H5T_SGN_2 : H5T_SGN_NONE), "H5Tset_sign", file: file,
                                object: path)
             case (.string(let values), let stored):
@@ -336,8 +338,9 @@ extension HDF5Group {
                                      file: file, object: object)
         return try dataset.closeAfter { dataset in
             let io = HDF5ArrayIO(file: file)
+            let gzipLevel = try gzipLevel(of: dataset, object: object)
             var array = try io.read(ArrayObject(handle: dataset, isAttribute: false), path: object)
-            array.storage.gzipLevel = try gzipLevel(of: dataset, object: object)
+            array.storage.gzipLevel = gzipLevel
             array.storage.attributes = try HDF5Attributes(file: file, path: object).read(from: dataset.id)
             return array
         }
@@ -397,6 +400,7 @@ extension HDF5Group {
         return list
     }
 
+    /// The deflate level, nil when uncompressed; any other filter must be one the library has.
     private func gzipLevel(of dataset: HDF5Handle, object: String) throws -> Int? {
         let list = try HDF5Handle(H5Dget_create_plist(dataset.id), .propertyList, "H5Dget_create_plist",
                                   file: file, object: object)
@@ -412,6 +416,13 @@ extension HDF5Group {
                 let filter = H5Pget_filter2(list.id, index, &flags, &valueCount, &values, nameBuffer.count,
                                             &nameBuffer, &config)
                 if filter == H5Z_FILTER_DEFLATE { return Int(valueCount > 0 ? values[0] : 4) }
+                // Checked before the read, which would fail with a message about plugin directories.
+                if H5Zfilter_avail(filter) <= 0 {
+                    let name = nameBuffer.withUnsafeBufferPointer { String(cString: $0.baseAddress!) }
+                    throw HDF5Error(operation: "read", file: file, object: object,
+                                    reason: "compressed with HDF5 filter \(filter) (\(name.isEmpty ? "unnamed" : name)), "
+                                        + "which this HDF5 library lacks (gzip and uncompressed data are read)")
+                }
             }
             return nil
         }

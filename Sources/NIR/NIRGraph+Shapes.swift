@@ -28,7 +28,12 @@ extension NIRGraph {
             throw NIRError(file: file, node: prefix, reason: "the graph has no nodes")
         }
         for name in nodes.keys.sorted() {
-            try nodes[name]!.kind.checkFinite(file: file, node: path(name))
+            try nodes[name]!.kind.checkParameters(file: file, node: path(name))
+        }
+        var seen: Set<[String]> = []
+        for edge in edges where !seen.insert([edge.source, edge.target]).inserted {
+            throw NIRError(file: file, node: path(edge.target),
+                           reason: "the edge \(edge.source) -> \(edge.target) appears twice")
         }
         var successors: [String: [String]] = [:]
         var predecessors: [String: [String]] = [:]
@@ -110,12 +115,23 @@ extension NIRNodeKind {
         }
     }
 
-    func checkFinite(file: String, node: String) throws {
-        for (field, array) in parameters {
-            guard let values = array.doubles else { continue }
+    /// Every field is numbers (a convolution's padding may also be "same" or "valid"), finite, and every time
+    /// constant positive.
+    func checkParameters(file: String, node: String) throws {
+        for (field, array) in fields(keeping: HDF5Tree()) {
+            guard let values = array.doubles else {
+                if field == "padding", case .string(let modes) = array.elements, modes.count == 1,
+                   ["same", "valid"].contains(modes[0]) { continue }
+                throw NIRError(file: file, node: node,
+                               reason: "'\(field)' is a string array of shape \(array.shape); it must hold numbers")
+            }
             if let bad = values.firstIndex(where: { !$0.isFinite }) {
                 throw NIRError(file: file, node: node,
                                reason: "'\(field)' holds \(values[bad]) at element \(bad); parameters must be finite")
+            }
+            if ["tau", "tau_mem", "tau_syn"].contains(field), let bad = values.firstIndex(where: { $0 <= 0 }) {
+                throw NIRError(file: file, node: node,
+                               reason: "'\(field)' is \(values[bad]) at element \(bad); time constants must be > 0")
             }
         }
     }

@@ -440,6 +440,12 @@ def nonpositive_tau(f):
     replace(f["node/nodes/lif"], "tau", tau, compression="gzip")
 
 
+# Outside what nir.read takes, but a file snn-theory reads and writes back with the extra field kept.
+KEPT = [
+    ("unknown_field.nir", edit(lambda f: f["node/nodes/lif"].create_dataset("beta", data=np.full(3, 0.9, f32))),
+     "The LIF `lif` has an extra dataset `beta`, which no nir version writes: snn-theory keeps it and writes it back."),
+]
+
 BAD = [
     ("not_hdf5.nir", write_text, "A text file."),
     ("truncated.nir", write_truncated, "mlp_small.nir cut to its first half."),
@@ -469,8 +475,6 @@ BAD = [
      "The root has `version` but no `node` group."),
     ("missing_input_shape.nir", edit(lambda f: f["node/nodes/input"].__delitem__("shape")),
      "The Input node has no `shape`."),
-    ("extra_field.nir", edit(lambda f: f["node/nodes/lif"].create_dataset("beta", data=np.full(3, 0.9, f32))),
-     "The LIF `lif` has an extra dataset `beta`."),
     ("edges_1d.nir", edit(edges_1d), "`edges` is a 1-D array of 6 strings instead of 3×2."),
     ("edges_transposed.nir", edit(edges_transposed), "`edges` is 2×3 (sources in row 0, targets in row 1)."),
     ("duplicate_edge.nir", edit(lambda f: replace(f["node"], "edges", strings(
@@ -512,7 +516,7 @@ def lif_constants():
     return {"tau": f"{float(lif.tau[0]):.9g}", "r": f"{float(lif.r[0]):.9g}"}
 
 
-def readme(rows_valid, rows_bad) -> str:
+def readme(rows_valid, rows_bad, rows_kept) -> str:
     lines = [
         "# NIR fixtures",
         "",
@@ -553,13 +557,17 @@ def readme(rows_valid, rows_bad) -> str:
     ]
     for name, size, outcome, text in rows_bad:
         lines.append(f"| `bad/{name}` | {human_size(size)} | {text} | {outcome} |")
+    lines += ["", "## Kept fields (`kept/`)", "", "| file | size | what it holds | nir.read |", "|---|---|---|---|"]
+    for name, size, outcome, text in rows_kept:
+        lines.append(f"| `kept/{name}` | {human_size(size)} | {text} | {outcome} |")
     lines.append("")
     return "\n".join(lines)
 
 
 def build(out: pathlib.Path):
     (out / "bad").mkdir(parents=True, exist_ok=True)
-    rows_valid, rows_bad = [], []
+    (out / "kept").mkdir(parents=True, exist_ok=True)
+    rows_valid, rows_bad, rows_kept = [], [], []
     constants = lif_constants()
     for name, make, text in VALID:
         path = out / name
@@ -575,12 +583,19 @@ def build(out: pathlib.Path):
             path.unlink()
         make(path)
         rows_bad.append((name, path.stat().st_size, nir_read_outcome(path), text))
-    (out / "README.md").write_text(readme(rows_valid, rows_bad))
+    for name, make, text in KEPT:
+        path = out / "kept" / name
+        if path.exists():
+            path.unlink()
+        make(path)
+        rows_kept.append((name, path.stat().st_size, nir_read_outcome(path), text))
+    (out / "README.md").write_text(readme(rows_valid, rows_bad, rows_kept))
 
 
 def digest_tree(root: pathlib.Path):
+    """The script's files by path and SHA-256 (`real/` holds files other projects wrote, not made here)."""
     return {p.relative_to(root).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
-            for p in sorted(root.rglob("*")) if p.is_file()}
+            for p in sorted(root.rglob("*")) if p.is_file() and p.relative_to(root).parts[0] != "real"}
 
 
 def main():

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Tests the NIR scripts against the fixtures (and against the real files in ../shared/nir/ when present):
+"""Tests the NIR scripts against the fixtures (and against the real files in Tests/Fixtures/nir/real/):
 
 - make_fixtures.py --check: the committed fixtures are what the script makes;
 - describe.py on every fixture: exit 0 and valid, reproducible JSON for the files nir.read reads, exit 1 with an
@@ -27,7 +27,7 @@ import numpy as np
 HERE = pathlib.Path(__file__).resolve().parent
 REPO = HERE.parents[1]
 FIXTURES = REPO / "Tests" / "Fixtures" / "nir"
-SHARED = REPO.parent / "shared" / "nir"
+SHARED = REPO / "Tests" / "Fixtures" / "nir" / "real"
 
 results = {"passed": 0, "failed": 0}
 
