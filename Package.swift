@@ -58,7 +58,7 @@ let package = Package(
         .testTarget(name: "SNNVerificationTests",
                     dependencies: ["SNNVerification", "SNNModel", "SNNTheory", "SNNSimulator", "SNNFormats",
                                    "SNNTestSupport"]),
-        .testTarget(name: "SNNTheoryCLITests", dependencies: ["snn-theory", "SNNSupport", "SNNTestSupport"]),
+        .testTarget(name: "SNNTheoryCLITests", dependencies: ["snn-theory", "SNNSupport", "SNNTestSupport", "NIR"]),
         .testTarget(name: "SNNModelTests", dependencies: ["SNNModel"]),
         .testTarget(name: "SNNFormatsTests", dependencies: ["SNNFormats", "SNNTestSupport"]),
         .testTarget(name: "SNNSupportTests", dependencies: ["SNNSupport"]),
