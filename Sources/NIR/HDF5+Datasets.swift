@@ -53,6 +53,38 @@ public struct HDF5Array: Sendable {
         HDF5Array(shape: [], elements: .string([text]))
     }
 
+    /// The index of the first NaN or infinite element (nil when all are finite, or for strings), without copying.
+    public var firstNonFinite: Int? {
+        switch elements {
+        case .float64(let values): values.firstIndex { !$0.isFinite }
+        case .float32(let values): values.firstIndex { !$0.isFinite }
+        case .int64, .string: nil
+        }
+    }
+
+    /// Mean and population variance of the numbers, in two passes in Double without copying (nil for strings or no
+    /// elements).
+    public var meanAndVariance: (mean: Double, variance: Double)? {
+        func moments<C: Collection>(_ values: C, _ value: (C.Element) -> Double) -> (Double, Double)? {
+            guard !values.isEmpty else { return nil }
+            var sum = 0.0
+            for element in values { sum += value(element) }
+            let mean = sum / Double(values.count)
+            var squares = 0.0
+            for element in values {
+                let deviation = value(element) - mean
+                squares += deviation * deviation
+            }
+            return (mean, squares / Double(values.count))
+        }
+        switch elements {
+        case .float64(let values): return moments(values) { $0 }
+        case .float32(let values): return moments(values) { Double($0) }
+        case .int64(let values): return moments(values) { Double($0) }
+        case .string: return nil
+        }
+    }
+
     /// The elements as doubles (strings give nil).
     public var doubles: [Double]? {
         switch elements {

@@ -119,17 +119,17 @@ extension NIRNodeKind {
     /// constant positive.
     func checkParameters(file: String, node: String) throws {
         for (field, array) in fields(keeping: HDF5Tree()) {
-            guard let values = array.doubles else {
-                if field == "padding", case .string(let modes) = array.elements, modes.count == 1,
-                   ["same", "valid"].contains(modes[0]) { continue }
+            if case .string(let modes) = array.elements {
+                if field == "padding", modes.count == 1, ["same", "valid"].contains(modes[0]) { continue }
                 throw NIRError(file: file, node: node,
                                reason: "'\(field)' is a string array of shape \(array.shape); it must hold numbers")
             }
-            if let bad = values.firstIndex(where: { !$0.isFinite }) {
-                throw NIRError(file: file, node: node,
-                               reason: "'\(field)' holds \(values[bad]) at element \(bad); parameters must be finite")
+            if let bad = array.firstNonFinite {
+                throw NIRError(file: file, node: node, reason: "'\(field)' holds \(array.doubles![bad]) at element "
+                                   + "\(bad); parameters must be finite")
             }
-            if ["tau", "tau_mem", "tau_syn"].contains(field), let bad = values.firstIndex(where: { $0 <= 0 }) {
+            if ["tau", "tau_mem", "tau_syn"].contains(field), let values = array.doubles,
+               let bad = values.firstIndex(where: { $0 <= 0 }) {
                 throw NIRError(file: file, node: node,
                                reason: "'\(field)' is \(values[bad]) at element \(bad); time constants must be > 0")
             }

@@ -64,8 +64,7 @@ public struct NIRInspectReport {
         default:
             return nil
         }
-        guard let values = weight.doubles, !values.isEmpty else { return nil }
-        let (mean, variance) = meanAndVariance(values)
+        guard let (mean, variance) = weight.meanAndVariance else { return nil }
         return WeightSummary(shape: weight.shape, fanIn: fanIn, mean: mean, variance: variance)
     }
 
@@ -76,16 +75,8 @@ public struct NIRInspectReport {
         case .conv1d(let convolution), .conv2d(let convolution): bias = convolution.bias
         default: return nil
         }
-        guard let values = bias.doubles, !values.isEmpty else { return nil }
-        let (mean, variance) = meanAndVariance(values)
+        guard let (mean, variance) = bias.meanAndVariance else { return nil }
         return (mean, variance.squareRoot())
-    }
-
-    /// Mean and population variance, in two passes (the weights of a trained layer can have a large mean).
-    static func meanAndVariance(_ values: [Double]) -> (Double, Double) {
-        let mean = values.reduce(0, +) / Double(values.count)
-        let variance = values.reduce(0) { $0 + ($1 - mean) * ($1 - mean) } / Double(values.count)
-        return (mean, variance)
     }
 
     /// A convention's value differs from the exact one's by more than 1% (relative), or one of them is missing.
