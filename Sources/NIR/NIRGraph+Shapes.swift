@@ -22,7 +22,8 @@ extension NIRGraph {
         try structure(file: file, prefix: "")
     }
 
-    func structure(file: String, prefix: String) throws -> NIRStructure {
+    /// `structure(file:)` for a graph nested as the node `prefix` of another (errors name its nodes `prefix/name`).
+    public func structure(file: String, prefix: String) throws -> NIRStructure {
         let path = { (name: String) in prefix.isEmpty ? name : "\(prefix)/\(name)" }
         guard !nodes.isEmpty else {
             throw NIRError(file: file, node: prefix, reason: "the graph has no nodes")

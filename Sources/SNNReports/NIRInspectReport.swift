@@ -11,6 +11,8 @@ public struct NIRInspectReport {
     /// The time step (seconds) of the conventions that take one.
     public let step: Double
     public let rows: [Row]
+    /// The cycles of the graph and of every nested graph (inner names as `outer/inner`).
+    public let cycles: [[String]]
 
     /// One node's line.
     public struct Row {
@@ -38,15 +40,33 @@ public struct NIRInspectReport {
         self.graph = graph
         self.step = step
         structure = try graph.structure(file: file)
-        rows = structure.order.map { [graph, structure] name in
+        var rows: [Row] = []
+        var cycles = structure.cycles
+        try Self.appendRows(of: graph, structure: structure, prefix: "", file: file, step: step,
+                            version: graph.version, to: &rows, cycles: &cycles)
+        self.rows = rows
+        self.cycles = cycles
+    }
+
+    /// The graph's rows in its order; a nested graph's own nodes follow its row, named `outer/inner`.
+    private static func appendRows(of graph: NIRGraph, structure: NIRStructure, prefix: String, file: String,
+                                   step: Double, version: String?, to rows: inout [Row],
+                                   cycles: inout [[String]]) throws {
+        for name in structure.order {
             let node = graph.nodes[name]!
             let neuron = NIRNeuronParameters(node.kind)
-            return Row(name: name, type: node.kind.typeName, inputShape: structure.inputShapes[name],
-                       outputShape: structure.outputShapes[name], weights: Self.weights(node.kind),
-                       bias: Self.bias(node.kind), neuron: neuron,
-                       discretized: neuron.map { parameters in
-                           NIRConvention.allCases.map { parameters.discretized($0, step: step, version: graph.version) }
-                       } ?? [])
+            rows.append(Row(name: prefix + name, type: node.kind.typeName, inputShape: structure.inputShapes[name],
+                            outputShape: structure.outputShapes[name], weights: weights(node.kind),
+                            bias: bias(node.kind), neuron: neuron,
+                            discretized: neuron.map { parameters in
+                                NIRConvention.allCases.map { parameters.discretized($0, step: step, version: version) }
+                            } ?? []))
+            if case .graph(let subgraph) = node.kind {
+                let inner = try subgraph.structure(file: file, prefix: prefix + name)
+                cycles += inner.cycles.map { $0.map { prefix + name + "/" + $0 } }
+                try appendRows(of: subgraph, structure: inner, prefix: prefix + name + "/", file: file, step: step,
+                               version: version, to: &rows, cycles: &cycles)
+            }
         }
     }
 
@@ -194,7 +214,7 @@ public struct NIRInspectReport {
                 out.append("(parameters that vary across a node's neurons are shown by their mean)")
             }
         }
-        for cycle in structure.cycles {
+        for cycle in cycles {
             out.append("")
             out.append("recurrent: the cycle " + cycle.joined(separator: " -> "))
         }
@@ -261,7 +281,7 @@ public struct NIRInspectReport {
             ])),
             ("nodes", .array(nodes)),
             ("edges", .array(graph.edges.map { .array([.string($0.source), .string($0.target)]) })),
-            ("cycles", .array(structure.cycles.map { .array($0.map { .string($0) }) })),
+            ("cycles", .array(cycles.map { .array($0.map { .string($0) }) })),
             ("differences", .array(differences.map { .string($0) })),
         ])
     }

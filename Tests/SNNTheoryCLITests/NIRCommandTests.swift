@@ -107,6 +107,17 @@ import Testing
         #expect(differences.contains { $0.contains("Norse would import this LIF") && $0.contains("reset to 0") })
     }
 
+    /// The fixture's cycle lif -> rec -> lif, and the one inside the nested graph (snnTorch's RSynaptic export).
+    @Test func cyclesAreNamed() throws {
+        let recurrent = try Self.inspect(Repository.path("Tests/Fixtures/nir/recurrent.nir"))
+        #expect(recurrent["cycles"] as? [[String]] == [["lif", "rec", "lif"]])
+        let nested = try Self.inspect(Repository.path("Tests/Fixtures/nir/nested_subgraph.nir"))
+        #expect(nested["cycles"] as? [[String]] == [["rsyn/lif", "rsyn/w_rec", "rsyn/lif"]])
+        #expect(Self.nodes(nested).contains { $0["name"] as? String == "rsyn/w_rec" })
+        let chain = try Self.inspect(Repository.path("Tests/Fixtures/nir/mlp_small.nir"))
+        #expect((chain["cycles"] as? [Any])?.isEmpty == true)
+    }
+
     @Test(arguments: Repository.malformedNIRFiles)
     func aMalformedFileIsRefusedInOneLine(file: String) throws {
         let result = try CLI.run(["nir", "inspect", file])
