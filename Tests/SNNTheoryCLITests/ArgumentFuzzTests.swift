@@ -1,5 +1,6 @@
 import Foundation
 import SNNSupport
+import SNNTestSupport
 import Testing
 
 /// One generated command line and the words of which a refusal must name one (the parameters it varies).
@@ -108,6 +109,14 @@ enum ArgumentFuzz {
                     ("target-rate", probabilities), ("format", formats), ("seed", seeds),
                     ("npy", ["@directory/w", "@valid", "/proc/snn-npy", ""]), ("weights-from", files),
                 ]),
+        Command(base: ["init", "--widths", "20,10", "--init", "paper", "--out", "@directory/net.nir"],
+                options: [
+                    ("out", ["@directory/n.nir", "/nonexistent/n.nir", "@directory/n.txt", "@valid", ""]),
+                    ("convention", ["exact", "snntorch", "norse", "sinabs", "rockpool", "lava", "", "EXACT"]),
+                    ("dt", reals), ("beta", probabilities), ("format", formats + ["nir"]), ("seed", seeds),
+                    ("init", ["kaiming", "paper,kaiming", ""]),
+                ]),
+        Command(base: ["nir", "inspect", "@nir"], options: [("dt", reals), ("format", formats)]),
     ]
 
     /// Refusals of ArgumentParser or of the tool may name the option or say "memory" (size refusals).
@@ -201,6 +210,7 @@ enum FuzzFiles {
             "@crlf": Data(String(decoding: valid, as: UTF8.self).replacingOccurrences(of: "\n", with: "\r\n").utf8),
             "@duplicate": valid + valid,
             "@predictjson": Data(predict.utf8),
+            "@nir": (try? Data(contentsOf: URL(fileURLWithPath: Repository.path("Tests/Fixtures/nir/mlp_small.nir")))) ?? Data(),
         ]
     }()
 
