@@ -33,7 +33,7 @@ let package = Package(
         // JSON, CSV, tables, .npy and JSON Lines files: Foundation only, nothing of the model.
         .target(name: "SNNFormats", dependencies: ["SNNSupport"], exclude: ["README.md"]),
         // The NIR file format: the typed HDF5 layer it is read and written with, and reading a graph.
-        .target(name: "NIR", dependencies: ["CHDF5"], exclude: ["README.md"]),
+        .target(name: "NIR", dependencies: ["CHDF5", "SNNModel"], exclude: ["README.md"]),
         // No dependencies: the figures know nothing of the theory or the command line.
         .target(name: "SVGPlot", exclude: ["README.md"]),
         // Each command's report (its model record, JSON, CSV, table and figure); never the command line.

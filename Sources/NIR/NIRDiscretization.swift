@@ -87,12 +87,14 @@ public struct NIRNeuronParameters: Equatable, Sendable {
     /// False when some parameter varies across the node's neurons.
     public var uniform: Bool
 
-    /// The neuron parameters of `kind`, or nil for a node that is not a neuron.
-    public init?(_ kind: NIRNodeKind) {
+    /// The neuron parameters of `kind` (each the mean over the node's neurons, or with `element` that neuron's
+    /// own), or nil for a node that is not a neuron.
+    public init?(_ kind: NIRNodeKind, element: Int? = nil) {
         var uniform = true
         func value(_ array: HDF5Array?) -> Double? {
             guard let values = array?.doubles, !values.isEmpty else { return nil }
             if values.contains(where: { $0 != values[0] }) { uniform = false }
+            if let element, values.count > 1 { return values[element] }
             return values.reduce(0, +) / Double(values.count)
         }
         switch kind {
