@@ -1,0 +1,299 @@
+import Foundation
+import SNNModel
+
+/// The first step of a network with weights of its own, predicted neuron by neuron (THEORY.md section 9).
+///
+/// Every node's output element j is described by a mean m_j and a variance v_j over input samples, elements taken as
+/// independent. A dense or convolution node gives mu_i = sum_j W_ij m_j + b_i and sigma_i^2 = sum_j W_ij^2 v_j; pooling,
+/// flattening and scaling are exact on means and (with independence) on variances. A neuron at the first step has
+/// u_i = gain_i x_i + bias_i, taken as Gaussian (a sum of many independent terms), so it spikes with probability
+/// r_i = Q((theta_i - mu_i) / sigma_i) (multi-spike neurons: floor(u / theta) spikes, E[n] = sum_k P(u >= k theta)).
+/// Beside it, the i.i.d. mean field of the paper (section 3) from each layer's weight variance alone: zero-mean
+/// currents of variance fan-in x Var[w] x E[x^2].
+public struct GraphPrediction: Sendable {
+    /// One neuron node's prediction.
+    public struct Layer: Sendable {
+        public let node: Int
+        public let name: String
+        /// Per neuron: the spike probability at the first step (for a node without threshold, nil).
+        public let rates: [Double]?
+        /// Per neuron: the mean and variance of u at the first step.
+        public let membraneMeans: [Double]
+        public let membraneVariances: [Double]
+        /// The variance of u over neurons and samples together: mean of sigma_i^2 plus the spread of mu_i.
+        public let membraneVariance: Double
+        /// The i.i.d. mean field from the weight variances alone: Var[u] and the rate.
+        public let meanFieldVariance: Double
+        public let meanFieldRate: Double?
+        /// The smallest fan-in of the node's inputs (its dense or convolution predecessors).
+        public let fanIn: Int?
+        /// The fraction of neurons for which one input's share of sigma_i^2 exceeds 10%: the central limit
+        /// theorem's Gaussian sum is doubtful there.
+        public let dominatedFraction: Double
+
+        public var meanRate: Double? { rates.map { $0.reduce(0, +) / Double(max($0.count, 1)) } }
+
+        /// The q-quantile of the per-neuron rates (nearest rank).
+        public func rateQuantile(_ q: Double) -> Double? {
+            guard let rates, !rates.isEmpty else { return nil }
+            let sorted = rates.sorted()
+            return sorted[min(sorted.count - 1, max(0, Int((q * Double(sorted.count)).rounded(.up)) - 1))]
+        }
+
+        public var silentFraction: Double? {
+            rates.map { Double($0.filter { $0 < 1e-6 }.count) / Double(max($0.count, 1)) }
+        }
+    }
+
+    public let layers: [Layer]
+
+    /// The per-element mean and variance of every node's output, and the i.i.d. chain's mean and variance.
+    struct Moments {
+        var mean: [Double]
+        var variance: [Double]
+        var meanField: (mean: Double, variance: Double)
+        /// Per element: the largest single term's share of the variance (dense and convolution outputs).
+        var largestShare: [Double]?
+        var fanIn: Int?
+    }
+
+    /// Input elements are Bernoulli(p) spikes or N(0, s^2) values, independent.
+    public init(_ graph: NetworkGraph, input: InputEncoding) {
+        var moments: [Moments] = []
+        var layers: [Layer] = []
+        for (index, node) in graph.nodes.enumerated() {
+            let count = node.outputCount
+            // Edges closing a cycle bring zero at the first step.
+            let incoming = node.inputs.map { moments[$0] }
+            var sum = Moments(mean: Array(repeating: 0, count: node.inputCount),
+                              variance: Array(repeating: 0, count: node.inputCount), meanField: (0, 0))
+            for m in incoming {
+                for j in 0..<sum.mean.count {
+                    sum.mean[j] += m.mean[j]
+                    sum.variance[j] += m.variance[j]
+                }
+                sum.meanField = (sum.meanField.mean + m.meanField.mean, sum.meanField.variance + m.meanField.variance)
+                if let share = m.largestShare { sum.largestShare = share }
+                if let fanIn = m.fanIn { sum.fanIn = min(sum.fanIn ?? fanIn, fanIn) }
+            }
+            switch node.operation {
+            case .input:
+                switch input {
+                case .bernoulli(let p):
+                    moments.append(Moments(mean: Array(repeating: p, count: count),
+                                           variance: Array(repeating: p * (1 - p), count: count),
+                                           meanField: (p, p * (1 - p))))
+                case .gaussian(let s):
+                    moments.append(Moments(mean: Array(repeating: 0, count: count),
+                                           variance: Array(repeating: s * s, count: count), meanField: (0, s * s)))
+                }
+            case .dense(let dense):
+                moments.append(Self.dense(dense, sum))
+            case .convolution(let convolution):
+                moments.append(Self.convolution(convolution, sum, inputShape: node.inputShape,
+                                                outputShape: node.outputShape))
+            case .pool(let pooling):
+                moments.append(Self.pool(pooling, sum, inputShape: node.inputShape, outputShape: node.outputShape))
+            case .flatten, .output:
+                moments.append(sum)
+            case .scale(let scale):
+                var scaled = sum
+                for j in 0..<count {
+                    scaled.mean[j] *= Double(scale[j])
+                    scaled.variance[j] *= Double(scale[j] * scale[j])
+                }
+                let meanScale = scale.reduce(0.0) { $0 + Double($1) } / Double(count)
+                scaled.meanField = (sum.meanField.mean * meanScale, sum.meanField.variance * meanScale * meanScale)
+                moments.append(scaled)
+            case .neurons(let neurons):
+                let (output, layer) = Self.neurons(neurons, sum, node: index, name: node.name)
+                moments.append(output)
+                layers.append(layer)
+            }
+        }
+        self.layers = layers
+    }
+
+    static func dense(_ dense: NetworkGraph.Dense, _ input: Moments) -> Moments {
+        var mean = [Double](repeating: 0, count: dense.outputs)
+        var variance = [Double](repeating: 0, count: dense.outputs)
+        var largest = [Double](repeating: 0, count: dense.outputs)
+        var squares = 0.0
+        for i in 0..<dense.outputs {
+            var m = dense.bias.isEmpty ? 0 : Double(dense.bias[i]), v = 0.0, top = 0.0
+            let row = i * dense.inputs
+            for j in 0..<dense.inputs {
+                let w = Double(dense.weight[row + j])
+                m += w * input.mean[j]
+                let term = w * w * input.variance[j]
+                v += term
+                top = max(top, term)
+                squares += w * w
+            }
+            mean[i] = m
+            variance[i] = v
+            largest[i] = v > 0 ? top / v : 0
+        }
+        let secondMoment = squares / Double(dense.weight.count)
+        let inputSecond = input.meanField.variance + input.meanField.mean * input.meanField.mean
+        return Moments(mean: mean, variance: variance,
+                       meanField: (0, Double(dense.inputs) * secondMoment * inputSecond), largestShare: largest,
+                       fanIn: dense.inputs)
+    }
+
+    /// Direct cross-correlation with zero padding, channels first; one or two spatial dimensions.
+    static func convolution(_ c: NetworkGraph.Convolution, _ input: Moments, inputShape: [Int],
+                            outputShape: [Int]) -> Moments {
+        let rank = c.kernel.count
+        let inSize = rank == 2 ? (inputShape[1], inputShape[2]) : (1, inputShape[1])
+        let outSize = rank == 2 ? (outputShape[1], outputShape[2]) : (1, outputShape[1])
+        let kernel = rank == 2 ? (c.kernel[0], c.kernel[1]) : (1, c.kernel[0])
+        let stride = rank == 2 ? (c.stride[0], c.stride[1]) : (1, c.stride[0])
+        let padding = rank == 2 ? (c.padding[0], c.padding[1]) : (0, c.padding[0])
+        let dilation = rank == 2 ? (c.dilation[0], c.dilation[1]) : (1, c.dilation[0])
+        let perGroupIn = c.inputChannels / c.groups, perGroupOut = c.outputChannels / c.groups
+        let count = c.outputChannels * outSize.0 * outSize.1
+        var mean = [Double](repeating: 0, count: count)
+        var variance = [Double](repeating: 0, count: count)
+        var largest = [Double](repeating: 0, count: count)
+        for o in 0..<c.outputChannels {
+            let group = o / perGroupOut
+            for y in 0..<outSize.0 {
+                for x in 0..<outSize.1 {
+                    var m = c.bias.isEmpty ? 0 : Double(c.bias[o]), v = 0.0, top = 0.0
+                    for ci in 0..<perGroupIn {
+                        let channel = group * perGroupIn + ci
+                        for ky in 0..<kernel.0 {
+                            let iy = y * stride.0 - padding.0 + ky * dilation.0
+                            guard iy >= 0, iy < inSize.0 else { continue }
+                            for kx in 0..<kernel.1 {
+                                let ix = x * stride.1 - padding.1 + kx * dilation.1
+                                guard ix >= 0, ix < inSize.1 else { continue }
+                                let w = Double(c.weight[((o * perGroupIn + ci) * kernel.0 + ky) * kernel.1 + kx])
+                                let j = (channel * inSize.0 + iy) * inSize.1 + ix
+                                m += w * input.mean[j]
+                                let term = w * w * input.variance[j]
+                                v += term
+                                top = max(top, term)
+                            }
+                        }
+                    }
+                    let i = (o * outSize.0 + y) * outSize.1 + x
+                    mean[i] = m
+                    variance[i] = v
+                    largest[i] = v > 0 ? top / v : 0
+                }
+            }
+        }
+        let secondMoment = c.weight.reduce(0.0) { $0 + Double($1) * Double($1) } / Double(c.weight.count)
+        let inputSecond = input.meanField.variance + input.meanField.mean * input.meanField.mean
+        return Moments(mean: mean, variance: variance,
+                       meanField: (0, Double(c.fanIn) * secondMoment * inputSecond), largestShare: largest,
+                       fanIn: c.fanIn)
+    }
+
+    static func pool(_ p: NetworkGraph.Pooling, _ input: Moments, inputShape: [Int], outputShape: [Int]) -> Moments {
+        let (channels, height, width) = (inputShape[0], inputShape[1], inputShape[2])
+        let (outHeight, outWidth) = (outputShape[1], outputShape[2])
+        let window = Double(p.kernel[0] * p.kernel[1])
+        let factor = p.average ? 1 / window : 1
+        var mean = [Double](repeating: 0, count: channels * outHeight * outWidth)
+        var variance = mean
+        for c in 0..<channels {
+            for y in 0..<outHeight {
+                for x in 0..<outWidth {
+                    var m = 0.0, v = 0.0
+                    for ky in 0..<p.kernel[0] {
+                        let iy = y * p.stride[0] - p.padding[0] + ky
+                        guard iy >= 0, iy < height else { continue }
+                        for kx in 0..<p.kernel[1] {
+                            let ix = x * p.stride[1] - p.padding[1] + kx
+                            guard ix >= 0, ix < width else { continue }
+                            m += input.mean[(c * height + iy) * width + ix]
+                            v += input.variance[(c * height + iy) * width + ix]
+                        }
+                    }
+                    mean[(c * outHeight + y) * outWidth + x] = m * factor
+                    variance[(c * outHeight + y) * outWidth + x] = v * factor * factor
+                }
+            }
+        }
+        return Moments(mean: mean, variance: variance,
+                       meanField: (input.meanField.mean * window * factor,
+                                   input.meanField.variance * window * factor * factor),
+                       largestShare: input.largestShare.map { _ in Array(repeating: 0, count: mean.count) },
+                       fanIn: input.fanIn)
+    }
+
+    static func neurons(_ neurons: NetworkGraph.NeuronLayer, _ input: Moments, node: Int,
+                        name: String) -> (Moments, Layer) {
+        let count = neurons.count
+        var uMean = [Double](repeating: 0, count: count), uVariance = uMean
+        for i in 0..<count {
+            let gain = Double(neurons.gain[i])
+            uMean[i] = gain * input.mean[i] + Double(neurons.bias[i])
+            uVariance[i] = gain * gain * input.variance[i]
+        }
+        let populationMean = uMean.reduce(0, +) / Double(count)
+        let membraneVariance = uVariance.reduce(0, +) / Double(count)
+            + uMean.reduce(0) { $0 + ($1 - populationMean) * ($1 - populationMean) } / Double(count)
+        let meanGain = neurons.gain.reduce(0.0) { $0 + Double($1) } / Double(count)
+        let meanBias = neurons.bias.reduce(0.0) { $0 + Double($1) } / Double(count)
+        let fieldMean = meanGain * input.meanField.mean + meanBias
+        let fieldVariance = meanGain * meanGain * input.meanField.variance
+        let dominated = input.largestShare.map { shares in
+            Double(shares.filter { $0 > 0.1 }.count) / Double(max(shares.count, 1))
+        } ?? 0
+        guard let threshold = neurons.threshold else {
+            let layer = Layer(node: node, name: name, rates: nil, membraneMeans: uMean, membraneVariances: uVariance,
+                              membraneVariance: membraneVariance, meanFieldVariance: fieldVariance, meanFieldRate: nil,
+                              fanIn: input.fanIn, dominatedFraction: dominated)
+            return (Moments(mean: uMean, variance: uVariance, meanField: (fieldMean, fieldVariance)), layer)
+        }
+        var rates = [Double](repeating: 0, count: count), outMean = rates, outVariance = rates
+        for i in 0..<count {
+            let theta = Double(threshold[i])
+            let (first, second) = spikeMoments(mean: uMean[i], sd: uVariance[i].squareRoot(), threshold: theta,
+                                               multiSpike: neurons.multiSpike)
+            rates[i] = exceeds(uMean[i], uVariance[i].squareRoot(), theta, inclusive: neurons.multiSpike)
+            outMean[i] = first
+            outVariance[i] = max(0, second - first * first)
+        }
+        let meanTheta = threshold.reduce(0.0) { $0 + Double($1) } / Double(count)
+        let (fieldFirst, fieldSecond) = spikeMoments(mean: fieldMean, sd: fieldVariance.squareRoot(),
+                                                     threshold: meanTheta, multiSpike: neurons.multiSpike)
+        let layer = Layer(node: node, name: name, rates: rates, membraneMeans: uMean, membraneVariances: uVariance,
+                          membraneVariance: membraneVariance, meanFieldVariance: fieldVariance,
+                          meanFieldRate: exceeds(fieldMean, fieldVariance.squareRoot(), meanTheta,
+                                                 inclusive: neurons.multiSpike),
+                          fanIn: input.fanIn, dominatedFraction: dominated)
+        return (Moments(mean: outMean, variance: outVariance,
+                        meanField: (fieldFirst, max(0, fieldSecond - fieldFirst * fieldFirst))), layer)
+    }
+
+    /// P(u > theta) (or u >= theta) for u ~ N(mean, sd^2); a point mass when sd is 0.
+    static func exceeds(_ mean: Double, _ sd: Double, _ theta: Double, inclusive: Bool) -> Double {
+        if sd == 0 { return inclusive ? (mean >= theta ? 1 : 0) : (mean > theta ? 1 : 0) }
+        return StandardNormal.tail((theta - mean) / sd)
+    }
+
+    /// E[n] and E[n^2] for n the spikes of one step: 1{u > theta}, or floor(u / theta) for u >= theta
+    /// (E[n] = sum_k P(u >= k theta), E[n^2] = sum_k (2k - 1) P(u >= k theta), summed until the terms vanish).
+    static func spikeMoments(mean: Double, sd: Double, threshold theta: Double,
+                             multiSpike: Bool) -> (Double, Double) {
+        guard multiSpike, theta > 0 else {
+            let p = exceeds(mean, sd, theta, inclusive: false)
+            return (p, p)
+        }
+        var first = 0.0, second = 0.0
+        var k = 1
+        while k < 100_000 {
+            let p = exceeds(mean, sd, Double(k) * theta, inclusive: true)
+            if p < 1e-17 && Double(k) * theta > mean { break }
+            first += p
+            second += Double(2 * k - 1) * p
+            k += 1
+        }
+        return (first, second)
+    }
+}
