@@ -146,10 +146,6 @@ enum InitOutputFormat: String, ChoiceOption {
     var output: OutputFormat? { OutputFormat(rawValue: rawValue) }
 }
 
-extension NIRConvention: ChoiceOption {
-    static let optionName = "convention", allowedNames = "exact, snntorch, norse, sinabs or rockpool"
-}
-
 /// `init --widths`: the input size, then the layers.
 enum LayerShapes: OptionRule {
     static func parse(_ text: String) throws -> [LayerShape] { try LayerShape.parse(text) }

@@ -1,4 +1,5 @@
 import ArgumentParser
+import NIR
 import SNNModel
 import SNNFormats
 import SNNReports
@@ -21,6 +22,8 @@ struct PredictCommand: ParsableCommand {
     )
 
     @OptionGroup var network: SingleNetworkOptions
+
+    @OptionGroup(title: "Your own network (a NIR file)") var graph: GraphOptions
 
     @Option(help: ArgumentHelp("Initialization, or a comma-separated list to compare: \(InitScheme.allowedNames).",
                                valueName: "scheme[,scheme...]"))
@@ -66,6 +69,10 @@ struct PredictCommand: ParsableCommand {
     func validate() throws {
         if let plot { try Figures.checkDestination(plot) }
         try network.validateAll()
+        if graph.nir != nil, try network.checkedSteps() > 1 {
+            throw ModelError.invalid(parameter: "steps", value: "\(network.shared.steps) with --nir",
+                                     allowed: "1: predict --nir gives the first step (simulate --nir runs every step)")
+        }
         if finiteWidth, let widest = try network.architecture().widths.max(), widest > FiniteWidthChain.widthLimit {
             throw ModelError.invalid(parameter: "finite-width", value: "width \(widest)",
                                      allowed: "layers of at most \(FiniteWidthChain.widthLimit) neurons for the exact "
@@ -89,6 +96,12 @@ struct PredictCommand: ParsableCommand {
     }
 
     func run() throws {
+        if let (model, _) = try graph.graph() {
+            let report = GraphPredictReport(file: graph.nir!, convention: graph.convention.rawValue, step: graph.dt,
+                                            input: network.input, prediction: GraphPrediction(model, input: network.input))
+            print(format.text(json: report.json(), csv: report.csv(), table: report.table()), terminator: "")
+            return
+        }
         let target = try network.checkedTargetVariance()
         let unset = try network.model()
         let settings = try temporal.settings(steps: unset.steps,
