@@ -26,6 +26,16 @@ public struct NetworkGraph: Sendable, Equatable, Codable {
         }
 
         public var inputCount: Int { inputShape.reduce(1, *) }
+
+        /// Dense and convolution nodes: the ones with weights.
+        public var isWeighted: Bool {
+            switch operation {
+            case .dense, .convolution: true
+            default: false
+            }
+        }
+
+        public var isNeurons: Bool { if case .neurons = operation { true } else { false } }
         public var outputCount: Int { outputShape.reduce(1, *) }
     }
 

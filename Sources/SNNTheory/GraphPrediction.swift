@@ -46,6 +46,13 @@ public struct GraphPrediction: Sendable {
     }
 
     public let layers: [Layer]
+    /// The graph predicted: the one given, or with the weights `reinitialize` chose.
+    public let graph: NetworkGraph
+
+    /// A dense or convolution node's new operation, from its index, its operation, the mean second moment E[x^2] of
+    /// the elements reaching it (as predicted with every earlier node's new weights) and the mean input gain of the
+    /// neurons it feeds (1 when it feeds none directly).
+    public typealias Reinitialization = @Sendable (Int, NetworkGraph.Operation, Double, Double) -> NetworkGraph.Operation
 
     /// The per-element mean and variance of every node's output, and the i.i.d. chain's mean and variance.
     struct Moments {
@@ -57,11 +64,15 @@ public struct GraphPrediction: Sendable {
         var fanIn: Int?
     }
 
-    /// Input elements are Bernoulli(p) spikes or N(0, s^2) values, independent.
-    public init(_ graph: NetworkGraph, input: InputEncoding) {
+    /// Input elements are Bernoulli(p) spikes or N(0, s^2) values, independent. With `reinitialize`, each dense and
+    /// convolution node gets the weights it returns before the prediction reaches it, so that an initialization can
+    /// be set layer by layer from the rates the new weights give upstream.
+    public init(_ graph: NetworkGraph, input: InputEncoding, reinitialize: Reinitialization? = nil) {
         var moments: [Moments] = []
         var layers: [Layer] = []
-        for (index, node) in graph.nodes.enumerated() {
+        var nodes = graph.nodes
+        for (index, original) in graph.nodes.enumerated() {
+            var node = original
             let count = node.outputCount
             // Edges closing a cycle bring zero at the first step.
             let incoming = node.inputs.map { moments[$0] }
@@ -75,6 +86,19 @@ public struct GraphPrediction: Sendable {
                 sum.meanField = (sum.meanField.mean + m.meanField.mean, sum.meanField.variance + m.meanField.variance)
                 if let share = m.largestShare { sum.largestShare = share }
                 if let fanIn = m.fanIn { sum.fanIn = min(sum.fanIn ?? fanIn, fanIn) }
+            }
+            if let reinitialize, node.isWeighted {
+                let elements = Double(max(sum.mean.count, 1))
+                let secondMoment = zip(sum.mean, sum.variance).reduce(0.0) { $0 + $1.0 * $1.0 + $1.1 } / elements
+                let gain = graph.nodes.first { consumer in consumer.inputs.contains(index) && consumer.isNeurons }
+                    .flatMap { consumer -> Double? in
+                        guard case .neurons(let neurons) = consumer.operation else { return nil }
+                        return neurons.gain.reduce(0.0) { $0 + Double($1) } / Double(max(neurons.count, 1))
+                    } ?? 1
+                node = NetworkGraph.Node(name: node.name, operation: reinitialize(index, node.operation, secondMoment, gain),
+                                         inputs: node.inputs, delayedInputs: node.delayedInputs,
+                                         inputShape: node.inputShape, outputShape: node.outputShape)
+                nodes[index] = node
             }
             switch node.operation {
             case .input:
@@ -112,6 +136,7 @@ public struct GraphPrediction: Sendable {
             }
         }
         self.layers = layers
+        self.graph = NetworkGraph(nodes: nodes)
     }
 
     static func dense(_ dense: NetworkGraph.Dense, _ input: Moments) -> Moments {

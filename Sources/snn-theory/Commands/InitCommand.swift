@@ -38,12 +38,14 @@ struct InitCommand: ParsableCommand {
           snn-theory init --widths 1,32:3x3,64:3x3,flatten:24x24,10 --format json
           snn-theory init --widths 784,500,500,10 --target-rate 0.05
           snn-theory init --widths 1000,1000,1000 --init paper --weights-from solved.json --npy weights/
+          snn-theory init --widths 784,1000,1000,10 --init paper --out net.nir --convention snntorch
+          snn-theory init --nir model.nir --convention snntorch --init paper --out model-paper.nir
         """
     )
 
     @Option(help: ArgumentHelp("Input size, then per layer N (fully connected), C:KHxKW (convolution) or flatten:HxW.",
                                valueName: "n0,layer,..."))
-    var widths: Parsed<LayerShapes>
+    var widths: Parsed<LayerShapes>?
 
     @Option(help: "Firing threshold theta, in [1e-6, 1e6].")
     var theta: Double = 1
@@ -82,29 +84,34 @@ struct InitCommand: ParsableCommand {
                                valueName: "dir"))
     var npy: String?
 
-    @Option(help: ArgumentHelp("Write the network with one initialization's weights as a NIR graph (Input -> Affine -> LIF ... -> Output).",
+    @Option(help: ArgumentHelp("Write the network with one initialization's weights as a NIR graph (Input -> Affine -> LIF ... -> Output), or with --nir the file's graph with new weights.",
                                valueName: "file.nir"))
     var out: String?
 
-    @Option(help: "How the NIR file encodes the neuron: exact, snntorch, norse, sinabs or rockpool (what that framework's importer needs; THEORY.md section 8).")
-    var convention: NIRConvention = .exact
+    @OptionGroup(title: "Your own network (a NIR file): new weights for it, written to --out") var graph: GraphOptions
 
-    @Option(help: "Time step in seconds the exact, norse and rockpool conventions write tau for.")
-    var dt: Double = 1e-3
+    @Option(help: "With --nir: keep the file's biases, or zero them.")
+    var bias: BiasChoice = .zero
 
     @Option(help: "Seed of the --npy and --out weights.")
     var seed: UInt64 = 1
 
     func validate() throws {
+        if graph.nir != nil {
+            guard out != nil else {
+                throw ModelError.invalid(parameter: "nir", value: graph.nir!, allowed: "--nir together with --out FILE.nir")
+            }
+            guard `init`.value.count == 1 else {
+                throw ModelError.invalid(parameter: "init", value: `init`.text, allowed: "one initialization with --nir")
+            }
+        }
         if format == .nir, out == nil {
             throw ModelError.invalid(parameter: "format", value: "nir", allowed: "nir together with --out FILE")
         }
         if let out, !out.hasSuffix(".nir"), format != .nir {
             throw ModelError.invalid(parameter: "out", value: out, allowed: "a file name ending in .nir, or --format nir")
         }
-        guard dt.isFinite, dt > 0 else {
-            throw ModelError.invalid(parameter: "dt", value: "\(dt)", allowed: "a positive number of seconds")
-        }
+        if graph.nir != nil { return }
         let plan = try self.plan()
         if let npy {
             guard !npy.isEmpty else { throw ModelError.invalid(parameter: "npy", value: npy, allowed: "a directory path") }
@@ -113,12 +120,29 @@ struct InitCommand: ParsableCommand {
     }
 
     func plan() throws -> InitPlan {
-        try InitPlan(layers: widths.value, neuron: NeuronModel(threshold: theta, leak: beta, reset: reset), input: input,
+        guard let widths else {
+            throw ModelError.invalid(parameter: "widths", value: "none", allowed: "the input size, then the layers "
+                                         + "(or --nir FILE with --out)")
+        }
+        return try InitPlan(layers: widths.value, neuron: NeuronModel(threshold: theta, leak: beta, reset: reset), input: input,
                      targetVariance: targetVariance, schemes: `init`.value, targetRate: targetRate,
                      weightsFile: weightsFrom, seed: seed)
     }
 
     func run() throws {
+        if let (model, file) = try graph.graph(), let out {
+            let scheme = `init`.value[0]
+            let result = try GraphInitialization(file: file, model: model, scheme: scheme, targetVariance: targetVariance,
+                                                 input: input, seed: seed, keepBias: bias == .keep)
+            try result.graph.write(to: out)
+            let predict = GraphPredictReport(file: out, convention: graph.convention.rawValue, step: graph.dt,
+                                             input: input, prediction: result.prediction)
+            let report = GraphInitReport(initialization: result, scheme: scheme.description, seed: seed, out: out,
+                                         predict: predict)
+            print((format.output ?? .table).text(json: report.json(), csv: report.csv(), table: report.table()),
+                  terminator: "")
+            return
+        }
         let plan = try self.plan()
         var files: [String: [String]] = [:]
         if let npy {
@@ -127,11 +151,11 @@ struct InitCommand: ParsableCommand {
                 + "(\(ByteCount.text(plan.npyBytes))) to \(npy)\n").utf8))
         }
         if let out {
-            let notes = try plan.writeNIR(to: out, convention: convention, step: dt)
-            FileHandle.standardError.write(Data((["snn-theory: wrote \(out) (NIR, \(convention.rawValue) convention)"]
+            let notes = try plan.writeNIR(to: out, convention: graph.convention, step: graph.dt)
+            FileHandle.standardError.write(Data((["snn-theory: wrote \(out) (NIR, \(graph.convention.rawValue) convention)"]
                 + notes.map { "snn-theory: note: \($0)" }).joined(separator: "\n").utf8 + [10]))
         }
-        let report = InitReport(plan: plan, widthsSpec: widths.text, npyDirectory: npy, files: files)
+        let report = InitReport(plan: plan, widthsSpec: widths?.text ?? "", npyDirectory: npy, files: files)
         print((format.output ?? .table).text(json: report.json(), csv: report.csv(), table: report.table()),
               terminator: "")
     }
@@ -144,6 +168,13 @@ enum InitOutputFormat: String, ChoiceOption {
     static let optionName = "format", allowedNames = "table, csv, json or nir"
 
     var output: OutputFormat? { OutputFormat(rawValue: rawValue) }
+}
+
+/// `init --nir --bias`.
+enum BiasChoice: String, ChoiceOption {
+    case keep, zero
+
+    static let optionName = "bias", allowedNames = "keep or zero"
 }
 
 /// `init --widths`: the input size, then the layers.
