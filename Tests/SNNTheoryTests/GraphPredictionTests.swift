@@ -1,0 +1,126 @@
+import Foundation
+import SNNModel
+import SNNSupport
+@testable import SNNTheory
+import Testing
+
+/// The per-neuron first step of THEORY.md section 9 against the formulas worked in the test, and a convolution
+/// against the dense matrix it unrolls to (the same sums, so the same prediction).
+@Suite struct GraphPredictionTests {
+    static func neurons(_ count: Int, theta: Float = 1, gain: Float = 1, bias: Float = 0,
+                        multiSpike: Bool = false) -> NetworkGraph.NeuronLayer {
+        NetworkGraph.NeuronLayer(leak: Array(repeating: 0.9, count: count), synapticLeak: nil,
+                                 gain: Array(repeating: gain, count: count), threshold: Array(repeating: theta, count: count),
+                                 resetValue: nil, bias: Array(repeating: bias, count: count), multiSpike: multiSpike)
+    }
+
+    static func chain(inputShape: [Int], _ operations: [(NetworkGraph.Operation, [Int])]) -> NetworkGraph {
+        var nodes = [NetworkGraph.Node(name: "input", operation: .input, inputs: [], delayedInputs: [],
+                                       inputShape: inputShape, outputShape: inputShape)]
+        var shape = inputShape
+        for (index, (operation, output)) in operations.enumerated() {
+            nodes.append(NetworkGraph.Node(name: "n\(index + 1)", operation: operation, inputs: [index],
+                                           delayedInputs: [], inputShape: shape, outputShape: output))
+            shape = output
+        }
+        return NetworkGraph(nodes: nodes)
+    }
+
+    static func q(_ z: Double) -> Double { 0.5 * erfc(z / 2.0.squareRoot()) }
+
+    @Test func oneDenseLayerGivesTheGaussianTailOfItsWeightedSum() {
+        let weight: [Float] = [0.5, -1.25, 2, 0.75, 1.5, -0.5]
+        let bias: [Float] = [0.1, -0.2]
+        let graph = Self.chain(inputShape: [3], [
+            (.dense(NetworkGraph.Dense(outputs: 2, inputs: 3, weight: weight, bias: bias)), [2]),
+            (.neurons(Self.neurons(2, theta: 0.8, gain: 1.5, bias: 0.05)), [2]),
+        ])
+        let p = 0.3
+        let layer = GraphPrediction(graph, input: .bernoulli(rate: p)).layers[0]
+        for i in 0..<2 {
+            let w = weight[(3 * i)..<(3 * i + 3)].map(Double.init)
+            let mean = 1.5 * (w.reduce(0, +) * p + Double(bias[i])) + Double(Float(0.05))
+            let sd = 1.5 * (w.reduce(0) { $0 + $1 * $1 } * p * (1 - p)).squareRoot()
+            #expect(abs(layer.rates![i] - Self.q((Double(Float(0.8)) - mean) / sd)) < 1e-12)
+        }
+    }
+
+    @Test func multiSpikeNeuronsCountEveryMultipleOfTheThreshold() {
+        let graph = Self.chain(inputShape: [1], [
+            (.dense(NetworkGraph.Dense(outputs: 1, inputs: 1, weight: [4], bias: [0.5])), [1]),
+            (.neurons(Self.neurons(1, theta: 1, multiSpike: true)), [1]),
+            (.dense(NetworkGraph.Dense(outputs: 1, inputs: 1, weight: [1], bias: [])), [1]),
+            (.neurons(Self.neurons(1, theta: 1e9)), [1]),
+        ])
+        // Taken as Gaussian (A2): u = 4 s + 0.5 with s ~ Bernoulli(0.5) has mean 2.5 and variance 16 / 4 = 4; the
+        // spike count floor(u) at u >= 1 has E[n] = sum_k P(u >= k), E[n^2] = sum_k (2k - 1) P(u >= k).
+        let prediction = GraphPrediction(graph, input: .bernoulli(rate: 0.5))
+        let tail = { (k: Double) in Self.q((k - 2.5) / 2) }
+        #expect(abs(prediction.layers[0].rates![0] - tail(1)) < 1e-12)
+        let first = (1...60).reduce(0.0) { $0 + tail(Double($1)) }
+        let second = (1...60).reduce(0.0) { $0 + Double(2 * $1 - 1) * tail(Double($1)) }
+        let next = prediction.layers[1]
+        #expect(abs(next.membraneMeans[0] - first) < 1e-12)
+        #expect(abs(next.membraneVariances[0] - (second - first * first)) < 1e-12)
+    }
+
+    @Test func aConvolutionPredictsAsTheDenseMatrixItUnrolls() {
+        var rng = SplitMix64(state: 5)
+        let (channels, height, width, out, kernel, stride, padding, groups) = (4, 7, 6, 6, 3, 2, 1, 2)
+        let perGroup = channels / groups
+        let weight = (0..<(out * perGroup * kernel * kernel)).map { _ in Float(Double(rng.next() % 2001) / 1000 - 1) }
+        let bias = (0..<out).map { _ in Float(Double(rng.next() % 201) / 1000 - 0.1) }
+        let outHeight = (height + 2 * padding - kernel) / stride + 1, outWidth = (width + 2 * padding - kernel) / stride + 1
+        let convolution = NetworkGraph.Convolution(outputChannels: out, inputChannels: channels, kernel: [kernel, kernel],
+                                                   stride: [stride, stride], padding: [padding, padding],
+                                                   dilation: [1, 1], groups: groups, weight: weight, bias: bias)
+        // The same map as a matrix, built by placing each kernel tap where it lands.
+        let inputs = channels * height * width, outputs = out * outHeight * outWidth
+        var matrix = [Float](repeating: 0, count: outputs * inputs)
+        var denseBias = [Float](repeating: 0, count: outputs)
+        for o in 0..<out {
+            for y in 0..<outHeight {
+                for x in 0..<outWidth {
+                    let row = (o * outHeight + y) * outWidth + x
+                    denseBias[row] = bias[o]
+                    for c in 0..<perGroup {
+                        let channel = (o / (out / groups)) * perGroup + c
+                        for ky in 0..<kernel {
+                            for kx in 0..<kernel {
+                                let iy = y * stride - padding + ky, ix = x * stride - padding + kx
+                                guard (0..<height).contains(iy), (0..<width).contains(ix) else { continue }
+                                matrix[row * inputs + (channel * height + iy) * width + ix] =
+                                    weight[((o * perGroup + c) * kernel + ky) * kernel + kx]
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        let shape = [out, outHeight, outWidth]
+        let convolved = GraphPrediction(Self.chain(inputShape: [channels, height, width], [
+            (.convolution(convolution), shape), (.neurons(Self.neurons(outputs, theta: 0.7)), shape),
+        ]), input: .bernoulli(rate: 0.3)).layers[0]
+        let dense = GraphPrediction(Self.chain(inputShape: [channels, height, width], [
+            (.dense(NetworkGraph.Dense(outputs: outputs, inputs: inputs, weight: matrix, bias: denseBias)), [outputs]),
+            (.neurons(Self.neurons(outputs, theta: 0.7)), [outputs]),
+        ]), input: .bernoulli(rate: 0.3)).layers[0]
+        for i in 0..<outputs {
+            #expect(abs(convolved.rates![i] - dense.rates![i]) < 1e-12, "output \(i)")
+        }
+    }
+
+    @Test func poolingSumsMeansAndVariances() {
+        let shape = [1, 4, 4]
+        let graph = Self.chain(inputShape: shape, [
+            (.pool(NetworkGraph.Pooling(kernel: [2, 2], stride: [2, 2], padding: [0, 0], average: false)), [1, 2, 2]),
+            (.neurons(Self.neurons(4, theta: 100)), [1, 2, 2]),
+            (.pool(NetworkGraph.Pooling(kernel: [2, 2], stride: [2, 2], padding: [0, 0], average: true)), [1, 1, 1]),
+        ])
+        let layer = GraphPrediction(graph, input: .bernoulli(rate: 0.25)).layers[0]
+        for i in 0..<4 {
+            #expect(abs(layer.membraneMeans[i] - 4 * 0.25) < 1e-12)
+            #expect(abs(layer.membraneVariances[i] - 4 * 0.25 * 0.75) < 1e-12)
+        }
+    }
+}
