@@ -1,6 +1,7 @@
 import Foundation
 import NIR
 import SNNFormats
+import SNNTheory
 
 /// `nir inspect`'s result: the graph in edge order with each node's shapes and weight statistics, and every neuron
 /// node as each convention discretizes it, with the differences from the exact sampling said in words.
@@ -25,6 +26,10 @@ public struct NIRInspectReport {
         public let neuron: NIRNeuronParameters?
         /// Per convention, in `NIRConvention.allCases` order; empty for a node that is not a neuron.
         public let discretized: [NIRDiscreteNeuron]
+        /// For weighted nodes, with a prediction: the predicted mean E[x] of the data reaching the node at the first
+        /// step, and Var[w] x fan-in x E[x^2], 1 for the paper's 1 / (fan-in P) (spikes: E[x^2] = P).
+        public var inputRate: Double? = nil
+        public var paperRatio: Double? = nil
     }
 
     public struct WeightSummary {
@@ -35,7 +40,9 @@ public struct NIRInspectReport {
         public var fanInTimesVariance: Double { Double(fanIn) * variance }
     }
 
-    public init(file: String, graph: NIRGraph, step: Double) throws {
+    /// With `prediction` (the first step of the graph as a convention runs it), weighted rows gain the input rate and
+    /// the ratio of their weight variance to the paper's.
+    public init(file: String, graph: NIRGraph, step: Double, prediction: GraphPrediction? = nil) throws {
         self.file = file
         self.graph = graph
         self.step = step
@@ -44,9 +51,21 @@ public struct NIRInspectReport {
         var cycles = structure.cycles
         try Self.appendRows(of: graph, structure: structure, prefix: "", file: file, step: step,
                             version: graph.version, to: &rows, cycles: &cycles)
+        if let prediction {
+            let byName = Dictionary(uniqueKeysWithValues: prediction.graph.nodes.enumerated().map { ($1.name, $0) })
+            for index in rows.indices {
+                guard let node = byName[rows[index].name], let weights = rows[index].weights else { continue }
+                let moments = prediction.inputMoments[node]
+                rows[index].inputRate = moments.mean
+                rows[index].paperRatio = weights.variance * Double(weights.fanIn) * moments.secondMoment
+            }
+        }
+        self.prediction = prediction
         self.rows = rows
         self.cycles = cycles
     }
+
+    public let prediction: GraphPrediction?
 
     /// The graph's rows in its order; a nested graph's own nodes follow its row, named `outer/inner`.
     private static func appendRows(of graph: NIRGraph, structure: NIRStructure, prefix: String, file: String,
@@ -179,6 +198,16 @@ public struct NIRInspectReport {
                 neuron.firing?.rawValue ?? ""]
     }
 
+    private func nodeCells(_ row: Row) -> [String] {
+        let number = { (value: Double?) -> String in value.map { Format.number($0) } ?? "" }
+        var cells: [String] = [row.name, row.type, Self.shapeText(row.inputShape), Self.shapeText(row.outputShape),
+                               row.weights.map { "\($0.fanIn)" } ?? ""]
+        cells += [number(row.weights?.mean), number(row.weights?.variance), number(row.weights?.fanInTimesVariance),
+                  number(row.bias?.mean), number(row.bias?.spread)]
+        if prediction != nil { cells += [number(row.inputRate), number(row.paperRatio)] }
+        return cells
+    }
+
     public func table() -> String {
         var out = [
             "snn-theory \(ToolVersion.current) nir inspect: \(file)",
@@ -186,16 +215,14 @@ public struct NIRInspectReport {
                 + "dt \(NIRDiscreteNeuron.format(step)) s for the conventions that take one",
             "",
         ]
-        out.append(Format.table(
-            header: ["node", "type", "shape in", "shape out", "fan-in", "weight mean", "weight var", "fan-in x var",
-                     "bias mean", "bias spread"],
-            rows: rows.map { row in
-                [row.name, row.type, Self.shapeText(row.inputShape), Self.shapeText(row.outputShape),
-                 row.weights.map { "\($0.fanIn)" } ?? "", row.weights.map { Format.number($0.mean) } ?? "",
-                 row.weights.map { Format.number($0.variance) } ?? "",
-                 row.weights.map { Format.number($0.fanInTimesVariance) } ?? "",
-                 row.bias.map { Format.number($0.mean) } ?? "", row.bias.map { Format.number($0.spread) } ?? ""]
-            }))
+        var header = ["node", "type", "shape in", "shape out", "fan-in", "weight mean", "weight var", "fan-in x var",
+                      "bias mean", "bias spread"]
+        if prediction != nil { header += ["input rate", "var / paper"] }
+        out.append(Format.table(header: header, rows: rows.map(nodeCells)))
+        if prediction != nil {
+            out.append("(input rate: the predicted mean of what reaches the node at the first step; var / paper: Var[w] "
+                + "x fan-in x E[x^2], 1 for the paper's 1 / (fan-in P))")
+        }
         let neurons = rows.filter { !$0.discretized.isEmpty }
         if !neurons.isEmpty {
             out.append("")
@@ -261,6 +288,8 @@ public struct NIRInspectReport {
             if let bias = row.bias {
                 pairs.append(("bias", .object([("mean", .number(bias.mean)), ("spread", .number(bias.spread))])))
             }
+            if let rate = row.inputRate { pairs.append(("predicted_input_rate", .number(rate))) }
+            if let ratio = row.paperRatio { pairs.append(("weight_variance_over_paper", .number(ratio))) }
             if let neuron = row.neuron {
                 pairs.append(("neuron", .object([
                     ("tau", neuron.tau.map { .number($0) } ?? .null),

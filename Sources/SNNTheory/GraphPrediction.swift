@@ -48,6 +48,8 @@ public struct GraphPrediction: Sendable {
     public let layers: [Layer]
     /// The graph predicted: the one given, or with the weights `reinitialize` chose.
     public let graph: NetworkGraph
+    /// Per node (by index): the mean over its input elements of E[x] and of E[x^2] at the first step.
+    public let inputMoments: [(mean: Double, secondMoment: Double)]
 
     /// A dense or convolution node's new operation, from its index, its operation, the mean second moment E[x^2] of
     /// the elements reaching it (as predicted with every earlier node's new weights) and the mean input gain of the
@@ -71,6 +73,7 @@ public struct GraphPrediction: Sendable {
         var moments: [Moments] = []
         var layers: [Layer] = []
         var nodes = graph.nodes
+        var inputMoments: [(mean: Double, secondMoment: Double)] = []
         for (index, original) in graph.nodes.enumerated() {
             var node = original
             let count = node.outputCount
@@ -87,9 +90,10 @@ public struct GraphPrediction: Sendable {
                 if let share = m.largestShare { sum.largestShare = share }
                 if let fanIn = m.fanIn { sum.fanIn = min(sum.fanIn ?? fanIn, fanIn) }
             }
+            let elements = Double(max(sum.mean.count, 1))
+            let secondMoment = zip(sum.mean, sum.variance).reduce(0.0) { $0 + $1.0 * $1.0 + $1.1 } / elements
+            inputMoments.append((sum.mean.reduce(0, +) / elements, secondMoment))
             if let reinitialize, node.isWeighted {
-                let elements = Double(max(sum.mean.count, 1))
-                let secondMoment = zip(sum.mean, sum.variance).reduce(0.0) { $0 + $1.0 * $1.0 + $1.1 } / elements
                 let gain = graph.nodes.first { consumer in consumer.inputs.contains(index) && consumer.isNeurons }
                     .flatMap { consumer -> Double? in
                         guard case .neurons(let neurons) = consumer.operation else { return nil }
@@ -137,6 +141,7 @@ public struct GraphPrediction: Sendable {
         }
         self.layers = layers
         self.graph = NetworkGraph(nodes: nodes)
+        self.inputMoments = inputMoments
     }
 
     static func dense(_ dense: NetworkGraph.Dense, _ input: Moments) -> Moments {

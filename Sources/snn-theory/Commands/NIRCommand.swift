@@ -1,7 +1,9 @@
 import ArgumentParser
 import NIR
 import SNNFormats
+import SNNModel
 import SNNReports
+import SNNTheory
 
 struct NIRCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -28,6 +30,12 @@ struct NIRCommand: ParsableCommand {
         @Option(help: "Time step in seconds for the exact reading and for Norse (snnTorch's importer fixes 1e-4).")
         var dt: Double = 1e-3
 
+        @Option(help: "The convention the predicted input rates assume: exact, snntorch, norse, sinabs or rockpool.")
+        var convention: NIRConvention = .exact
+
+        @Option(help: ArgumentHelp("The input the predicted rates assume: bernoulli:P or gaussian:S.", valueName: "kind:value"))
+        var input: InputEncoding = .bernoulli(rate: 0.2)
+
         @Option(help: "Output: table, csv or json.")
         var format: OutputFormat = .table
 
@@ -38,7 +46,11 @@ struct NIRCommand: ParsableCommand {
         }
 
         func run() throws {
-            let report = try NIRInspectReport(file: file, graph: try NIRGraph.read(path: file), step: dt)
+            let graph = try NIRGraph.read(path: file)
+            // A graph the model cannot run (a Delay node) is still inspected, without the predicted columns.
+            let prediction = (try? graph.networkGraph(file: file, convention: convention, step: dt))
+                .map { GraphPrediction($0, input: input) }
+            let report = try NIRInspectReport(file: file, graph: graph, step: dt, prediction: prediction)
             print(format.text(json: report.json(), csv: report.csv(), table: report.table()), terminator: "")
         }
     }
