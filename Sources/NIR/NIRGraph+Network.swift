@@ -6,9 +6,11 @@ extension NIRGraph {
     /// by `convention` at `step` per neuron (THEORY.md section 8), NIR's `Threshold` as a memoryless neuron. Throws a
     /// one-line `NIRError` for what the model cannot run: a `Delay` (continuous-time delays have no step form here),
     /// an input whose shape no `Input` node fixes.
-    public func networkGraph(file: String, convention: NIRConvention, step: Double) throws -> NetworkGraph {
+    /// `structure` is the graph's own, when the caller has it already.
+    public func networkGraph(file: String, convention: NIRConvention, step: Double,
+                             structure: NIRStructure? = nil) throws -> NetworkGraph {
         var builder = GraphBuilder(file: file, convention: convention, step: step, version: version)
-        _ = try builder.splice(self, prefix: "", external: [])
+        _ = try builder.splice(self, prefix: "", external: [], structure: structure)
         return NetworkGraph(nodes: builder.nodes)
     }
 }
@@ -29,8 +31,9 @@ private struct GraphBuilder {
 
     /// Appends `graph`'s nodes; `external` feeds its Input nodes (for a nested graph). Returns the index of its
     /// (first) Output node.
-    mutating func splice(_ graph: NIRGraph, prefix: String, external: [Int]) throws -> Int? {
-        let structure = try graph.structure(file: file, prefix: String(prefix.dropLast()))
+    mutating func splice(_ graph: NIRGraph, prefix: String, external: [Int],
+                         structure known: NIRStructure? = nil) throws -> Int? {
+        let structure = try known ?? graph.structure(file: file, prefix: String(prefix.dropLast()))
         let position = Dictionary(uniqueKeysWithValues: structure.order.enumerated().map { ($1, $0) })
         var index: [String: Int] = [:]
         var pending: [(node: Int, source: String)] = []
@@ -86,7 +89,11 @@ private struct GraphBuilder {
 
     func operation(_ kind: NIRNodeKind, input: [Int], output: [Int],
                    error: (String) -> NIRError) throws -> NetworkGraph.Operation {
-        let floats = { (array: HDF5Array) -> [Float] in array.doubles!.map { Float($0) } }
+        // Float32 arrays (the usual weights) are taken as they are, without a copy through Double.
+        let floats = { (array: HDF5Array) -> [Float] in
+            if case .float32(let values) = array.elements { return values }
+            return array.doubles!.map { Float($0) }
+        }
         let integers = { (array: HDF5Array, rank: Int) -> [Int] in
             let values = array.doubles!.map { Int($0) }
             return values.count == 1 ? Array(repeating: values[0], count: rank) : values

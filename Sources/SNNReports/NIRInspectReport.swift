@@ -42,11 +42,13 @@ public struct NIRInspectReport {
 
     /// With `prediction` (the first step of the graph as a convention runs it), weighted rows gain the input rate and
     /// the ratio of their weight variance to the paper's.
-    public init(file: String, graph: NIRGraph, step: Double, prediction: GraphPrediction? = nil) throws {
+    public init(file: String, graph: NIRGraph, step: Double, prediction: GraphPrediction? = nil,
+                structure: NIRStructure? = nil) throws {
         self.file = file
         self.graph = graph
         self.step = step
-        structure = try graph.structure(file: file)
+        let structure = try structure ?? graph.structure(file: file)
+        self.structure = structure
         var rows: [Row] = []
         var cycles = structure.cycles
         try Self.appendRows(of: graph, structure: structure, prefix: "", file: file, step: step,

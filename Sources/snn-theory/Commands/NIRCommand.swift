@@ -47,10 +47,12 @@ struct NIRCommand: ParsableCommand {
 
         func run() throws {
             let graph = try NIRGraph.read(path: file)
+            let structure = try graph.structure(file: file)
             // A graph the model cannot run (a Delay node) is still inspected, without the predicted columns.
-            let prediction = (try? graph.networkGraph(file: file, convention: convention, step: dt))
+            let prediction = (try? graph.networkGraph(file: file, convention: convention, step: dt, structure: structure))
                 .map { GraphPrediction($0, input: input) }
-            let report = try NIRInspectReport(file: file, graph: graph, step: dt, prediction: prediction)
+            let report = try NIRInspectReport(file: file, graph: graph, step: dt, prediction: prediction,
+                                              structure: structure)
             print(format.text(json: report.json(), csv: report.csv(), table: report.table()), terminator: "")
         }
     }
