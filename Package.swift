@@ -19,8 +19,10 @@ let package = Package(
         .systemLibrary(name: "CHDF5", path: "Sources/CHDF5", pkgConfig: "hdf5-serial",
                        providers: [.apt(["libhdf5-dev"])]),
         // Row-major float matrix products on vector kernels chosen by CPU feature at run time, with their own thread
-        // pool (see Sources/CSGEMM/README.md); the Swift face is SNNLinearAlgebra.
-        .target(name: "CSGEMM", exclude: ["README.md"]),
+        // pool (see Sources/CSGEMM/README.md); the Swift face is SNNLinearAlgebra. Optimized in debug builds too:
+        // unoptimized, its kernels run 100-200 times slower.
+        .target(name: "CSGEMM", exclude: ["README.md"],
+                cSettings: [.unsafeFlags(["-O2"], .when(configuration: .debug))]),
         .target(name: "SNNLinearAlgebra", dependencies: ["CSGEMM"], exclude: ["README.md"]),
         // Small pieces the libraries share that belong to none of them; it imports nothing of the project.
         .target(name: "SNNSupport", exclude: ["README.md"]),

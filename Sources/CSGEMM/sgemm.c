@@ -109,17 +109,10 @@ DEFINE_KERNEL(avx2_wide, "avx2,fma", __m256, 8, _mm256_setzero_ps, _mm256_load_p
               _mm256_storeu_ps, AVX2_BROADCAST, _mm256_fmadd_ps, _mm256_add_ps, 6, 2)
 DEFINE_KERNEL(avx2_narrow, "avx2,fma", __m256, 8, _mm256_setzero_ps, _mm256_load_ps, _mm256_loadu_ps,
               _mm256_storeu_ps, AVX2_BROADCAST, _mm256_fmadd_ps, _mm256_add_ps, 12, 1)
-#ifndef WIDE_MR
-#define WIDE_MR 12
-#define WIDE_NV 2
-#endif
-#ifndef NARROW_MR
-#define NARROW_MR 24
-#endif
 DEFINE_KERNEL(avx512_wide, "avx512f", __m512, 16, _mm512_setzero_ps, _mm512_load_ps, _mm512_loadu_ps,
-              _mm512_storeu_ps, AVX512_BROADCAST, _mm512_fmadd_ps, _mm512_add_ps, WIDE_MR, WIDE_NV)
+              _mm512_storeu_ps, AVX512_BROADCAST, _mm512_fmadd_ps, _mm512_add_ps, 12, 2)
 DEFINE_KERNEL(avx512_narrow, "avx512f", __m512, 16, _mm512_setzero_ps, _mm512_load_ps, _mm512_loadu_ps,
-              _mm512_storeu_ps, AVX512_BROADCAST, _mm512_fmadd_ps, _mm512_add_ps, NARROW_MR, 1)
+              _mm512_storeu_ps, AVX512_BROADCAST, _mm512_fmadd_ps, _mm512_add_ps, 24, 1)
 
 static const kernel_family avx2_family = {
     {avx2_wide_packed, avx2_wide_strided, 6, 16},
@@ -127,8 +120,8 @@ static const kernel_family avx2_family = {
 };
 
 static const kernel_family avx512_family = {
-    {avx512_wide_packed, avx512_wide_strided, WIDE_MR, 16 * WIDE_NV},
-    {avx512_narrow_packed, avx512_narrow_strided, NARROW_MR, 16},
+    {avx512_wide_packed, avx512_wide_strided, 12, 32},
+    {avx512_narrow_packed, avx512_narrow_strided, 24, 16},
 };
 
 /* Features, never names: leaf 1 and leaf 7 of cpuid say what the CPU has, XCR0 (xgetbv) whether the operating

@@ -115,6 +115,17 @@ import Testing
         }
     }
 
+    /// Asking for a family the CPU lacks runs the best one it has (never an illegal instruction). Vacuous on a CPU
+    /// with every family; run the tests under an emulated older CPU to exercise it (Sources/CSGEMM/README.md).
+    @Test func anUnsupportedFamilyFallsBackToTheBest() {
+        let (m, k, n) = (33, 70, 29)
+        let a = Self.matrix(m, k, seed: 7), b = Self.matrix(k, n, seed: 8)
+        let best = MatrixMultiply.product(a, b, m: m, k: k, n: n, kernel: .best)
+        for kernel in MatrixMultiply.Kernel.allCases where !kernel.isSupported {
+            #expect(MatrixMultiply.product(a, b, m: m, k: k, n: n, kernel: kernel) == best)
+        }
+    }
+
     @Test func theBestKernelIsSupportedAndPortableAlwaysIs() {
         #expect(MatrixMultiply.Kernel.best.isSupported)
         #expect(MatrixMultiply.Kernel.supported.first == .portable)
