@@ -1,5 +1,6 @@
 #include "CSGEMM.h"
 
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -9,14 +10,17 @@
 #define CSGEMM_X86_64 1
 #endif
 
-/* A micro-kernel sums one tile of C over kc terms: tile = A[rows, 0..<kc] B[0..<kc, columns], then stores the tile
-   into C or adds it to C. B comes packed (kc rows of NR contiguous floats, zero-padded, 64-byte aligned). A comes
-   either packed (kc columns of MR contiguous floats) or in place (row stride rsa), the latter when packing would
-   not pay: the tile's rows of A are used against one panel of B only. */
-typedef void (*kernel_fn)(long kc, const float *a, long rsa, const float *b, float *c, long ldc, int add);
+/* A micro-kernel sums one tile of C over kc terms, tile = A[rows, 0..<kc] B[0..<kc, columns], then stores the tile
+   into C or adds it to C. Three variants differ in where the operands come from:
+   - packed: A packed (kc columns of MR contiguous floats), B packed (kc rows of NR contiguous floats, zero-padded);
+   - a_in_place: A read where it is (row stride lda), B packed: a strip of A that meets one panel of B only (the
+     im2col products: A is streamed once, packing it would double the traffic);
+   - b_in_place: A packed, B read where it is (row stride ldb): few rows of A against many columns (a dense layer on
+     a small batch), where packing B would write and read back all of B for a few uses of each value. */
+typedef void (*kernel_fn)(long kc, const float *a, long lda, const float *b, long ldb, float *c, long ldc, int add);
 
 typedef struct {
-    kernel_fn packed, strided;
+    kernel_fn packed, a_in_place, b_in_place;
     long mr, nr;
 } kernel_shape;
 
@@ -27,6 +31,7 @@ typedef struct {
 #define CSGEMM_KC 256  /* terms of k per block, when k > CSGEMM_KC_WHOLE */
 #define CSGEMM_KC_WHOLE 384
 #define CSGEMM_B_BLOCK (1L << 18) /* floats of packed B per block (1 MiB), a share of a core's L2 cache */
+#define CSGEMM_A_BLOCK (1L << 16) /* floats of packed A up to which a product counts as having few rows (256 KiB) */
 
 /* ---------------------------------------------------------------------------------------------------------------
    Portable kernel: plain C the compiler vectorizes for the build's baseline. Multiply and add stay separate
@@ -35,11 +40,11 @@ typedef struct {
 #define PORTABLE_MR 4
 #define PORTABLE_NR 16
 
-static inline void portable_tile(long kc, const float *a, long rsa, long csa, const float *b, float *c, long ldc,
-                                 int add) {
+static inline void portable_tile(long kc, const float *a, long rsa, long csa, const float *b, long rsb, float *c,
+                                 long ldc, int add) {
     float acc[PORTABLE_MR][PORTABLE_NR] = {{0}};
     for (long p = 0; p < kc; p++) {
-        const float *bp = b + p * PORTABLE_NR;
+        const float *bp = b + p * rsb;
         for (int r = 0; r < PORTABLE_MR; r++) {
             float ar = a[r * rsa + p * csa];
             for (int j = 0; j < PORTABLE_NR; j++) acc[r][j] += ar * bp[j];
@@ -49,18 +54,27 @@ static inline void portable_tile(long kc, const float *a, long rsa, long csa, co
         for (int j = 0; j < PORTABLE_NR; j++) c[r * ldc + j] = add ? c[r * ldc + j] + acc[r][j] : acc[r][j];
 }
 
-static void portable_packed(long kc, const float *a, long rsa, const float *b, float *c, long ldc, int add) {
-    (void)rsa;
-    portable_tile(kc, a, 1, PORTABLE_MR, b, c, ldc, add);
+static void portable_packed(long kc, const float *a, long lda, const float *b, long ldb, float *c, long ldc,
+                            int add) {
+    (void)lda, (void)ldb;
+    portable_tile(kc, a, 1, PORTABLE_MR, b, PORTABLE_NR, c, ldc, add);
 }
 
-static void portable_strided(long kc, const float *a, long rsa, const float *b, float *c, long ldc, int add) {
-    portable_tile(kc, a, rsa, 1, b, c, ldc, add);
+static void portable_a_in_place(long kc, const float *a, long lda, const float *b, long ldb, float *c, long ldc,
+                                int add) {
+    (void)ldb;
+    portable_tile(kc, a, lda, 1, b, PORTABLE_NR, c, ldc, add);
+}
+
+static void portable_b_in_place(long kc, const float *a, long lda, const float *b, long ldb, float *c, long ldc,
+                                int add) {
+    (void)lda;
+    portable_tile(kc, a, 1, PORTABLE_MR, b, ldb, c, ldc, add);
 }
 
 static const kernel_family portable_family = {
-    {portable_packed, portable_strided, PORTABLE_MR, PORTABLE_NR},
-    {portable_packed, portable_strided, PORTABLE_MR, PORTABLE_NR},
+    {portable_packed, portable_a_in_place, portable_b_in_place, PORTABLE_MR, PORTABLE_NR},
+    {portable_packed, portable_a_in_place, portable_b_in_place, PORTABLE_MR, PORTABLE_NR},
 };
 
 #if CSGEMM_X86_64
@@ -72,15 +86,25 @@ static const kernel_family portable_family = {
 
 #define UNROLL _Pragma("clang loop unroll(full)")
 
-#define DEFINE_KERNEL(NAME, TARGET, VEC, WIDTH, ZERO, LOAD, LOADU, STOREU, BROADCAST, FMA, ADD, MR, NV)              \
+/* B read in place comes a row of B per term, each row in another cache line (often another page), which the
+   hardware prefetchers follow too late: asking for the row PREFETCH_ROWS terms ahead brought a dense 64x1000x1000
+   product on one core from about 100 to 119 GFLOP/s. A prefetch never faults, so the rows past the end of B are
+   harmless; the address is computed as an integer so that no out-of-range pointer is formed. */
+#define PREFETCH_ROWS 8
+static inline void prefetch_row(const float *b, long row, long stride, long column) {
+    __builtin_prefetch((const void *)((uintptr_t)b + (uintptr_t)((row * stride + column) * (long)sizeof(float))));
+}
+
+#define DEFINE_KERNEL(NAME, TARGET, VEC, WIDTH, ZERO, LOADU, STOREU, BROADCAST, FMA, ADD, MR, NV)                    \
     __attribute__((target(TARGET), always_inline)) static inline void NAME##_tile(                                 \
-        long kc, const float *restrict a, long rsa, long csa, const float *restrict b, float *restrict c, long ldc,  \
-        int add) {                                                                                                  \
+        long kc, const float *restrict a, long rsa, long csa, const float *restrict b, long rsb, float *restrict c, \
+        long ldc, int add, int prefetch_b) {                                                                        \
         VEC acc[MR][NV];                                                                                            \
         UNROLL for (int r = 0; r < MR; r++) UNROLL for (int v = 0; v < NV; v++) acc[r][v] = ZERO();                 \
         for (long p = 0; p < kc; p++) {                                                                             \
             VEC bv[NV];                                                                                             \
-            UNROLL for (int v = 0; v < NV; v++) bv[v] = LOAD(b + p * (WIDTH * NV) + WIDTH * v);                     \
+            UNROLL for (int v = 0; v < NV; v++) bv[v] = LOADU(b + p * rsb + WIDTH * v);                             \
+            if (prefetch_b) UNROLL for (int v = 0; v < NV; v++) prefetch_row(b, p + PREFETCH_ROWS, rsb, WIDTH * v);  \
             const float *ap = a + p * csa;                                                                          \
             UNROLL for (int r = 0; r < MR; r++) {                                                                   \
                 VEC ar = BROADCAST(ap + r * rsa);                                                                   \
@@ -92,36 +116,44 @@ static const kernel_family portable_family = {
             STOREU(cp, add ? ADD(LOADU(cp), acc[r][v]) : acc[r][v]);                                                \
         }                                                                                                           \
     }                                                                                                               \
-    __attribute__((target(TARGET))) static void NAME##_packed(long kc, const float *a, long rsa, const float *b,    \
-                                                              float *c, long ldc, int add) {                        \
-        (void)rsa;                                                                                                  \
-        NAME##_tile(kc, a, 1, MR, b, c, ldc, add);                                                                  \
+    __attribute__((target(TARGET))) static void NAME##_packed(long kc, const float *a, long lda, const float *b,    \
+                                                              long ldb, float *c, long ldc, int add) {              \
+        (void)lda, (void)ldb;                                                                                       \
+        NAME##_tile(kc, a, 1, MR, b, WIDTH * NV, c, ldc, add, 0);                                                   \
     }                                                                                                               \
-    __attribute__((target(TARGET))) static void NAME##_strided(long kc, const float *a, long rsa, const float *b,   \
-                                                               float *c, long ldc, int add) {                       \
-        NAME##_tile(kc, a, rsa, 1, b, c, ldc, add);                                                                 \
+    __attribute__((target(TARGET))) static void NAME##_a_in_place(long kc, const float *a, long lda,               \
+                                                                  const float *b, long ldb, float *c, long ldc,     \
+                                                                  int add) {                                        \
+        (void)ldb;                                                                                                  \
+        NAME##_tile(kc, a, lda, 1, b, WIDTH * NV, c, ldc, add, 0);                                                  \
+    }                                                                                                               \
+    __attribute__((target(TARGET))) static void NAME##_b_in_place(long kc, const float *a, long lda,               \
+                                                                  const float *b, long ldb, float *c, long ldc,     \
+                                                                  int add) {                                        \
+        (void)lda;                                                                                                  \
+        NAME##_tile(kc, a, 1, MR, b, ldb, c, ldc, add, 1);                                                          \
     }
 
 #define AVX2_BROADCAST(p) _mm256_broadcast_ss(p)
 #define AVX512_BROADCAST(p) _mm512_set1_ps(*(p))
 
-DEFINE_KERNEL(avx2_wide, "avx2,fma", __m256, 8, _mm256_setzero_ps, _mm256_load_ps, _mm256_loadu_ps,
+DEFINE_KERNEL(avx2_wide, "avx2,fma", __m256, 8, _mm256_setzero_ps, _mm256_loadu_ps,
               _mm256_storeu_ps, AVX2_BROADCAST, _mm256_fmadd_ps, _mm256_add_ps, 6, 2)
-DEFINE_KERNEL(avx2_narrow, "avx2,fma", __m256, 8, _mm256_setzero_ps, _mm256_load_ps, _mm256_loadu_ps,
+DEFINE_KERNEL(avx2_narrow, "avx2,fma", __m256, 8, _mm256_setzero_ps, _mm256_loadu_ps,
               _mm256_storeu_ps, AVX2_BROADCAST, _mm256_fmadd_ps, _mm256_add_ps, 12, 1)
-DEFINE_KERNEL(avx512_wide, "avx512f", __m512, 16, _mm512_setzero_ps, _mm512_load_ps, _mm512_loadu_ps,
+DEFINE_KERNEL(avx512_wide, "avx512f", __m512, 16, _mm512_setzero_ps, _mm512_loadu_ps,
               _mm512_storeu_ps, AVX512_BROADCAST, _mm512_fmadd_ps, _mm512_add_ps, 12, 2)
-DEFINE_KERNEL(avx512_narrow, "avx512f", __m512, 16, _mm512_setzero_ps, _mm512_load_ps, _mm512_loadu_ps,
+DEFINE_KERNEL(avx512_narrow, "avx512f", __m512, 16, _mm512_setzero_ps, _mm512_loadu_ps,
               _mm512_storeu_ps, AVX512_BROADCAST, _mm512_fmadd_ps, _mm512_add_ps, 24, 1)
 
 static const kernel_family avx2_family = {
-    {avx2_wide_packed, avx2_wide_strided, 6, 16},
-    {avx2_narrow_packed, avx2_narrow_strided, 12, 8},
+    {avx2_wide_packed, avx2_wide_a_in_place, avx2_wide_b_in_place, 6, 16},
+    {avx2_narrow_packed, avx2_narrow_a_in_place, avx2_narrow_b_in_place, 12, 8},
 };
 
 static const kernel_family avx512_family = {
-    {avx512_wide_packed, avx512_wide_strided, 12, 32},
-    {avx512_narrow_packed, avx512_narrow_strided, 24, 16},
+    {avx512_wide_packed, avx512_wide_a_in_place, avx512_wide_b_in_place, 12, 32},
+    {avx512_narrow_packed, avx512_narrow_a_in_place, avx512_narrow_b_in_place, 24, 16},
 };
 
 /* Features, never names: leaf 1 and leaf 7 of cpuid say what the CPU has, XCR0 (xgetbv) whether the operating
@@ -204,6 +236,73 @@ static void pack_a(long mr, long kc, long MR, const float *a, long lda, float *a
 
 static long round_up(long x, long m) { return (x + m - 1) / m * m; }
 
+/* One tile: straight into C when it is whole, else through a scratch tile whose valid part is stored or added. */
+static void run_tile(const kernel_shape *s, kernel_fn fn, long kc, const float *a, long lda, const float *b, long ldb,
+                     float *c, long ldc, long mr, long nr, int add, float *scratch) {
+    if (mr == s->mr && nr == s->nr) {
+        fn(kc, a, lda, b, ldb, c, ldc, add);
+        return;
+    }
+    fn(kc, a, lda, b, ldb, scratch, s->nr, 0);
+    for (long r = 0; r < mr; r++)
+        for (long j = 0; j < nr; j++)
+            c[r * ldc + j] = add ? c[r * ldc + j] + scratch[r * s->nr + j] : scratch[r * s->nr + j];
+}
+
+/* Few rows against many columns: all of A's block packed once (it stays in L2), B read in place one panel at a
+   time, each panel used by every strip of rows while it is in L1. Only a last, partial panel is packed. */
+static void few_rows(const kernel_shape *s, long m, long n, long k, long KC, const float *a, long lda, const float *b,
+                     long ldb, float *c, long ldc, int accumulate, float *ap, float *bp, float *scratch) {
+    const long MR = s->mr, NR = s->nr;
+    for (long pc = 0; pc < k; pc += KC) {
+        long kc = k - pc < KC ? k - pc : KC;
+        int add = accumulate || pc > 0;
+        for (long ic = 0; ic < m; ic += MR)
+            pack_a(m - ic < MR ? m - ic : MR, kc, MR, a + ic * lda + pc, lda, ap + ic * kc);
+        for (long jr = 0; jr < n; jr += NR) {
+            long nr = n - jr < NR ? n - jr : NR;
+            const float *panel = b + pc * ldb + jr;
+            kernel_fn fn = s->b_in_place;
+            long panel_stride = ldb;
+            if (nr < NR) {
+                pack_b(kc, nr, NR, panel, ldb, bp);
+                panel = bp, fn = s->packed, panel_stride = NR;
+            }
+            for (long ic = 0; ic < m; ic += MR)
+                run_tile(s, fn, kc, ap + ic * kc, MR, panel, panel_stride, c + ic * ldc + jr, ldc,
+                         m - ic < MR ? m - ic : MR, nr, add, scratch);
+        }
+    }
+}
+
+/* The general case: B packed a block at a time (it stays in L2), strips of A against it; a strip of A is packed when
+   it meets more than one panel of B and read in place otherwise. */
+static void general(const kernel_shape *s, long m, long n, long k, long KC, long NC, const float *a, long lda,
+                    const float *b, long ldb, float *c, long ldc, int accumulate, float *ap, float *bp,
+                    float *scratch) {
+    const long MR = s->mr, NR = s->nr;
+    for (long jc = 0; jc < n; jc += NC) {
+        long nc = n - jc < NC ? n - jc : NC;
+        long panels = (nc + NR - 1) / NR;
+        for (long pc = 0; pc < k; pc += KC) {
+            long kc = k - pc < KC ? k - pc : KC;
+            int add = accumulate || pc > 0;
+            pack_b(kc, nc, NR, b + pc * ldb + jc, ldb, bp);
+            for (long ic = 0; ic < m; ic += MR) {
+                long mr = m - ic < MR ? m - ic : MR;
+                const float *strip = a + ic * lda + pc;
+                int packed = mr < MR || panels > 1;
+                if (packed) pack_a(mr, kc, MR, strip, lda, ap);
+                for (long jp = 0; jp < panels; jp++) {
+                    long jr = jp * NR, nr = nc - jr < NR ? nc - jr : NR;
+                    run_tile(s, packed ? s->packed : s->a_in_place, kc, packed ? ap : strip, lda, bp + jp * kc * NR,
+                             NR, c + ic * ldc + jc + jr, ldc, mr, nr, add, scratch);
+                }
+            }
+        }
+    }
+}
+
 int csgemm(csgemm_kernel kernel, long m, long n, long k, const float *a, long lda, const float *b, long ldb, float *c,
            long ldc, int accumulate) {
     if (m <= 0 || n <= 0) return 0;
@@ -215,51 +314,24 @@ int csgemm(csgemm_kernel kernel, long m, long n, long k, const float *a, long ld
     const kernel_shape *s = shape(kernel, n);
     const long MR = s->mr, NR = s->nr;
     const long KC = k <= CSGEMM_KC_WHOLE ? k : CSGEMM_KC;
+    int few = n > NR && round_up(m, MR) * KC <= CSGEMM_A_BLOCK;
     long NC = CSGEMM_B_BLOCK / KC / NR * NR;
     if (NC < NR) NC = NR;
     if (NC > round_up(n, NR)) NC = round_up(n, NR);
+    long a_floats = few ? round_up(m, MR) * KC : MR * KC, b_floats = few ? NR * KC : NC * KC;
 
-    float *bp = aligned_alloc(64, (size_t)round_up(KC * NC * (long)sizeof(float), 64));
-    float *ap = aligned_alloc(64, (size_t)round_up(KC * MR * (long)sizeof(float), 64));
-    float *tile = aligned_alloc(64, (size_t)round_up(MR * NR * (long)sizeof(float), 64));
-    if (!bp || !ap || !tile) {
-        free(bp);
-        free(ap);
-        free(tile);
-        return -1;
+    float *ap = aligned_alloc(64, (size_t)round_up(a_floats * (long)sizeof(float), 64));
+    float *bp = aligned_alloc(64, (size_t)round_up(b_floats * (long)sizeof(float), 64));
+    float *scratch = aligned_alloc(64, (size_t)round_up(MR * NR * (long)sizeof(float), 64));
+    int status = 0;
+    if (ap && bp && scratch) {
+        if (few) few_rows(s, m, n, k, KC, a, lda, b, ldb, c, ldc, accumulate, ap, bp, scratch);
+        else general(s, m, n, k, KC, NC, a, lda, b, ldb, c, ldc, accumulate, ap, bp, scratch);
+    } else {
+        status = -1;
     }
-    for (long jc = 0; jc < n; jc += NC) {
-        long nc = n - jc < NC ? n - jc : NC;
-        long panels = (nc + NR - 1) / NR;
-        for (long pc = 0; pc < k; pc += KC) {
-            long kc = k - pc < KC ? k - pc : KC;
-            int add = accumulate || pc > 0;
-            pack_b(kc, nc, NR, b + pc * ldb + jc, ldb, bp);
-            for (long ic = 0; ic < m; ic += MR) {
-                long mr = m - ic < MR ? m - ic : MR;
-                const float *arows = a + ic * lda + pc;
-                int packed = mr < MR || panels > 1;
-                if (packed) pack_a(mr, kc, MR, arows, lda, ap);
-                for (long jp = 0; jp < panels; jp++) {
-                    long jr = jp * NR, nr = nc - jr < NR ? nc - jr : NR;
-                    const float *bpanel = bp + jp * kc * NR;
-                    float *ctile = c + ic * ldc + jc + jr;
-                    if (mr == MR && nr == NR) {
-                        if (packed) s->packed(kc, ap, 1, bpanel, ctile, ldc, add);
-                        else s->strided(kc, arows, lda, bpanel, ctile, ldc, add);
-                    } else {
-                        if (packed) s->packed(kc, ap, 1, bpanel, tile, NR, 0);
-                        else s->strided(kc, arows, lda, bpanel, tile, NR, 0);
-                        for (long r = 0; r < mr; r++)
-                            for (long j = 0; j < nr; j++)
-                                ctile[r * ldc + j] = add ? ctile[r * ldc + j] + tile[r * NR + j] : tile[r * NR + j];
-                    }
-                }
-            }
-        }
-    }
-    free(bp);
     free(ap);
-    free(tile);
-    return 0;
+    free(bp);
+    free(scratch);
+    return status;
 }

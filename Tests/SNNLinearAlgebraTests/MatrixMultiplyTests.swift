@@ -3,7 +3,8 @@ import SNNLinearAlgebra
 import Testing
 
 /// The products against a naive triple loop in double precision, on shapes that leave edge tiles in both dimensions
-/// for every kernel, with k above and below the block length.
+/// for every kernel, with k above and below the block length, through each of the three ways a product is tiled
+/// (few rows with B read in place; a narrow B with A read in place; the general blocked loop).
 @Suite struct MatrixMultiplyTests {
     /// Entries in [-1, 1) from a fixed integer recurrence: no two rows or columns alike, signs mixed.
     static func matrix(_ rows: Int, _ columns: Int, seed: Int) -> [Float] {
@@ -39,7 +40,7 @@ import Testing
 
     static let oddShapes: [(m: Int, k: Int, n: Int)] = [
         (1, 1, 1), (7, 13, 5), (13, 17, 33), (25, 3, 47), (29, 50, 16), (37, 401, 19), (50, 777, 65), (3, 1, 100),
-        (97, 144, 17), (2, 600, 1),
+        (97, 144, 17), (2, 600, 1), (260, 300, 45),
     ]
 
     @Test(arguments: MatrixMultiply.Kernel.supported)
@@ -80,7 +81,7 @@ import Testing
     /// The summation order depends on k alone: strips of rows (tall products) or of columns (wide ones) on any number
     /// of threads give the bits one thread gives.
     @Test func everyThreadCountGivesTheSameBits() {
-        for (m, k, n) in [(301, 97, 70), (40, 500, 999), (5000, 50, 16)] {
+        for (m, k, n) in [(301, 97, 70), (40, 500, 999), (5000, 50, 16), (400, 300, 100)] {
             let a = Self.matrix(m, k, seed: m), b = Self.matrix(k, n, seed: n)
             let one = MatrixMultiply.product(a, b, m: m, k: k, n: n, threads: 1)
             for threads in [2, 3, 4, 7] {
