@@ -86,10 +86,13 @@ static const kernel_family portable_family = {
 
 #define UNROLL _Pragma("clang loop unroll(full)")
 
-/* B read in place comes a row of B per term, each row in another cache line (often another page), which the
-   hardware prefetchers follow too late: asking for the row PREFETCH_ROWS terms ahead brought a dense 64x1000x1000
-   product on one core from about 100 to 119 GFLOP/s. A prefetch never faults, so the rows past the end of B are
-   harmless; the address is computed as an integer so that no out-of-range pointer is formed. */
+/* Software prefetches where the hardware prefetchers come too late (measured on one core, CPU time):
+   - B read in place comes a row of B per term, each row in another cache line (often another page): asking for the
+     row PREFETCH_ROWS terms ahead took a dense 64x1000x1000 product from about 100 to 117-119 GFLOP/s;
+   - A read in place is MR row streams at once: asking, every 16 terms (a cache line), for the same columns of the
+     next strip's rows took the im2col products 65536x50x16 from 72 to 94-101 and 16384x144x16 from 90 to 113-116.
+   A prefetch never faults, so addresses past the end of a matrix are harmless; they are computed as integers so
+   that no out-of-range pointer is formed. */
 #define PREFETCH_ROWS 8
 static inline void prefetch_row(const float *b, long row, long stride, long column) {
     __builtin_prefetch((const void *)((uintptr_t)b + (uintptr_t)((row * stride + column) * (long)sizeof(float))));
@@ -98,7 +101,7 @@ static inline void prefetch_row(const float *b, long row, long stride, long colu
 #define DEFINE_KERNEL(NAME, TARGET, VEC, WIDTH, ZERO, LOADU, STOREU, BROADCAST, FMA, ADD, MR, NV)                    \
     __attribute__((target(TARGET), always_inline)) static inline void NAME##_tile(                                 \
         long kc, const float *restrict a, long rsa, long csa, const float *restrict b, long rsb, float *restrict c, \
-        long ldc, int add, int prefetch_b) {                                                                        \
+        long ldc, int add, int prefetch_a, int prefetch_b) {                                                        \
         VEC acc[MR][NV];                                                                                            \
         UNROLL for (int r = 0; r < MR; r++) UNROLL for (int v = 0; v < NV; v++) acc[r][v] = ZERO();                 \
         for (long p = 0; p < kc; p++) {                                                                             \
@@ -106,6 +109,7 @@ static inline void prefetch_row(const float *b, long row, long stride, long colu
             UNROLL for (int v = 0; v < NV; v++) bv[v] = LOADU(b + p * rsb + WIDTH * v);                             \
             if (prefetch_b) UNROLL for (int v = 0; v < NV; v++) prefetch_row(b, p + PREFETCH_ROWS, rsb, WIDTH * v);  \
             const float *ap = a + p * csa;                                                                          \
+            if (prefetch_a && (p & 15) == 0) UNROLL for (int r = 0; r < MR; r++) prefetch_row(a, r + MR, rsa, p);   \
             UNROLL for (int r = 0; r < MR; r++) {                                                                   \
                 VEC ar = BROADCAST(ap + r * rsa);                                                                   \
                 UNROLL for (int v = 0; v < NV; v++) acc[r][v] = FMA(ar, bv[v], acc[r][v]);                          \
@@ -119,19 +123,19 @@ static inline void prefetch_row(const float *b, long row, long stride, long colu
     __attribute__((target(TARGET))) static void NAME##_packed(long kc, const float *a, long lda, const float *b,    \
                                                               long ldb, float *c, long ldc, int add) {              \
         (void)lda, (void)ldb;                                                                                       \
-        NAME##_tile(kc, a, 1, MR, b, WIDTH * NV, c, ldc, add, 0);                                                   \
+        NAME##_tile(kc, a, 1, MR, b, WIDTH * NV, c, ldc, add, 0, 0);                                                \
     }                                                                                                               \
     __attribute__((target(TARGET))) static void NAME##_a_in_place(long kc, const float *a, long lda,               \
                                                                   const float *b, long ldb, float *c, long ldc,     \
                                                                   int add) {                                        \
         (void)ldb;                                                                                                  \
-        NAME##_tile(kc, a, lda, 1, b, WIDTH * NV, c, ldc, add, 0);                                                  \
+        NAME##_tile(kc, a, lda, 1, b, WIDTH * NV, c, ldc, add, 1, 0);                                               \
     }                                                                                                               \
     __attribute__((target(TARGET))) static void NAME##_b_in_place(long kc, const float *a, long lda,               \
                                                                   const float *b, long ldb, float *c, long ldc,     \
                                                                   int add) {                                        \
         (void)lda;                                                                                                  \
-        NAME##_tile(kc, a, 1, MR, b, ldb, c, ldc, add, 1);                                                          \
+        NAME##_tile(kc, a, 1, MR, b, ldb, c, ldc, add, 0, 1);                                                       \
     }
 
 #define AVX2_BROADCAST(p) _mm256_broadcast_ss(p)
