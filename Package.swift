@@ -18,6 +18,12 @@ let package = Package(
         // HDF5's headers and library sit under hdf5/serial, off the default search paths (see Sources/CHDF5/README.md).
         .systemLibrary(name: "CHDF5", path: "Sources/CHDF5", pkgConfig: "hdf5-serial",
                        providers: [.apt(["libhdf5-dev"])]),
+        // Row-major float matrix products on vector kernels chosen by CPU feature at run time, with their own thread
+        // pool (see Sources/CSGEMM/README.md); the Swift face is SNNLinearAlgebra. Optimized in debug builds too:
+        // unoptimized, its kernels run 100-200 times slower.
+        .target(name: "CSGEMM", exclude: ["README.md"],
+                cSettings: [.unsafeFlags(["-O2"], .when(configuration: .debug))]),
+        .target(name: "SNNLinearAlgebra", dependencies: ["CSGEMM"], exclude: ["README.md"]),
         // Small pieces the libraries share that belong to none of them; it imports nothing of the project.
         .target(name: "SNNSupport", exclude: ["README.md"]),
         // The values everything else takes: the network, its neuron, input and initialization, and their rules.
@@ -63,6 +69,7 @@ let package = Package(
         .testTarget(name: "SNNFormatsTests", dependencies: ["SNNFormats", "SNNTestSupport"]),
         .testTarget(name: "SNNSupportTests", dependencies: ["SNNSupport"]),
         .testTarget(name: "SVGPlotTests", dependencies: ["SVGPlot"]),
+        .testTarget(name: "SNNLinearAlgebraTests", dependencies: ["SNNLinearAlgebra"]),
         .testTarget(name: "NIRTests", dependencies: ["NIR", "SNNTestSupport"]),
         .testTarget(name: "SNNReportsTests",
                     dependencies: ["SNNReports", "SNNModel", "SNNTheory", "SNNSimulator", "SNNVerification", "SNNFormats",
