@@ -31,7 +31,8 @@ let package = Package(
         // Each library's README (its numerical choices) is documentation, not a resource.
         .target(name: "SNNTheory", dependencies: ["SNNSupport", "SNNModel", "CGSL"],
                 exclude: ["README.md", "THEORY.md"]),
-        .target(name: "SNNSimulator", dependencies: ["SNNSupport", "SNNModel"], exclude: ["README.md"]),
+        .target(name: "SNNSimulator", dependencies: ["SNNSupport", "SNNModel", "SNNLinearAlgebra"],
+                exclude: ["README.md"]),
         // Sweeps, shards, their record files and the verdicts; the file formats come from SNNFormats.
         .target(name: "SNNVerification",
                 dependencies: ["SNNSupport", "SNNModel", "SNNTheory", "SNNSimulator", "SNNFormats"],
@@ -60,7 +61,8 @@ let package = Package(
         .testTarget(name: "SNNTheoryTests", dependencies: ["SNNTheory", "SNNModel"],
                     // The reference tables are read from the source tree (ReferenceTable), not bundled.
                     exclude: ["Reference"]),
-        .testTarget(name: "SNNSimulatorTests", dependencies: ["SNNSimulator", "SNNModel", "SNNTheory"]),
+        .testTarget(name: "SNNSimulatorTests",
+                    dependencies: ["SNNSimulator", "SNNModel", "SNNTheory", "NIR", "SNNTestSupport"]),
         .testTarget(name: "SNNVerificationTests",
                     dependencies: ["SNNVerification", "SNNModel", "SNNTheory", "SNNSimulator", "SNNFormats",
                                    "SNNTestSupport"]),
