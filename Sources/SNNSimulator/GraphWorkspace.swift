@@ -306,27 +306,34 @@ final class GraphWorkspace: @unchecked Sendable {
         }
     }
 
-    /// Sum (or mean over the full window) of each window, zero outside the input; one sample.
+    /// Sum (or mean over the full window) of each window, zero outside the input; one sample. The window's rows and
+    /// columns inside the input are found first, and summed in row-major order.
     static func pool(_ w: WindowGeometry, average: Bool, input: UnsafePointer<Float>,
                      output: UnsafeMutablePointer<Float>) {
         let size = Float(w.kernelHeight * w.kernelWidth)
         for c in 0..<w.channels {
+            let plane = input + c * w.height * w.width
             for y in 0..<w.outputHeight {
+                let top = y * w.strideY - w.paddingY
+                let rows = Self.inside(top, w.kernelHeight, w.height)
                 for x in 0..<w.outputWidth {
+                    let left = x * w.strideX - w.paddingX
+                    let columns = Self.inside(left, w.kernelWidth, w.width)
                     var total: Float = 0
-                    for i in 0..<w.kernelHeight {
-                        let iy = y * w.strideY - w.paddingY + i
-                        guard iy >= 0, iy < w.height else { continue }
-                        for j in 0..<w.kernelWidth {
-                            let ix = x * w.strideX - w.paddingX + j
-                            guard ix >= 0, ix < w.width else { continue }
-                            total += input[(c * w.height + iy) * w.width + ix]
-                        }
+                    for i in rows {
+                        let row = plane + (top + i) * w.width + left
+                        for j in columns { total += row[j] }
                     }
                     output[(c * w.outputHeight + y) * w.outputWidth + x] = average ? total / size : total
                 }
             }
         }
+    }
+
+    /// The offsets k in 0..<length with start + k in 0..<size (empty for a window wholly in the padding).
+    static func inside(_ start: Int, _ length: Int, _ size: Int) -> Range<Int> {
+        let lower = max(0, -start)
+        return lower..<max(lower, min(length, size - start))
     }
 
     /// One step of a neuron node (`GraphSimulation`'s update), in items of `GraphPlan.neuronsPerItem` neurons; each
@@ -336,60 +343,33 @@ final class GraphWorkspace: @unchecked Sendable {
                        step t: Int, name: String) throws {
         let n = s.count, batch = self.batch
         parallelWork(s.items, threads: threads) { worker, item in
-            let first = item * GraphPlan.neuronsPerItem, last = min(first + GraphPlan.neuronsPerItem, n)
+            let first = item * GraphPlan.neuronsPerItem, size = min(GraphPlan.neuronsPerItem, n - first)
             let u = self.rows[worker].pointer, counts = self.itemCounts[worker]
-            counts.update(repeating: 0, count: last - first)
-            let leak = s.leak.pointer, gain = s.gain.pointer, bias = s.bias.pointer
-            let alpha = s.synapticLeak?.pointer, threshold = s.threshold?.pointer, reset = s.resetValue?.pointer
+            counts.update(repeating: 0, count: size)
+            let leak = s.leak.pointer + first, gain = s.gain.pointer + first, bias = s.bias.pointer + first
             for b in 0..<batch {
-                let x = input + b * n, v = s.membrane.pointer + b * n, y = output + b * n
-                let current = s.current.map { $0.pointer + b * n }
-                var total = 0.0, spikes = 0.0
-                for i in first..<last {
-                    var drive = x[i]
-                    if let alpha, let current {
-                        drive = alpha[i] * current[i] + x[i]
-                        current[i] = drive
-                    }
-                    var potential = leak[i] * v[i] + gain[i] * drive + bias[i]
-                    u[i - first] = potential
-                    total += Double(potential)
-                    if let threshold {
-                        let theta = threshold[i]
-                        var fired: Float = 0
-                        if s.multiSpike {
-                            if potential >= theta { fired = (potential / theta).rounded(.down) }
-                        } else if potential > theta {
-                            fired = 1
-                        }
-                        if fired > 0 {
-                            if let reset { potential = reset[i] } else { potential = potential - theta * fired }
-                        }
-                        y[i] = fired
-                        counts[i - first] += Double(fired)
-                        spikes += Double(fired)
-                    } else {
-                        y[i] = potential
-                    }
-                    v[i] = potential
+                let offset = b * n + first
+                let x = input + offset, v = s.membrane.pointer + offset, y = output + offset
+                var drive = UnsafePointer(x)
+                if let alpha = s.synapticLeak.map({ $0.pointer + first }), let current = s.current?.pointer {
+                    let current = current + offset
+                    for i in 0..<size { current[i] = alpha[i] * current[i] + x[i] }
+                    drive = UnsafePointer(current)
                 }
-                let mean = total / Double(last - first)
-                var squares = 0.0
-                for i in 0..<(last - first) {
-                    let d = Double(u[i]) - mean
-                    squares += d * d
-                }
+                for i in 0..<size { u[i] = leak[i] * v[i] + gain[i] * drive[i] + bias[i] }
+                Self.fire(s, first: first, size: size, u: u, v: v, y: y, counts: counts)
+                let mean = Self.sum(u, size) / Double(size)
                 let partial = s.partials + 3 * (item * batch + b)
                 partial[0] = mean
-                partial[1] = squares
-                partial[2] = spikes
+                partial[1] = Self.sumOfSquares(u, size, about: mean)
+                partial[2] = s.threshold == nil ? 0 : Self.sum(y, size)
             }
             guard s.threshold != nil else { return }
             var silent = 0
-            for i in first..<last {
-                if counts[i - first] == 0 { silent += 1 }
-                if t == 1 { s.firstStepCounts[i] = counts[i - first] }
-                s.counts[i] += counts[i - first]
+            for i in 0..<size {
+                if counts[i] == 0 { silent += 1 }
+                if t == 1 { s.firstStepCounts[first + i] = counts[i] }
+                s.counts[first + i] += counts[i]
             }
             s.silent[item] = silent
         }
@@ -412,6 +392,85 @@ final class GraphWorkspace: @unchecked Sendable {
             record.spikes[base + b] = spikes
         }
         if s.threshold != nil { record.silent[t - 1] = (0..<s.items).reduce(0) { $0 + s.silent[$1] } }
+    }
+
+    /// Spikes and reset of `size` neurons from `first` in one sample, from their membranes u: y = the spikes (or u
+    /// without threshold), v = the membrane after the reset, and each neuron's spikes added to `counts`. The loops
+    /// are written per firing rule and reset so that none tests either per neuron.
+    static func fire(_ s: NeuronState, first: Int, size: Int, u: UnsafePointer<Float>, v: UnsafeMutablePointer<Float>,
+                     y: UnsafeMutablePointer<Float>, counts: UnsafeMutablePointer<Double>) {
+        guard let threshold = s.threshold?.pointer else {
+            v.update(from: u, count: size)
+            y.update(from: u, count: size)
+            return
+        }
+        let theta = threshold + first
+        switch (s.multiSpike, s.resetValue.map { $0.pointer + first }) {
+        case (false, nil):
+            for i in 0..<size {
+                let fired: Float = u[i] > theta[i] ? 1 : 0
+                y[i] = fired
+                v[i] = fired > 0 ? u[i] - theta[i] * fired : u[i]
+            }
+        case (true, nil):
+            for i in 0..<size {
+                let fired: Float = u[i] >= theta[i] ? Self.floorOfPositive(u[i] / theta[i]) : 0
+                y[i] = fired
+                v[i] = fired > 0 ? u[i] - theta[i] * fired : u[i]
+            }
+        case (false, let reset?):
+            for i in 0..<size {
+                let fired: Float = u[i] > theta[i] ? 1 : 0
+                y[i] = fired
+                v[i] = fired > 0 ? reset[i] : u[i]
+            }
+        case (true, let reset?):
+            for i in 0..<size {
+                let fired: Float = u[i] >= theta[i] ? Self.floorOfPositive(u[i] / theta[i]) : 0
+                y[i] = fired
+                v[i] = fired > 0 ? reset[i] : u[i]
+            }
+        }
+        for i in 0..<size { counts[i] += Double(y[i]) }
+    }
+
+    /// floor(q) for q >= 0, exactly, without a library call (the baseline x86-64 target has no floor instruction): r =
+    /// (q + 2^23) - 2^23 rounds q to an integer (exact for q < 2^23), less one when that rounded up; from 2^23 on
+    /// every Float is an integer.
+    @inline(__always)
+    static func floorOfPositive(_ q: Float) -> Float {
+        guard q < 0x1p23 else { return q }
+        let r = (q + 0x1p23) - 0x1p23
+        return r > q ? r - 1 : r
+    }
+
+    /// sum_i p[i] in Double, in a fixed order: four lanes, element i in lane i mod 4 (the tail likewise), then
+    /// (lane 0 + lane 1) + (lane 2 + lane 3).
+    static func sum(_ p: UnsafePointer<Float>, _ count: Int) -> Double {
+        var lanes = SIMD4<Double>()
+        var i = 0
+        while i + 4 <= count {
+            lanes += SIMD4<Double>(UnsafeRawPointer(p + i).loadUnaligned(as: SIMD4<Float>.self))
+            i += 4
+        }
+        for j in i..<count { lanes[j - i] += Double(p[j]) }
+        return (lanes[0] + lanes[1]) + (lanes[2] + lanes[3])
+    }
+
+    /// sum_i (p[i] - mean)^2 in Double, in the lanes of `sum`.
+    static func sumOfSquares(_ p: UnsafePointer<Float>, _ count: Int, about mean: Double) -> Double {
+        var lanes = SIMD4<Double>()
+        var i = 0
+        while i + 4 <= count {
+            let d = SIMD4<Double>(UnsafeRawPointer(p + i).loadUnaligned(as: SIMD4<Float>.self)) - mean
+            lanes += d * d
+            i += 4
+        }
+        for j in i..<count {
+            let d = Double(p[j]) - mean
+            lanes[j - i] += d * d
+        }
+        return (lanes[0] + lanes[1]) + (lanes[2] + lanes[3])
     }
 
     func statistics(elapsedSeconds: Double) -> GraphStatistics {

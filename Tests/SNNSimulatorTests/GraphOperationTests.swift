@@ -146,4 +146,17 @@ import Testing
             }
         }
     }
+
+    /// The multi-spike count floor(v / theta) without a library call: exact for every non-negative Float.
+    @Test func floorOfPositiveIsFloor() {
+        var values: [Float] = [0, 0.25, 0.5, 0.75, 1, 1.5, 2.5, 3.5, 0x1p22 + 0.5, 0x1p23 - 0.5, 0x1p23, 0x1p23 + 2, 1e30,
+                               .infinity, .leastNonzeroMagnitude]
+        values += (1...2000).flatMap { k -> [Float] in
+            let x = Float(k) * 0.37
+            return [x, x.nextDown, x.nextUp, Float(k).nextDown, Float(k)]
+        }
+        for q in values {
+            #expect(GraphWorkspace.floorOfPositive(q) == q.rounded(.down), "\(q)")
+        }
+    }
 }
