@@ -5,8 +5,8 @@ import SNNModel
 public enum GraphInput: Sendable, Equatable {
     /// Drawn from the seed, as `InputEncoding` describes: Bernoulli(p) spikes, independent per input element, batch
     /// item and step; or N(0, s^2) values drawn once per element and batch item and held over the steps. Batch item b
-    /// of input node k draws from its own stream (seed, network 0, layer k, block b), elements in order, step after
-    /// step, so the draws do not depend on the thread count.
+    /// of the input node at index k of the graph's nodes draws from its own stream (seed, network 0, layer k, block
+    /// b), elements in order, step after step, so the draws do not depend on the thread count.
     case encoding(InputEncoding)
     /// Given values (a user's array), row-major Float32, for a graph with one input node: shape [batch, steps, input
     /// shape...] (a frame per step) or [batch, input shape...] (the same frame at every step).
