@@ -1,5 +1,6 @@
 #include "CSGEMM.h"
 
+#include <stdatomic.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -185,12 +186,12 @@ static csgemm_kernel detect(void) { return CSGEMM_KERNEL_PORTABLE; }
 #endif
 
 csgemm_kernel csgemm_best_kernel(void) {
-    /* Racing first calls compute the same value; the store is a single aligned int. */
-    static volatile int cached = -1;
-    int value = cached;
+    /* Racing first calls compute and store the same value. */
+    static atomic_int cached = -1;
+    int value = atomic_load_explicit(&cached, memory_order_relaxed);
     if (value < 0) {
         value = (int)detect();
-        cached = value;
+        atomic_store_explicit(&cached, value, memory_order_relaxed);
     }
     return (csgemm_kernel)value;
 }
