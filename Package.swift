@@ -18,6 +18,12 @@ let package = Package(
         // HDF5's headers and library sit under hdf5/serial, off the default search paths (see Sources/CHDF5/README.md).
         .systemLibrary(name: "CHDF5", path: "Sources/CHDF5", pkgConfig: "hdf5-serial",
                        providers: [.apt(["libhdf5-dev"])]),
+        // Row-major float matrix products on vector kernels chosen by CPU feature at run time, with their own thread
+        // pool (see Sources/CSGEMM/README.md); the Swift face is SNNLinearAlgebra. Optimized in debug builds too:
+        // unoptimized, its kernels run 100-200 times slower.
+        .target(name: "CSGEMM", exclude: ["README.md"],
+                cSettings: [.unsafeFlags(["-O2"], .when(configuration: .debug))]),
+        .target(name: "SNNLinearAlgebra", dependencies: ["CSGEMM"], exclude: ["README.md"]),
         // Small pieces the libraries share that belong to none of them; it imports nothing of the project.
         .target(name: "SNNSupport", exclude: ["README.md"]),
         // The values everything else takes: the network, its neuron, input and initialization, and their rules.
@@ -25,7 +31,8 @@ let package = Package(
         // Each library's README (its numerical choices) is documentation, not a resource.
         .target(name: "SNNTheory", dependencies: ["SNNSupport", "SNNModel", "CGSL"],
                 exclude: ["README.md", "THEORY.md"]),
-        .target(name: "SNNSimulator", dependencies: ["SNNSupport", "SNNModel"], exclude: ["README.md"]),
+        .target(name: "SNNSimulator", dependencies: ["SNNSupport", "SNNModel", "SNNLinearAlgebra"],
+                exclude: ["README.md"]),
         // Sweeps, shards, their record files and the verdicts; the file formats come from SNNFormats.
         .target(name: "SNNVerification",
                 dependencies: ["SNNSupport", "SNNModel", "SNNTheory", "SNNSimulator", "SNNFormats"],
@@ -54,7 +61,8 @@ let package = Package(
         .testTarget(name: "SNNTheoryTests", dependencies: ["SNNTheory", "SNNModel"],
                     // The reference tables are read from the source tree (ReferenceTable), not bundled.
                     exclude: ["Reference"]),
-        .testTarget(name: "SNNSimulatorTests", dependencies: ["SNNSimulator", "SNNModel", "SNNTheory"]),
+        .testTarget(name: "SNNSimulatorTests",
+                    dependencies: ["SNNSimulator", "SNNModel", "SNNTheory", "NIR", "SNNTestSupport"]),
         .testTarget(name: "SNNVerificationTests",
                     dependencies: ["SNNVerification", "SNNModel", "SNNTheory", "SNNSimulator", "SNNFormats",
                                    "SNNTestSupport"]),
@@ -63,6 +71,7 @@ let package = Package(
         .testTarget(name: "SNNFormatsTests", dependencies: ["SNNFormats", "SNNTestSupport"]),
         .testTarget(name: "SNNSupportTests", dependencies: ["SNNSupport"]),
         .testTarget(name: "SVGPlotTests", dependencies: ["SVGPlot"]),
+        .testTarget(name: "SNNLinearAlgebraTests", dependencies: ["SNNLinearAlgebra"]),
         .testTarget(name: "NIRTests", dependencies: ["NIR", "SNNTestSupport"]),
         .testTarget(name: "SNNReportsTests",
                     dependencies: ["SNNReports", "SNNModel", "SNNTheory", "SNNSimulator", "SNNVerification", "SNNFormats",
