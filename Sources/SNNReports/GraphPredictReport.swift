@@ -102,7 +102,7 @@ public struct GraphPredictReport {
         var out = [
             "snn-theory \(ToolVersion.current) predict --nir: \(file)",
             "first time step, per neuron with the file's weights (THEORY.md section 9); neurons as \(convention) "
-                + "discretizes them at dt \(Format.number(step)) s; input \(input)",
+                + "discretizes them (--dt \(Format.number(step)) s, for exact and norse); input \(input)",
             "",
         ]
         let number = { (value: Double?) -> String in value.map { Format.number($0) } ?? "-" }

@@ -15,7 +15,8 @@ public struct GraphPrediction: Sendable {
     public struct Layer: Sendable {
         public let node: Int
         public let name: String
-        /// Per neuron: the spike probability at the first step (for a node without threshold, nil).
+        /// Per neuron: the expected spikes at the first step, its spike probability for single-spike neurons (for a
+        /// node without threshold, nil).
         public let rates: [Double]?
         /// Per neuron: the mean and variance of u at the first step.
         public let membraneMeans: [Double]
@@ -285,7 +286,7 @@ public struct GraphPrediction: Sendable {
             let theta = Double(threshold[i])
             let (first, second) = spikeMoments(mean: uMean[i], sd: uVariance[i].squareRoot(), threshold: theta,
                                                multiSpike: neurons.multiSpike)
-            rates[i] = exceeds(uMean[i], uVariance[i].squareRoot(), theta, inclusive: neurons.multiSpike)
+            rates[i] = first
             outMean[i] = first
             outVariance[i] = max(0, second - first * first)
         }
@@ -294,8 +295,7 @@ public struct GraphPrediction: Sendable {
                                                      threshold: meanTheta, multiSpike: neurons.multiSpike)
         let layer = Layer(node: node, name: name, rates: rates, membraneMeans: uMean, membraneVariances: uVariance,
                           membraneVariance: membraneVariance, meanFieldVariance: fieldVariance,
-                          meanFieldRate: exceeds(fieldMean, fieldVariance.squareRoot(), meanTheta,
-                                                 inclusive: neurons.multiSpike),
+                          meanFieldRate: fieldFirst,
                           fanIn: input.fanIn, dominatedFraction: dominated)
         return (Moments(mean: outMean, variance: outVariance,
                         meanField: (fieldFirst, max(0, fieldSecond - fieldFirst * fieldFirst))), layer)

@@ -56,8 +56,8 @@ import Testing
         // spike count floor(u) at u >= 1 has E[n] = sum_k P(u >= k), E[n^2] = sum_k (2k - 1) P(u >= k).
         let prediction = GraphPrediction(graph, input: .bernoulli(rate: 0.5))
         let tail = { (k: Double) in Self.q((k - 2.5) / 2) }
-        #expect(abs(prediction.layers[0].rates![0] - tail(1)) < 1e-12)
         let first = (1...60).reduce(0.0) { $0 + tail(Double($1)) }
+        #expect(abs(prediction.layers[0].rates![0] - first) < 1e-12)
         let second = (1...60).reduce(0.0) { $0 + Double(2 * $1 - 1) * tail(Double($1)) }
         let next = prediction.layers[1]
         #expect(abs(next.membraneMeans[0] - first) < 1e-12)

@@ -52,6 +52,11 @@ struct CompareCommand: ParsableCommand {
     )
 
     @OptionGroup var network: NetworkOptions
+    @OptionGroup(title: "Your own network (a NIR file): its first step predicted and simulated, layer by layer") var graph: GraphOptions
+
+    @Option(name: .customLong("input-file"),
+            help: ArgumentHelp("With --nir: the input as a .npy array (the prediction takes --input's law).", valueName: "x.npy"))
+    var inputFile: String?
 
     @Option(help: ArgumentHelp("Layer widths to sweep, comma-separated.", valueName: "n,n,..."))
     var widths: Parsed<SweepWidths> = "100,300,1000"
@@ -151,6 +156,9 @@ struct CompareCommand: ParsableCommand {
     }
 
     func validate() throws {
+        try GraphRun.checkOptions(nir: graph.nir, inputFile: inputFile,
+                                  unsupported: [("output", output), ("resume", resume), ("shard", shard.map { "\($0)" }),
+                                                ("plot", plot)])
         do { _ = try plan() } catch let error as SimulationError { throw ValidationError("memory: " + error.description) }
     }
 
@@ -175,6 +183,13 @@ struct CompareCommand: ParsableCommand {
     }
 
     func run() throws {
+        if graph.nir != nil {
+            let report = try GraphRun(graph: graph, input: network.input, inputFile: inputFile,
+                                      steps: Network.checkedSteps(network.steps), batch: batch == 1 ? 256 : batch,
+                                      seed: seed, threads: threads).report(compare: true)
+            print(format.text(json: report.json(), csv: report.csv(), table: report.table()), terminator: "")
+            return
+        }
         let plan: SweepPlan
         do { plan = try self.plan() } catch let error as SimulationError {
             throw CommandFailure(message: "memory: " + error.description)

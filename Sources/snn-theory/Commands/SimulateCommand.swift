@@ -36,6 +36,12 @@ struct SimulateCommand: ParsableCommand {
 
     @OptionGroup var network: SingleNetworkOptions
     @OptionGroup var simulation: SimulationOptions
+    @OptionGroup(title: "Your own network (a NIR file)") var graph: GraphOptions
+
+    @Option(name: .customLong("input-file"),
+            help: ArgumentHelp("With --nir: the input as a .npy array, [batch, steps, input shape...] or [batch, input shape...] (its batch replaces --batch).",
+                               valueName: "x.npy"))
+    var inputFile: String?
 
     @Option(help: ArgumentHelp("Initialization: \(InitScheme.allowedNames).", valueName: "scheme"))
     var `init`: InitScheme = .paper
@@ -88,6 +94,9 @@ struct SimulateCommand: ParsableCommand {
 
     func validate() throws {
         if let plot { try Figures.checkDestination(plot) }
+        try GraphRun.checkOptions(nir: graph.nir, inputFile: inputFile,
+                                  unsupported: [("output", output), ("resume", resume), ("weights-from", weightsFrom),
+                                                ("target-rate", targetRate.map { "\($0)" }), ("plot", plot)])
         if output != nil, resume != nil {
             throw ModelError.invalid(parameter: "output", value: output ?? "",
                                      allowed: "no --output with --resume (new networks are appended to the --resume file)")
@@ -112,6 +121,13 @@ struct SimulateCommand: ParsableCommand {
     }
 
     func run() throws {
+        if graph.nir != nil {
+            let report = try GraphRun(graph: graph, input: network.input, inputFile: inputFile, steps: network.checkedSteps(),
+                                      batch: simulation.batch ?? 64, seed: simulation.seed, threads: simulation.threads)
+                .report(compare: false)
+            print(format.text(json: report.json(), csv: report.csv(), table: report.table()), terminator: "")
+            return
+        }
         let scheme = `init`
         var model = try network.model(.scheme(scheme, targetVariance: network.checkedTargetVariance())).resolved()
         var schemeName = scheme.description
