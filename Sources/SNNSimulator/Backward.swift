@@ -402,32 +402,56 @@ final class BackwardWorkspace: @unchecked Sendable {
     }
 
     /// The input of layer l as n_{l-1} x B T values (the spikes s_{l-1} = [u_{l-1} > theta], or the input, an analog
-    /// one repeated over the steps), and per input j the increasing list of columns where it is nonzero.
+    /// one repeated over the steps), and per input j the increasing list of columns where it is nonzero: counted, then
+    /// filled, each in blocks of 64 inputs in parallel.
     private func buildActivity(layer l: Int) {
-        let fanIn = widths[l - 1]
-        if l == 1 {
-            let analog = configuration.simulation.input.heldOverSteps
-            for c in 0..<columns {
-                (activity + c * fanIn).update(from: input + (analog ? c / steps : c) * fanIn, count: fanIn)
+        let fanIn = widths[l - 1], columns = self.columns, steps = self.steps, theta = threshold
+        let analog = configuration.simulation.input.heldOverSteps
+        let offset = l == 1 ? 0 : potentialOffsets[l - 2]
+        let block = 64, blocks = (fanIn + block - 1) / block
+        parallelFor((columns + 63) / 64, threads: threads) { item in
+            for c in item * 64..<min(columns, (item + 1) * 64) {
+                let a = self.activity + c * fanIn
+                if l == 1 {
+                    a.update(from: self.input + (analog ? c / steps : c) * fanIn, count: fanIn)
+                    continue
+                }
+                let u = UnsafeRawPointer(self.potentials + offset + c * fanIn)
+                var j = 0
+                while j + 4 <= fanIn {
+                    let v = u.loadUnaligned(fromByteOffset: 4 * j, as: SIMD4<Float>.self)
+                    UnsafeMutableRawPointer(a + j).storeBytes(
+                        of: SIMD4<Float>(repeating: 0).replacing(with: 1, where: v .> theta), as: SIMD4<Float>.self)
+                    j += 4
+                }
+                while j < fanIn {
+                    a[j] = u.load(fromByteOffset: 4 * j, as: Float.self) > theta ? 1 : 0
+                    j += 1
+                }
             }
-        } else {
-            let u = potentials + potentialOffsets[l - 2]
-            for k in 0..<fanIn * columns { activity[k] = u[k] > threshold ? 1 : 0 }
         }
-        listStarts.initialize(repeating: 0, count: fanIn + 1)
-        for c in 0..<columns {
-            for j in 0..<fanIn where activity[c * fanIn + j] != 0 { listStarts[j + 1] += 1 }
+        listStarts[0] = 0
+        parallelFor(blocks, threads: threads) { k in
+            let inputs = k * block..<min(fanIn, (k + 1) * block)
+            let counts = self.listStarts + 1
+            for j in inputs { counts[j] = 0 }
+            for c in 0..<columns {
+                let a = self.activity + c * fanIn
+                for j in inputs { counts[j] += a[j] != 0 ? 1 : 0 }
+            }
         }
         for j in 0..<fanIn { listStarts[j + 1] += listStarts[j] }
-        withUnsafeTemporaryAllocation(of: Int.self, capacity: fanIn) { fill in
-            for j in 0..<fanIn { fill[j] = listStarts[j] }
-            for c in 0..<columns {
-                for j in 0..<fanIn {
-                    let a = activity[c * fanIn + j]
-                    if a != 0 {
-                        listColumns[fill[j]] = UInt32(c)
-                        listValues[fill[j]] = a
-                        fill[j] += 1
+        parallelFor(blocks, threads: threads) { k in
+            let inputs = k * block..<min(fanIn, (k + 1) * block)
+            withUnsafeTemporaryAllocation(of: Int.self, capacity: block) { fill in
+                for j in inputs { fill[j - inputs.lowerBound] = self.listStarts[j] }
+                for c in 0..<columns {
+                    let a = self.activity + c * fanIn
+                    for j in inputs where a[j] != 0 {
+                        let slot = fill[j - inputs.lowerBound]
+                        self.listColumns[slot] = UInt32(c)
+                        self.listValues[slot] = a[j]
+                        fill[j - inputs.lowerBound] = slot + 1
                     }
                 }
             }
@@ -494,43 +518,62 @@ final class BackwardWorkspace: @unchecked Sendable {
         return Self.unbiasedVariance(sum: sum, squares: squares, count: Double(width * fanIn))
     }
 
-    /// Per tile of neurons, the sum and sum of squares of its rows of G (`batchGradientVariance`).
+    /// Per tile of neurons, the sum and sum of squares of its rows of G (`batchGradientVariance`). A full panel of 32
+    /// rows walks input j's list once into eight four-lane accumulators; partial panels go 4 rows, then 1, at a time.
     private func gradientTiles(layer l: Int, store: UnsafeMutablePointer<Float>?) {
         let width = widths[l], fanIn = widths[l - 1]
         let binary = !(l == 1 && configuration.simulation.input.heldOverSteps)
         let tiles = (width + Simulator.rowsPerTile - 1) / Simulator.rowsPerTile
         nonisolated(unsafe) let store = store
         parallelFor(tiles, threads: threads) { tile in
-            let delta = UnsafePointer(self.current), starts = UnsafePointer(self.listStarts)
+            let delta = UnsafeRawPointer(self.current), starts = UnsafePointer(self.listStarts)
             let lists = UnsafePointer(self.listColumns), values = UnsafePointer(self.listValues)
             let rows = tile * Simulator.rowsPerTile..<min(width, (tile + 1) * Simulator.rowsPerTile)
             var sum = SIMD4<Double>(), squares = SIMD4<Double>()
             var tailSum = 0.0, tailSquares = 0.0
-            for j in 0..<fanIn {
-                let list = starts[j]..<starts[j + 1]
-                var i = rows.lowerBound
-                while i + 4 <= rows.upperBound {
-                    var a = SIMD4<Float>()
-                    for e in list {
-                        let d = UnsafeRawPointer(delta + Int(lists[e]) * width + i).loadUnaligned(as: SIMD4<Float>.self)
-                        a += binary ? d : d * SIMD4(repeating: values[e])
+            @inline(__always) func load(_ e: Int, _ i: Int) -> SIMD4<Float> {
+                (delta + 4 * (Int(lists[e]) * width + i)).loadUnaligned(as: SIMD4<Float>.self)
+                    * (binary ? SIMD4(repeating: 1) : SIMD4(repeating: values[e]))
+            }
+            @inline(__always) func add(_ a: SIMD4<Float>, row i: Int, input j: Int) {
+                let v = SIMD4<Double>(a)
+                sum += v
+                squares += v * v
+                if let store { for k in 0..<4 { store[(i + k) * fanIn + j] = a[k] } }
+            }
+            for first in stride(from: rows.lowerBound, to: rows.upperBound, by: 32) {
+                let panelRows = min(32, rows.upperBound - first)
+                for j in 0..<fanIn {
+                    let list = starts[j]..<starts[j + 1]
+                    var i = first
+                    if panelRows == 32 {
+                        var a0 = SIMD4<Float>(), a1 = a0, a2 = a0, a3 = a0, a4 = a0, a5 = a0, a6 = a0, a7 = a0
+                        for e in list {
+                            a0 += load(e, i); a1 += load(e, i + 4); a2 += load(e, i + 8); a3 += load(e, i + 12)
+                            a4 += load(e, i + 16); a5 += load(e, i + 20); a6 += load(e, i + 24); a7 += load(e, i + 28)
+                        }
+                        add(a0, row: i, input: j); add(a1, row: i + 4, input: j); add(a2, row: i + 8, input: j)
+                        add(a3, row: i + 12, input: j); add(a4, row: i + 16, input: j); add(a5, row: i + 20, input: j)
+                        add(a6, row: i + 24, input: j); add(a7, row: i + 28, input: j)
+                        continue
                     }
-                    let v = SIMD4<Double>(a)
-                    sum += v
-                    squares += v * v
-                    if let store { for k in 0..<4 { store[(i + k) * fanIn + j] = a[k] } }
-                    i += 4
-                }
-                while i < rows.upperBound {
-                    var a: Float = 0
-                    for e in list {
-                        let d = delta[Int(lists[e]) * width + i]
-                        a += binary ? d : d * values[e]
+                    while i + 4 <= first + panelRows {
+                        var a = SIMD4<Float>()
+                        for e in list { a += load(e, i) }
+                        add(a, row: i, input: j)
+                        i += 4
                     }
-                    tailSum += Double(a)
-                    tailSquares += Double(a) * Double(a)
-                    store?[i * fanIn + j] = a
-                    i += 1
+                    while i < first + panelRows {
+                        var a: Float = 0
+                        for e in list {
+                            let d = self.current[Int(lists[e]) * width + i]
+                            a += binary ? d : d * values[e]
+                        }
+                        tailSum += Double(a)
+                        tailSquares += Double(a) * Double(a)
+                        store?[i * fanIn + j] = a
+                        i += 1
+                    }
                 }
             }
             self.gradientSums[tile] = sum.sum() + tailSum

@@ -36,6 +36,7 @@ struct SimulateCommand: ParsableCommand {
 
     @OptionGroup var network: SingleNetworkOptions
     @OptionGroup var simulation: SimulationOptions
+    @OptionGroup var backward: GradientOptions
 
     @Option(help: ArgumentHelp("Initialization: \(InitScheme.allowedNames).", valueName: "scheme"))
     var `init`: InitScheme = .paper
@@ -94,6 +95,7 @@ struct SimulateCommand: ParsableCommand {
         }
         try network.validateAll()
         try simulation.validateAll()
+        try backward.validate(simulation, writesRecords: output != nil || resume != nil)
         if let targetRate, !(targetRate > 0 && targetRate < 1) {
             throw ModelError.invalid(parameter: "target-rate", value: "\(targetRate)", allowed: "a number in (0, 1)")
         }
@@ -144,9 +146,10 @@ struct SimulateCommand: ParsableCommand {
                                             configuration: configuration)
         let progress = ProgressLine.forTerminal(label: "networks")
         let completed = stream?.completed ?? []
-        let statistics = simulation.reduced
+        let run = try backward.configuration(configuration).map { Simulator.run($0, progress: progress?.update) }
+        let statistics = run?.statistics ?? (simulation.reduced
             ? ReducedSampler.run(configuration, completed: completed, progress: progress?.update, onNetwork: stream?.append)
-            : Simulator.run(configuration, completed: completed, progress: progress?.update, onNetwork: stream?.append)
+            : Simulator.run(configuration, completed: completed, progress: progress?.update, onNetwork: stream?.append))
         progress?.finish()
         try stream?.finish()
         FileHandle.standardError.write(Data(Throughput.line(statistics, resumed: completed.count).utf8))
@@ -156,6 +159,12 @@ struct SimulateCommand: ParsableCommand {
         }
         let report = SimulationReport(statistics: statistics, scheme: schemeName,
                                       targetVariance: targetVariance, method: simulation.method.rawValue)
+        if let gradients = run?.gradients {
+            let report = GradientReport(simulation: report, gradients: gradients)
+            print(format.text(json: report.json(), csv: report.csv(), table: report.table(allLayers: allLayers)),
+                  terminator: "")
+            return
+        }
         print(format.text(json: report.json(), csv: report.csv(), table: report.table(allLayers: allLayers)),
               terminator: "")
     }
