@@ -533,7 +533,6 @@ final class BackwardWorkspace: @unchecked Sendable {
             var tailSum = 0.0, tailSquares = 0.0
             @inline(__always) func load(_ e: Int, _ i: Int) -> SIMD4<Float> {
                 (delta + 4 * (Int(lists[e]) * width + i)).loadUnaligned(as: SIMD4<Float>.self)
-                    * (binary ? SIMD4(repeating: 1) : SIMD4(repeating: values[e]))
             }
             @inline(__always) func add(_ a: SIMD4<Float>, row i: Int, input j: Int) {
                 let v = SIMD4<Double>(a)
@@ -548,9 +547,18 @@ final class BackwardWorkspace: @unchecked Sendable {
                     var i = first
                     if panelRows == 32 {
                         var a0 = SIMD4<Float>(), a1 = a0, a2 = a0, a3 = a0, a4 = a0, a5 = a0, a6 = a0, a7 = a0
-                        for e in list {
-                            a0 += load(e, i); a1 += load(e, i + 4); a2 += load(e, i + 8); a3 += load(e, i + 12)
-                            a4 += load(e, i + 16); a5 += load(e, i + 20); a6 += load(e, i + 24); a7 += load(e, i + 28)
+                        if binary {
+                            for e in list {
+                                a0 += load(e, i); a1 += load(e, i + 4); a2 += load(e, i + 8); a3 += load(e, i + 12)
+                                a4 += load(e, i + 16); a5 += load(e, i + 20); a6 += load(e, i + 24); a7 += load(e, i + 28)
+                            }
+                        } else {
+                            for e in list {
+                                let v = SIMD4(repeating: values[e])
+                                a0 += load(e, i) * v; a1 += load(e, i + 4) * v; a2 += load(e, i + 8) * v
+                                a3 += load(e, i + 12) * v; a4 += load(e, i + 16) * v; a5 += load(e, i + 20) * v
+                                a6 += load(e, i + 24) * v; a7 += load(e, i + 28) * v
+                            }
                         }
                         add(a0, row: i, input: j); add(a1, row: i + 4, input: j); add(a2, row: i + 8, input: j)
                         add(a3, row: i + 12, input: j); add(a4, row: i + 16, input: j); add(a5, row: i + 20, input: j)
@@ -559,7 +567,7 @@ final class BackwardWorkspace: @unchecked Sendable {
                     }
                     while i + 4 <= first + panelRows {
                         var a = SIMD4<Float>()
-                        for e in list { a += load(e, i) }
+                        for e in list { a += binary ? load(e, i) : load(e, i) * SIMD4(repeating: values[e]) }
                         add(a, row: i, input: j)
                         i += 4
                     }
