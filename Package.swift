@@ -25,7 +25,10 @@ let package = Package(
         // Each library's README (its numerical choices) is documentation, not a resource.
         .target(name: "SNNTheory", dependencies: ["SNNSupport", "SNNModel", "CGSL"],
                 exclude: ["README.md", "THEORY.md"]),
-        .target(name: "SNNSimulator", dependencies: ["SNNSupport", "SNNModel"], exclude: ["README.md"]),
+        // The backward pass's dense product W^T delta with fused multiply-adds: AVX2 where the CPU has it (a run-time
+        // check), the C library's fmaf otherwise, the same bits either way (see Sources/SNNSimulator/README.md).
+        .target(name: "CKernels"),
+        .target(name: "SNNSimulator", dependencies: ["SNNSupport", "SNNModel", "CKernels"], exclude: ["README.md"]),
         // Sweeps, shards, their record files and the verdicts; the file formats come from SNNFormats.
         .target(name: "SNNVerification",
                 dependencies: ["SNNSupport", "SNNModel", "SNNTheory", "SNNSimulator", "SNNFormats"],
@@ -53,7 +56,7 @@ let package = Package(
         .testTarget(name: "SNNTheoryTests", dependencies: ["SNNTheory", "SNNModel"],
                     // The reference tables are read from the source tree (ReferenceTable), not bundled.
                     exclude: ["Reference"]),
-        .testTarget(name: "SNNSimulatorTests", dependencies: ["SNNSimulator", "SNNModel", "SNNTheory"]),
+        .testTarget(name: "SNNSimulatorTests", dependencies: ["SNNSimulator", "SNNModel", "SNNTheory", "CKernels"]),
         .testTarget(name: "SNNVerificationTests",
                     dependencies: ["SNNVerification", "SNNModel", "SNNTheory", "SNNSimulator", "SNNFormats",
                                    "SNNTestSupport"]),

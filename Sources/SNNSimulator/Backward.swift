@@ -1,3 +1,4 @@
+import CKernels
 import Foundation
 import SNNModel
 
@@ -17,8 +18,9 @@ extension Simulator {
     /// (u_l[t+1] depends on u_l[t] through beta u_l[t] (subtract) or beta u_l[t] (1 - s_l[t]) (zero), and on s_l[t]
     /// through the reset: -theta s_l[t] (subtract) or the factor (1 - s_l[t]) (zero), whose derivative is -beta u_l[t];
     /// detached, that second path is cut.) The weight gradient is dL/dW_l = sum_t delta_l[t] s_{l-1}[t]^T per batch
-    /// item, summed over the batch. The products W^T delta are Float32 sums in increasing neuron order (no fused
-    /// multiply-add; the forward pass's dense kernel), so the result is the same for every thread count and CPU.
+    /// item, summed over the batch. The products W^T delta are Float32 sums in increasing neuron order, each product
+    /// fused with its addition (`snn_panel_product`: one rounding, as IEEE 754 defines it, whichever CPU computes it),
+    /// so the result is the same for every thread count and CPU.
     ///
     /// Per network it records Var[delta_l[t]] (unbiased over the n_l B entries), the same pooled over steps (n_l B T
     /// entries), and the unbiased variance of the entries of the per-item weight gradients dL_b/dW_l (n_l n_{l-1} B
@@ -275,36 +277,15 @@ final class BackwardWorkspace: @unchecked Sendable {
     }
 
     /// e_{l-1} = W_l^T delta_l for every column, from `above` into `current`: W_l redrawn column by column from the
-    /// forward pass's streams, transposed into panels, and multiplied by the forward pass's dense kernel (each
-    /// output a Float32 sum over i in increasing order of the rounded products w_ij delta_i).
+    /// forward pass's streams, transposed into panels of 32 columns, each panel times every delta column by
+    /// `snn_panel_product` (each output a sum over i in increasing order, every product fused with its addition).
     private func backpropagate(throughLayer l: Int, network r: Int) {
         let fanIn = widths[l - 1], width = widths[l]
         drawTransposedWeights(layer: l, network: r)
         let columns = self.columns
         parallelFor((fanIn + 31) / 32, threads: threads) { p in
-            let above = UnsafePointer(self.above), current = self.current, zeros = UnsafePointer(self.zeros)
-            let base = UnsafeRawPointer(self.transposed + p * 32 * width)
-            let first = 32 * p, rows = min(32, fanIn - first)
-            withUnsafeTemporaryAllocation(of: Float.self, capacity: 96) { scratch in
-                var c = 0
-                while c < columns {
-                    func column(_ k: Int) -> NetworkWorkspace.DenseColumn? {
-                        guard c + k < columns else { return nil }
-                        let output = rows == 32 ? current + (c + k) * fanIn + first : scratch.baseAddress! + 32 * k
-                        return NetworkWorkspace.DenseColumn(add: above + (c + k) * width, subtract: nil,
-                                                            output: output, previous: nil)
-                    }
-                    let x = column(0)!, y = column(1), z = column(2)
-                    NetworkWorkspace.denseStrip(base, k: width, x, y, z, zeros: zeros, rowOffset: 0)
-                    NetworkWorkspace.denseStrip(base, k: width, x, y, z, zeros: zeros, rowOffset: 16)
-                    if rows < 32 {
-                        for k in 0..<min(3, columns - c) {
-                            (current + (c + k) * fanIn + first).update(from: scratch.baseAddress! + 32 * k, count: rows)
-                        }
-                    }
-                    c += 3
-                }
-            }
+            snn_panel_product(self.transposed + p * 32 * width, width, self.above, width, self.current + 32 * p, fanIn,
+                              min(32, fanIn - 32 * p), columns)
         }
     }
 

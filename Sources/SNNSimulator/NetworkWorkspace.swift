@@ -468,8 +468,8 @@ final class NetworkWorkspace: @unchecked Sendable {
     /// others: subtracting w x 0 changes nothing). A missing column walks the first one's flags into accumulators
     /// that are not stored.
     @inline(__always)
-    static func denseStrip(_ base: UnsafeRawPointer, k: Int, _ x: DenseColumn, _ y: DenseColumn?,
-                           _ z: DenseColumn?, zeros: UnsafePointer<Float>, rowOffset: Int) {
+    private static func denseStrip(_ base: UnsafeRawPointer, k: Int, _ x: DenseColumn, _ y: DenseColumn?,
+                                   _ z: DenseColumn?, zeros: UnsafePointer<Float>, rowOffset: Int) {
         @inline(__always) func start(_ c: DenseColumn?) -> (SIMD4<Float>, SIMD4<Float>, SIMD4<Float>, SIMD4<Float>) {
             guard let p = c?.previous.map({ UnsafeRawPointer($0 + rowOffset) }) else { return (.zero, .zero, .zero, .zero) }
             return (p.loadUnaligned(fromByteOffset: 0, as: SIMD4<Float>.self),

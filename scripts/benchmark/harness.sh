@@ -4,7 +4,7 @@ make_harness() {
     local harness=$1 repo
     repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
     mkdir -p "$harness/Sources/bench"
-    for target in SNNSupport SNNSimulator SNNModel; do ln -sfn "$repo/Sources/$target" "$harness/Sources/$target"; done
+    for target in SNNSupport SNNSimulator SNNModel CKernels; do ln -sfn "$repo/Sources/$target" "$harness/Sources/$target"; done
     cat > "$harness/Package.swift" <<'SWIFT'
 // swift-tools-version: 6.0
 import PackageDescription
@@ -13,7 +13,8 @@ let package = Package(
     targets: [
         .target(name: "SNNSupport", exclude: ["README.md"]),
         .target(name: "SNNModel", exclude: ["README.md"]),
-        .target(name: "SNNSimulator", dependencies: ["SNNSupport", "SNNModel"], exclude: ["README.md"]),
+        .target(name: "CKernels"),
+        .target(name: "SNNSimulator", dependencies: ["SNNSupport", "SNNModel", "CKernels"], exclude: ["README.md"]),
         .executableTarget(name: "bench", dependencies: ["SNNSimulator"]),
     ]
 )
