@@ -1,5 +1,8 @@
 #include "CKernels.h"
 
+// Only the explicit fused multiply-adds (fmaf, _mm256_fmadd_ps): no other contraction, whatever the target.
+#pragma STDC FP_CONTRACT OFF
+
 #include <math.h>
 #include <string.h>
 

@@ -478,8 +478,9 @@ final class BackwardWorkspace: @unchecked Sendable {
     }
 
     /// The unbiased variance of the n_l n_{l-1} entries of G = sum_c delta_l[c] a[c]^T, the gradient summed over the
-    /// batch: each G_ij a Float32 sum over the columns c where input j is nonzero, in increasing c (the products
-    /// exact for spikes, a = 1), then its sum and sum of squares in Double, per tile of neurons, merged in tile order.
+    /// batch: each G_ij a Float32 sum over the columns c where input j is nonzero, in increasing c (for spikes, a = 1,
+    /// a plain sum of deltas), then its sum and sum of squares in Double, per tile of neurons in eight buckets
+    /// (`snn_list_sums`), merged in bucket, then tile order.
     /// With `keep`, G row-major.
     private func batchGradientVariance(layer l: Int, keep: inout [Float]?) -> Double {
         let width = widths[l], fanIn = widths[l - 1]
@@ -499,74 +500,23 @@ final class BackwardWorkspace: @unchecked Sendable {
         return Self.unbiasedVariance(sum: sum, squares: squares, count: Double(width * fanIn))
     }
 
-    /// Per tile of neurons, the sum and sum of squares of its rows of G (`batchGradientVariance`). A full panel of 32
-    /// rows walks input j's list once into eight four-lane accumulators; partial panels go 4 rows, then 1, at a time.
+    /// Per tile of neurons, the sum and sum of squares of its rows of G (`batchGradientVariance`), by `snn_list_sums`.
     private func gradientTiles(layer l: Int, store: UnsafeMutablePointer<Float>?) {
         let width = widths[l], fanIn = widths[l - 1]
         let binary = !(l == 1 && configuration.simulation.input.heldOverSteps)
         let tiles = (width + Simulator.rowsPerTile - 1) / Simulator.rowsPerTile
         nonisolated(unsafe) let store = store
         parallelFor(tiles, threads: threads) { tile in
-            let delta = UnsafeRawPointer(self.current), starts = UnsafePointer(self.listStarts)
-            let lists = UnsafePointer(self.listColumns), values = UnsafePointer(self.listValues)
-            let rows = tile * Simulator.rowsPerTile..<min(width, (tile + 1) * Simulator.rowsPerTile)
-            var sum = SIMD4<Double>(), squares = SIMD4<Double>()
-            var tailSum = 0.0, tailSquares = 0.0
-            @inline(__always) func load(_ e: Int, _ i: Int) -> SIMD4<Float> {
-                (delta + 4 * (Int(lists[e]) * width + i)).loadUnaligned(as: SIMD4<Float>.self)
+            let first = tile * Simulator.rowsPerTile, rows = min(width, first + Simulator.rowsPerTile) - first
+            withUnsafeTemporaryAllocation(of: Double.self, capacity: 16) { buckets in
+                buckets.initialize(repeating: 0)
+                let sums = buckets.baseAddress!, squares = sums + 8
+                snn_list_sums(self.current + first, width, rows, self.listStarts, self.listColumns,
+                              binary ? nil : self.listValues, fanIn, sums, squares, store.map { $0 + first * fanIn },
+                              fanIn)
+                self.gradientSums[tile] = (0..<8).reduce(0) { $0 + sums[$1] }
+                self.gradientSquares[tile] = (0..<8).reduce(0) { $0 + squares[$1] }
             }
-            @inline(__always) func add(_ a: SIMD4<Float>, row i: Int, input j: Int) {
-                let v = SIMD4<Double>(a)
-                sum += v
-                squares += v * v
-                if let store { for k in 0..<4 { store[(i + k) * fanIn + j] = a[k] } }
-            }
-            for first in stride(from: rows.lowerBound, to: rows.upperBound, by: 32) {
-                let panelRows = min(32, rows.upperBound - first)
-                for j in 0..<fanIn {
-                    let list = starts[j]..<starts[j + 1]
-                    var i = first
-                    if panelRows == 32 {
-                        var a0 = SIMD4<Float>(), a1 = a0, a2 = a0, a3 = a0, a4 = a0, a5 = a0, a6 = a0, a7 = a0
-                        if binary {
-                            for e in list {
-                                a0 += load(e, i); a1 += load(e, i + 4); a2 += load(e, i + 8); a3 += load(e, i + 12)
-                                a4 += load(e, i + 16); a5 += load(e, i + 20); a6 += load(e, i + 24); a7 += load(e, i + 28)
-                            }
-                        } else {
-                            for e in list {
-                                let v = SIMD4(repeating: values[e])
-                                a0 += load(e, i) * v; a1 += load(e, i + 4) * v; a2 += load(e, i + 8) * v
-                                a3 += load(e, i + 12) * v; a4 += load(e, i + 16) * v; a5 += load(e, i + 20) * v
-                                a6 += load(e, i + 24) * v; a7 += load(e, i + 28) * v
-                            }
-                        }
-                        add(a0, row: i, input: j); add(a1, row: i + 4, input: j); add(a2, row: i + 8, input: j)
-                        add(a3, row: i + 12, input: j); add(a4, row: i + 16, input: j); add(a5, row: i + 20, input: j)
-                        add(a6, row: i + 24, input: j); add(a7, row: i + 28, input: j)
-                        continue
-                    }
-                    while i + 4 <= first + panelRows {
-                        var a = SIMD4<Float>()
-                        for e in list { a += binary ? load(e, i) : load(e, i) * SIMD4(repeating: values[e]) }
-                        add(a, row: i, input: j)
-                        i += 4
-                    }
-                    while i < first + panelRows {
-                        var a: Float = 0
-                        for e in list {
-                            let d = self.current[Int(lists[e]) * width + i]
-                            a += binary ? d : d * values[e]
-                        }
-                        tailSum += Double(a)
-                        tailSquares += Double(a) * Double(a)
-                        store?[i * fanIn + j] = a
-                        i += 1
-                    }
-                }
-            }
-            self.gradientSums[tile] = sum.sum() + tailSum
-            self.gradientSquares[tile] = squares.sum() + tailSquares
         }
     }
 }
