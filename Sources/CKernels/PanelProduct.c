@@ -73,9 +73,41 @@ static void panel_product_avx2(const float *panel, long k, const float *input, l
     }
 }
 
+/// Six columns at a time: 12 sixteen-lane accumulators; the remaining columns by the AVX2 path.
+__attribute__((target("avx512f")))
+static void panel_product_avx512(const float *panel, long k, const float *input, long inputStride, float *out,
+                                 long outStride, long rows, long columns) {
+    long c = 0;
+    for (; c + 6 <= columns; c += 6) {
+        const float *x = input + c * inputStride;
+        __m512 lo[6], hi[6];
+        for (int j = 0; j < 6; j++) lo[j] = hi[j] = _mm512_setzero_ps();
+        for (long m = 0; m < k; m++) {
+            const float *w = panel + 32 * m;
+            __m512 w0 = _mm512_load_ps(w), w1 = _mm512_load_ps(w + 16);
+            for (int j = 0; j < 6; j++) {
+                __m512 s = _mm512_set1_ps(x[j * inputStride + m]);
+                lo[j] = _mm512_fmadd_ps(w0, s, lo[j]);
+                hi[j] = _mm512_fmadd_ps(w1, s, hi[j]);
+            }
+        }
+        for (int j = 0; j < 6; j++) {
+            float lanes[32];
+            _mm512_storeu_ps(lanes, lo[j]);
+            _mm512_storeu_ps(lanes + 16, hi[j]);
+            memcpy(out + (c + j) * outStride, lanes, (size_t)rows * sizeof(float));
+        }
+    }
+    if (c < columns)
+        panel_product_avx2(panel, k, input + c * inputStride, inputStride, out + c * outStride, outStride, rows,
+                           columns - c);
+}
+
 void snn_panel_product(const float *panel, long k, const float *input, long inputStride, float *out,
                        long outStride, long rows, long columns) {
-    if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma"))
+    if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma"))
+        panel_product_avx512(panel, k, input, inputStride, out, outStride, rows, columns);
+    else if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma"))
         panel_product_avx2(panel, k, input, inputStride, out, outStride, rows, columns);
     else snn_panel_product_definition(panel, k, input, inputStride, out, outStride, rows, columns);
 }
