@@ -115,3 +115,14 @@ public struct GradientReport {
             .joined(separator: "\n")
     }
 }
+
+extension SimulationReport {
+    /// `simulate`'s standard output in `format`: this report, with `gradients` when the run computed them.
+    public func text(_ format: OutputFormat, allLayers: Bool, gradients: GradientStatistics?) -> String {
+        guard let gradients else {
+            return format.text(json: json(), csv: csv(), table: table(allLayers: allLayers))
+        }
+        let report = GradientReport(simulation: self, gradients: gradients)
+        return format.text(json: report.json(), csv: report.csv(), table: report.table(allLayers: allLayers))
+    }
+}

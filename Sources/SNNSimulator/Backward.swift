@@ -1,5 +1,4 @@
 import CKernels
-import Foundation
 import SNNModel
 
 extension Simulator {

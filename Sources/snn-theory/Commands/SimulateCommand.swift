@@ -159,14 +159,7 @@ struct SimulateCommand: ParsableCommand {
         }
         let report = SimulationReport(statistics: statistics, scheme: schemeName,
                                       targetVariance: targetVariance, method: simulation.method.rawValue)
-        if let gradients = run?.gradients {
-            let report = GradientReport(simulation: report, gradients: gradients)
-            print(format.text(json: report.json(), csv: report.csv(), table: report.table(allLayers: allLayers)),
-                  terminator: "")
-            return
-        }
-        print(format.text(json: report.json(), csv: report.csv(), table: report.table(allLayers: allLayers)),
-              terminator: "")
+        print(report.text(format, allLayers: allLayers, gradients: run?.gradients), terminator: "")
     }
 }
 
