@@ -31,7 +31,10 @@ let package = Package(
         // Each library's README (its numerical choices) is documentation, not a resource.
         .target(name: "SNNTheory", dependencies: ["SNNSupport", "SNNModel", "CGSL"],
                 exclude: ["README.md", "THEORY.md"]),
-        .target(name: "SNNSimulator", dependencies: ["SNNSupport", "SNNModel", "SNNLinearAlgebra"],
+        // The backward pass's dense product W^T delta with fused multiply-adds: AVX2 where the CPU has it (a run-time
+        // check), the C library's fmaf otherwise, the same bits either way (see Sources/SNNSimulator/README.md).
+        .target(name: "CKernels"),
+        .target(name: "SNNSimulator", dependencies: ["SNNSupport", "SNNModel", "SNNLinearAlgebra", "CKernels"],
                 exclude: ["README.md"]),
         // Sweeps, shards, their record files and the verdicts; the file formats come from SNNFormats.
         .target(name: "SNNVerification",
@@ -62,7 +65,7 @@ let package = Package(
                     // The reference tables are read from the source tree (ReferenceTable), not bundled.
                     exclude: ["Reference"]),
         .testTarget(name: "SNNSimulatorTests",
-                    dependencies: ["SNNSimulator", "SNNModel", "SNNTheory", "NIR", "SNNTestSupport"]),
+                    dependencies: ["SNNSimulator", "SNNModel", "SNNTheory", "NIR", "SNNTestSupport", "CKernels"]),
         .testTarget(name: "SNNVerificationTests",
                     dependencies: ["SNNVerification", "SNNModel", "SNNTheory", "SNNSimulator", "SNNFormats",
                                    "SNNTestSupport"]),

@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
-# Installs what snn-theory needs (GSL, HDF5, pkg-config; python3 for the notebook runner), if missing.
+# Installs what snn-theory needs (GSL, HDF5, pkg-config; python3 for the notebook runner, NumPy for the reference
+# scripts the tests run), if missing.
 # Debian/Ubuntu with apt; runs apt as root directly or through sudo.
 set -euo pipefail
 
-packages=(libgsl-dev libhdf5-dev pkg-config python3)
+packages=(libgsl-dev libhdf5-dev pkg-config python3 python3-numpy)
 missing=()
 for p in "${packages[@]}"; do
     dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")

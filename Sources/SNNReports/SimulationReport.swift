@@ -122,14 +122,19 @@ public struct SimulationReport {
         return Format.number(e.mean, digits: digits) + " ± " + Format.number(se, digits: 2)
     }
 
+    /// The layers a table shows: all, or when L > 20 (and not `allLayers`) 1-5, every 10th (100th past 200, 1000th
+    /// past 2000) and L.
+    static func shownLayers(depth: Int, allLayers: Bool) -> [Int] {
+        guard !allLayers && depth > 20 else { return Array(1...depth) }
+        let step = depth <= 200 ? 10 : depth <= 2000 ? 100 : 1000
+        var shown = Array(1...5) + Array(stride(from: step, through: depth, by: step))
+        if shown.last != depth { shown.append(depth) }
+        return shown
+    }
+
     public func table(allLayers: Bool) -> String {
         let depth = c.architecture.depth
-        var shown = Array(1...depth)
-        if !allLayers && depth > 20 {
-            let step = depth <= 200 ? 10 : depth <= 2000 ? 100 : 1000
-            shown = Array(1...5) + Array(stride(from: step, through: depth, by: step))
-            if shown.last != depth { shown.append(depth) }
-        }
+        let shown = Self.shownLayers(depth: depth, allLayers: allLayers)
         let last = c.steps
         var header = ["layer", "Var[u] t=1", "rate t=1"]
         if last > 1 { header += ["rate t=\(last)", "Var[u] t=\(last)", "rate t=1..\(last)"] }

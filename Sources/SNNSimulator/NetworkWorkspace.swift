@@ -45,6 +45,11 @@ final class NetworkWorkspace: @unchecked Sendable {
     let tileSums: UnsafeMutablePointer<Double>
     let tileSquares: UnsafeMutablePointer<Double>
     let tileSpikes: UnsafeMutablePointer<Int>
+    /// Set by the backward pass, which needs the whole forward pass: `keptPotentials[l - 1]` receives u_l of every
+    /// neuron and column (n_l x B T, column-major; zeros after a silent layer), and `keptInput` the input columns as
+    /// drawn (n_0 x B T spikes, or n_0 x B analog values). Empty and nil otherwise: the scan only stores what it computes.
+    var keptPotentials: [UnsafeMutablePointer<Float>] = []
+    var keptInput: UnsafeMutablePointer<Float>?
 
     /// `forcedRoute`: compute every layer's currents by this route (see `simulateLayer`) instead of the faster one for
     /// the data; for tests, since both give the same bits.
@@ -105,9 +110,11 @@ final class NetworkWorkspace: @unchecked Sendable {
     /// and its silent flags at `silentOffset + l - 1`.
     func simulate(network r: Int, into results: NetworkResults, offset: Int, silentOffset: Int) {
         var input = drawInput(network: r)
+        keptInput?.update(from: spikesIn, count: widths[0] * input.columns)
         for l in 1..<widths.count {
             let base = offset + (l - 1) * steps
             if input.spikes == 0 {
+                if !keptPotentials.isEmpty { keptPotentials[l - 1].initialize(repeating: 0, count: widths[l] * columns) }
                 for t in 0..<steps {
                     results.means[base + t] = 0
                     results.variances[base + t] = 0
@@ -202,6 +209,7 @@ final class NetworkWorkspace: @unchecked Sendable {
         drawWeights(layer: l, network: r, width: width, fanIn: fanIn, active: active, compacted: !sparse)
         let tiles = (width + Simulator.rowsPerTile - 1) / Simulator.rowsPerTile
         let inputColumns = input.columns
+        nonisolated(unsafe) let kept = keptPotentials.isEmpty ? nil : keptPotentials[l - 1]
         parallelFor(tiles, threads: threads) { tile in
             let rows = tile * Simulator.rowsPerTile..<min(width, (tile + 1) * Simulator.rowsPerTile)
             if sparse {
@@ -210,7 +218,7 @@ final class NetworkWorkspace: @unchecked Sendable {
                 accumulateDense(rows: rows, width: width, active: active, binary: input.binary)
             }
             scan(tile: tile, rows: rows, width: width, currentsPerBatchItem: inputColumns == columns ? steps : 1,
-                 currentsPerStep: inputColumns == columns ? 1 : 0)
+                 currentsPerStep: inputColumns == columns ? 1 : 0, kept: kept)
         }
         return mergeStatistics(tiles: tiles, width: width, results: results, base: base)
     }
@@ -673,8 +681,10 @@ final class NetworkWorkspace: @unchecked Sendable {
     /// The LIF scan of the neurons `rows` over steps, for every batch item, from `currents` (the current of batch
     /// item b at step t is column b * currentsPerBatchItem + t * currentsPerStep). Writes spikes to `spikesOut`,
     /// counts each neuron's spikes in `spikeCountOut`, and leaves per-column partial sums at (tile, column).
-    /// Four neurons per `LIFUpdate.step` on `SIMD4<Float>`, the remainder one at a time on `Float`.
-    private func scan(tile: Int, rows: Range<Int>, width: Int, currentsPerBatchItem: Int, currentsPerStep: Int) {
+    /// Four neurons per `LIFUpdate.step` on `SIMD4<Float>`, the remainder one at a time on `Float`. With `kept`, also
+    /// stores each u_l[t] there (column-major, like the spikes).
+    private func scan(tile: Int, rows: Range<Int>, width: Int, currentsPerBatchItem: Int, currentsPerStep: Int,
+                      kept: UnsafeMutablePointer<Float>?) {
         let lif = self.lif
         let count = rows.count
         let vectorized = count / 4 * 4
@@ -688,6 +698,7 @@ final class NetworkWorkspace: @unchecked Sendable {
                 let current = currents + (b * currentsPerBatchItem + t * currentsPerStep) * width + rows.lowerBound
                 let spikes = spikesOut + column * width + rows.lowerBound
                 let previous = t == 0 ? noSpikes : spikes - width
+                let keptColumn = kept.map { $0 + column * width + rows.lowerBound }
                 var sum = SIMD4<Double>(), squares = SIMD4<Double>(), fired = SIMD4<Float>()
                 var i = 0
                 while i < vectorized {
@@ -695,6 +706,7 @@ final class NetworkWorkspace: @unchecked Sendable {
                                           current: Self.load(current + i))
                     Self.store(v, u + i)
                     Self.store(s, spikes + i)
+                    if let keptColumn { Self.store(v, keptColumn + i) }
                     Self.store(Self.load(ever + i) + s, ever + i)
                     fired += s
                     let d = SIMD4<Double>(v)
@@ -707,6 +719,7 @@ final class NetworkWorkspace: @unchecked Sendable {
                     let (v, s) = lif.step(potential: u[i], spike: previous[i], current: current[i])
                     u[i] = v
                     spikes[i] = s
+                    keptColumn?[i] = v
                     ever[i] += s
                     tailFired += s
                     tailSum += Double(v)

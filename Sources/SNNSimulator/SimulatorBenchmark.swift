@@ -38,6 +38,16 @@ public enum SimulatorBenchmark {
         Simulator.run(try standardConfiguration(threads: threads, seed: seed))
     }
 
+    /// The standard workload forward and backward (`scripts/benchmark/backward.sh` times it against
+    /// `standardWorkload`, whose statistics it repeats): `surrogate` (atan:2 unless given), the reset detached unless
+    /// said otherwise. `statistics.elapsedSeconds` of the result is the timing.
+    public static func gradientWorkload(surrogate: Surrogate? = nil, resetGradient: ResetGradient = .detached,
+                                        threads: Int = ProcessInfo.processInfo.activeProcessorCount,
+                                        seed: UInt64 = 1) throws -> GradientRun {
+        Simulator.run(try GradientConfiguration(simulation: standardConfiguration(threads: threads, seed: seed),
+                                                surrogate: surrogate ?? Surrogate(.atan), resetGradient: resetGradient))
+    }
+
     /// The two ways to sample a network's statistics that the reduced comparison times against each other.
     public enum Method: String, Sendable, CaseIterable {
         /// `Simulator.run`: weight matrices and matrix products.

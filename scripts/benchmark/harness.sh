@@ -5,7 +5,7 @@ make_harness() {
     local harness=$1 with_nir=${2:-} repo targets extra="" bench_dependencies='"SNNSimulator"'
     repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
     mkdir -p "$harness/Sources/bench"
-    targets=(CSGEMM SNNLinearAlgebra SNNSupport SNNSimulator SNNModel)
+    targets=(CSGEMM SNNLinearAlgebra SNNSupport SNNSimulator SNNModel CKernels)
     if [ "$with_nir" = nir ]; then
         targets+=(CHDF5 NIR)
         extra='
@@ -24,7 +24,8 @@ let package = Package(
         .target(name: "SNNLinearAlgebra", dependencies: ["CSGEMM"], exclude: ["README.md"]),
         .target(name: "SNNSupport", exclude: ["README.md"]),
         .target(name: "SNNModel", exclude: ["README.md"]),
-        .target(name: "SNNSimulator", dependencies: ["SNNSupport", "SNNModel", "SNNLinearAlgebra"],
+        .target(name: "CKernels"),
+        .target(name: "SNNSimulator", dependencies: ["SNNSupport", "SNNModel", "SNNLinearAlgebra", "CKernels"],
                 exclude: ["README.md"]),$extra
         .executableTarget(name: "bench", dependencies: [$bench_dependencies]),
     ]

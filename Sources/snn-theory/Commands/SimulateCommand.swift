@@ -36,6 +36,7 @@ struct SimulateCommand: ParsableCommand {
 
     @OptionGroup var network: SingleNetworkOptions
     @OptionGroup var simulation: SimulationOptions
+    @OptionGroup var backward: GradientOptions
     @OptionGroup(title: "Your own network (a NIR file)") var graph: GraphOptions
 
     @Option(name: .customLong("input-file"),
@@ -96,13 +97,15 @@ struct SimulateCommand: ParsableCommand {
         if let plot { try Figures.checkDestination(plot) }
         try GraphRun.checkOptions(nir: graph.nir, inputFile: inputFile,
                                   unsupported: [("output", output), ("resume", resume), ("weights-from", weightsFrom),
-                                                ("target-rate", targetRate.map { "\($0)" }), ("plot", plot)])
+                                                ("target-rate", targetRate.map { "\($0)" }), ("plot", plot),
+                                                ("gradients", backward.gradients ? "on" : nil)])
         if output != nil, resume != nil {
             throw ModelError.invalid(parameter: "output", value: output ?? "",
                                      allowed: "no --output with --resume (new networks are appended to the --resume file)")
         }
         try network.validateAll()
         try simulation.validateAll()
+        try backward.validate(simulation, writesRecords: output != nil || resume != nil)
         if let targetRate, !(targetRate > 0 && targetRate < 1) {
             throw ModelError.invalid(parameter: "target-rate", value: "\(targetRate)", allowed: "a number in (0, 1)")
         }
@@ -160,9 +163,10 @@ struct SimulateCommand: ParsableCommand {
                                             configuration: configuration)
         let progress = ProgressLine.forTerminal(label: "networks")
         let completed = stream?.completed ?? []
-        let statistics = simulation.reduced
+        let run = try backward.configuration(configuration).map { Simulator.run($0, progress: progress?.update) }
+        let statistics = run?.statistics ?? (simulation.reduced
             ? ReducedSampler.run(configuration, completed: completed, progress: progress?.update, onNetwork: stream?.append)
-            : Simulator.run(configuration, completed: completed, progress: progress?.update, onNetwork: stream?.append)
+            : Simulator.run(configuration, completed: completed, progress: progress?.update, onNetwork: stream?.append))
         progress?.finish()
         try stream?.finish()
         FileHandle.standardError.write(Data(Throughput.line(statistics, resumed: completed.count).utf8))
@@ -172,8 +176,7 @@ struct SimulateCommand: ParsableCommand {
         }
         let report = SimulationReport(statistics: statistics, scheme: schemeName,
                                       targetVariance: targetVariance, method: simulation.method.rawValue)
-        print(format.text(json: report.json(), csv: report.csv(), table: report.table(allLayers: allLayers)),
-              terminator: "")
+        print(report.text(format, allLayers: allLayers, gradients: run?.gradients), terminator: "")
     }
 }
 
