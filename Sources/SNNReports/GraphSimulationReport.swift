@@ -3,6 +3,7 @@ import SNNFormats
 import SNNModel
 import SNNSimulator
 import SNNTheory
+import SVGPlot
 
 /// `simulate --nir` and `compare --nir`: the user's graph run as read, per neuron layer and step, with standard errors
 /// over input samples (the weights are the file's, so samples are the only randomness); with a prediction, the
@@ -196,5 +197,41 @@ public struct GraphSimulationReport {
         out.append("")
         out.append(verdict)
         return out.joined(separator: "\n")
+    }
+}
+
+extension GraphSimulationReport {
+    /// Rate and Var[u] by neuron layer at the first step: the simulation as points with two-standard-error bars,
+    /// the per-neuron prediction and the i.i.d. mean field as lines (with a prediction).
+    public func figure() -> any SVGFigure {
+        let spiking = statistics.layers.filter(\.spiking)
+        let x = spiking.indices.map { Double($0 + 1) }
+        let first = spiking.map { $0.steps.first }
+        let predicted = spiking.map { layer in prediction?.layers.first { $0.node == layer.node } }
+        var rates = [PlotSeries(name: "simulation, t = 1", x: x, y: first.map { $0?.rate?.mean ?? .nan },
+                                yError: first.map { 2 * ($0?.rate?.standardError ?? 0) }, style: .markers, colorIndex: 0)]
+        var variances = [PlotSeries(name: "simulation, t = 1", x: x, y: first.map { $0?.membraneVariance.mean ?? .nan },
+                                    yError: first.map { 2 * ($0?.membraneVariance.standardError ?? 0) }, style: .markers,
+                                    colorIndex: 0)]
+        if prediction != nil {
+            rates.append(PlotSeries(name: "prediction, per neuron", x: x, y: predicted.map { $0?.meanRate ?? .nan },
+                                    colorIndex: 0))
+            rates.append(PlotSeries(name: "iid mean field", x: x, y: predicted.map { $0?.meanFieldRate ?? .nan },
+                                    colorIndex: 1))
+            variances.append(PlotSeries(name: "prediction, per neuron", x: x,
+                                        y: predicted.map { $0?.membraneVariance ?? .nan }, colorIndex: 0))
+            variances.append(PlotSeries(name: "iid mean field", x: x, y: predicted.map { $0?.meanFieldVariance ?? .nan },
+                                        colorIndex: 1))
+        }
+        let name = (file as NSString).lastPathComponent
+        return SmallMultiples(
+            title: "snn-theory \(prediction == nil ? "simulate" : "compare") --nir \(name): \(convention), "
+                + "\(statistics.batch) inputs (bars: 2 s.e.)",
+            panels: [
+                LinePlot(title: "Spike rate at t = 1", xLabel: "neuron layer", yLabel: "spikes per neuron per step",
+                         legend: .right, series: rates),
+                LinePlot(title: "Membrane variance at t = 1", xLabel: "neuron layer", yLabel: "Var[u]",
+                         legend: .hidden, series: variances),
+            ])
     }
 }

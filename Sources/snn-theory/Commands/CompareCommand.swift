@@ -157,8 +157,7 @@ struct CompareCommand: ParsableCommand {
 
     func validate() throws {
         try GraphRun.checkOptions(nir: graph.nir, inputFile: inputFile,
-                                  unsupported: [("output", output), ("resume", resume), ("shard", shard.map { "\($0)" }),
-                                                ("plot", plot)])
+                                  unsupported: [("output", output), ("resume", resume), ("shard", shard.map { "\($0)" })])
         do { _ = try plan() } catch let error as SimulationError { throw ValidationError("memory: " + error.description) }
     }
 
@@ -187,6 +186,7 @@ struct CompareCommand: ParsableCommand {
             let report = try GraphRun(graph: graph, input: network.input, inputFile: inputFile,
                                       steps: Network.checkedSteps(network.steps), batch: batch == 1 ? 256 : batch,
                                       seed: seed, threads: threads).report(compare: true)
+            if let plot { try Figures.write(report.figure(), to: plot) }
             print(format.text(json: report.json(), csv: report.csv(), table: report.table()), terminator: "")
             return
         }

@@ -97,8 +97,7 @@ struct SimulateCommand: ParsableCommand {
         if let plot { try Figures.checkDestination(plot) }
         try GraphRun.checkOptions(nir: graph.nir, inputFile: inputFile,
                                   unsupported: [("output", output), ("resume", resume), ("weights-from", weightsFrom),
-                                                ("target-rate", targetRate.map { "\($0)" }), ("plot", plot),
-                                                ("gradients", backward.gradients ? "on" : nil)])
+                                                ("target-rate", targetRate.map { "\($0)" }), ("gradients", backward.gradients ? "on" : nil)])
         if output != nil, resume != nil {
             throw ModelError.invalid(parameter: "output", value: output ?? "",
                                      allowed: "no --output with --resume (new networks are appended to the --resume file)")
@@ -128,6 +127,7 @@ struct SimulateCommand: ParsableCommand {
             let report = try GraphRun(graph: graph, input: network.input, inputFile: inputFile, steps: network.checkedSteps(),
                                       batch: simulation.batch ?? 64, seed: simulation.seed, threads: simulation.threads)
                 .report(compare: false)
+            if let plot { try Figures.write(report.figure(), to: plot) }
             print(format.text(json: report.json(), csv: report.csv(), table: report.table()), terminator: "")
             return
         }
