@@ -52,6 +52,7 @@ public enum MatrixMultiply {
         m: Int, k: Int, n: Int, accumulate: Bool = false, threads: Int? = nil, kernel: Kernel = .best
     ) {
         precondition(m >= 0 && k >= 0 && n >= 0, "matrix dimensions must not be negative")
+        precondition((threads ?? 1) >= 1, "a product needs at least one thread")
         precondition(a.count >= m * k && b.count >= k * n && c.count >= m * n, "a buffer is smaller than its matrix")
         guard m > 0, n > 0 else { return }
         let status = csgemm_parallel(
