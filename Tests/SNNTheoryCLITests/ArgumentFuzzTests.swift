@@ -116,7 +116,19 @@ enum ArgumentFuzz {
                     ("dt", reals), ("beta", probabilities), ("format", formats + ["nir"]), ("seed", seeds),
                     ("init", ["kaiming", "paper,kaiming", ""]),
                 ]),
-        Command(base: ["nir", "inspect", "@nir"], options: [("dt", reals), ("format", formats)]),
+        Command(base: ["nir", "inspect", "@nir"],
+                options: [("dt", reals), ("format", formats), ("convention", ["sinabs", "lava", ""]), ("input", inputs)]),
+        Command(base: ["predict", "--nir", "@nir"],
+                options: [("convention", ["snntorch", "norse", "x", ""]), ("dt", reals), ("steps", ["1", "2", "0"]),
+                          ("input", inputs), ("format", formats)]),
+        Command(base: ["simulate", "--nir", "@nir", "--batch", "4"],
+                options: [("batch", ints), ("steps", ["0", "2", "1025"]), ("seed", seeds), ("threads", ["0", "1", "257"]),
+                          ("input", inputs), ("input-file", ["@missing", "@garbage", "@empty", "@directory"]),
+                          ("convention", ["sinabs", "x"]), ("format", formats), ("output", ["@missing"]),
+                          ("plot", ["@directory/p.svg", "/nonexistent/p.svg"])]),
+        Command(base: ["compare", "--nir", "@nir", "--batch", "4"],
+                options: [("batch", ints), ("seed", seeds), ("input", inputs), ("input-file", ["@missing", "@garbage"]),
+                          ("format", formats), ("shard", ["1/2"]), ("plot", ["/nonexistent/p.svg"])]),
     ]
 
     /// Refusals of ArgumentParser or of the tool may name the option or say "memory" (size refusals).
