@@ -31,7 +31,7 @@ public enum SurrogateIntegrals {
     /// - rect (alpha on |x| < w = 0.5 / alpha): alpha P(|X| < w).
     /// - piecewise_quadratic (alpha^2 (w - |x|)_+, w = 1 / alpha): alpha^2 sigma (R1(z - d) - 2 R1(z) + R1(z + d)),
     ///   z = |m| / sigma, d = w / sigma, R1(z) = E[(Z - z)_+] = phi(z) - z Q(z); for a support narrow against sigma
-    ///   (d < 1/2), where that second difference cancels, its Hermite series (`logNarrowTriangleMoment`).
+    ///   (d < 1/2, z <= 8), where that second difference cancels, its Hermite series (`logNarrowTriangleMoment`).
     /// - spike_rate_escape (k e^(-beta |x - 1|)): k e^(beta^2 sigma^2 / 2) (e^(-beta m') Q(beta sigma - m' / sigma)
     ///   + e^(beta m') Q(beta sigma + m' / sigma)), m' = m - 1.
     /// - gaussian (std a): exp(-m^2 / (2 (a^2 + sigma^2))) / sqrt(2 pi (a^2 + sigma^2)).
@@ -53,7 +53,7 @@ public enum SurrogateIntegrals {
 
     /// E[h(X)^2] in closed form, or nil for atan, fast_sigmoid and sigmoid (when sigma > 0): straight_through 1,
     /// triangular c^2; rect alpha^2 P(|X| < w); piecewise_quadratic alpha^4 sigma^2 (R2(z - d) - 4 d R1(z)
-    /// - R2(z + d)), R2(z) = E[(Z - z)_+^2] = (1 + z^2) Q(z) - z phi(z), or the Hermite series for d < 1/2;
+    /// - R2(z + d)), R2(z) = E[(Z - z)_+^2] = (1 + z^2) Q(z) - z phi(z), or the Hermite series for d < 1/2, z <= 8;
     /// spike_rate_escape the form above with 2 beta
     /// and k^2; gaussian exp(-m^2 / (a^2 + 2 sigma^2)) / (2 pi a sqrt(a^2 + 2 sigma^2)).
     public static func closedFormSecondMoment(_ h: Surrogate, offset m: Double, standardDeviation sigma: Double)
@@ -136,7 +136,7 @@ public enum SurrogateIntegrals {
             // The triangle is symmetric, so m and -m give the same moment; |m| keeps every argument's tail on the
             // side where R1 and R2 do not cancel their linear parts.
             let z = abs(m) / sigma, d = 1 / (a * sigma)
-            if d < narrowTriangle && z * d < 20 {
+            if d < narrowTriangle && z <= narrowTriangleMean {
                 return 2 * p * log(a) + p * log(sigma) + logNarrowTriangleMoment(power: power, mean: z, halfWidth: d)
             }
             if power == 1 {
@@ -197,32 +197,36 @@ public enum SurrogateIntegrals {
         return log((1 + z * z) * StandardNormal.tail(z) - z * StandardNormal.density(z))
     }
 
-    /// Below this half-width of the triangle in units of sigma, the differences of R1 and R2 cancel (they lose about
-    /// 1 / d^2 and 1 / d^3 ulp) and the Hermite series of `logNarrowTriangleMoment` takes over.
+    /// Below this half-width of the triangle in units of sigma (and for a mean within `narrowTriangleMean`
+    /// deviations of it), the differences of R1 and R2 cancel (they lose about 1 / d^2 and 1 / d^3 ulp) and the
+    /// Hermite series of `logNarrowTriangleMoment` takes over. Past that mean the differences lose about
+    /// 1 / (z d)^2 ulp, at most 1 / (8 d)^2.
     static let narrowTriangle = 0.5
+    static let narrowTriangleMean = 8.0
 
-    /// log integral_-d^d (d - |t|)^p phi(t - mu) dt for p = 1, 2, d < 1/2 and |mu| d < 20: expanding
+    /// log integral_-d^d (d - |t|)^p phi(t - mu) dt for p = 1, 2, d < 1/2 and |mu| <= 8: expanding
     /// phi(mu - t) = phi(mu) sum_n He_n(mu) t^n / n! (the Hermite generating function), the odd terms vanish and
     /// integral_-d^d (d - |t|)^p t^(2j) dt = 2 p! (2j)! d^(p + 2j + 1) / (p + 2j + 1)!, so the moment is
-    /// 2 p! phi(mu) d^(p+1) sum_j He_2j(mu) d^(2j) / (p + 2j + 1)!. Its terms fall at least as fast as
-    /// (|mu| d + d)^(2j) / (2j)!, and where they alternate (|mu| below the roots of He_2j) they are small: a few ulp.
+    /// 2 p! phi(mu) d^(p+1) sum_j He_2j(mu) d^(2j) / (p + 2j + 1)!. He_2j(mu) may vanish at single j, so the sum
+    /// stops on Cramer's bound |He_n(mu)| <= 1.0865 sqrt(n!) e^(mu^2 / 4) instead of on a small term: once the
+    /// bound on term j is below 1e-17 of the sum, the terms after it (which shrink by at least d^2 per step) are too.
+    /// Within those ranges the terms never exceed the sum by more than e^(mu^2 / 4) d^2, so few ulp are lost.
     static func logNarrowTriangleMoment(power p: Int, mean mu: Double, halfWidth d: Double) -> Double {
-        precondition(d < narrowTriangle && abs(mu) * d < 20)
+        precondition(d < narrowTriangle && abs(mu) <= narrowTriangleMean)
         // He_0 = 1, He_1 = mu, He_(n+1) = mu He_n - n He_(n-1); term j carries d^(2j) / (p + 2j + 1)!.
-        var hePrevious = 1.0, he = mu
+        var heOddPrevious = mu, heEvenPrevious = 1.0
         var dPower = 1.0, factorial = (1...(p + 1)).reduce(1.0) { $0 * Double($1) }
         var sum = 1 / factorial
-        for j in 1...400 {
+        let envelope = 1.0865 * exp(mu * mu / 4)
+        for j in 1...80 {
             let n = 2 * j
-            let heEvenPrevious = mu * he - Double(n - 1) * hePrevious  // He_(2j-1+1) = He_2j
-            let heOdd = mu * heEvenPrevious - Double(n) * he  // He_(2j+1)
-            hePrevious = heEvenPrevious
-            he = heOdd
+            let heEven = mu * heOddPrevious - Double(n - 1) * heEvenPrevious
+            heOddPrevious = mu * heEven - Double(n) * heOddPrevious
+            heEvenPrevious = heEven
             dPower *= d * d
             factorial *= Double(p + n) * Double(p + n + 1)
-            let term = heEvenPrevious * dPower / factorial
-            sum += term
-            if abs(term) < 1e-17 * abs(sum), Double(j) > abs(mu) * d { break }
+            sum += heEven * dPower / factorial
+            if envelope * exp(0.5 * lgamma(Double(n + 1))) * dPower / factorial < 1e-17 * abs(sum) { break }
         }
         let pFactorial = p == 1 ? 1.0 : 2.0
         return log(2 * pFactorial) + Double(p + 1) * log(d) + StandardNormal.logDensity(mu) + log(sum)
