@@ -136,6 +136,12 @@ enum GSL {
         return gsl_sf_erfc(x)
     }
 
+    /// erf(x) (`gsl_sf_erf`), relative accuracy near 0 kept (erf(x) ~ 2x / sqrt(pi)).
+    static func erf(_ x: Double) -> Double {
+        prepare()
+        return gsl_sf_erf(x)
+    }
+
     /// The z with P(Z > z) = p for a standard normal Z, 0 < p < 1 (`gsl_cdf_ugaussian_Qinv`).
     static func normalTailInverse(_ p: Double) -> Double {
         prepare()
