@@ -40,7 +40,7 @@ extension SurrogateIntegrals {
         let slope = rho * st / ss
         var innerFailure: Error?
         var innerRelativeError = 0.0
-        let logInner = { (x: Double) -> Double in
+        let logInnerAt = { (x: Double) -> Double in
             let mean = mt + slope * (x - ms)
             if conditionalSigma == 0 { return g.logValue(mean) }
             if let l = logClosedForm(h.kind, scale: h.scale, power: 1, offset: mean,
@@ -54,6 +54,9 @@ extension SurrogateIntegrals {
                 return -.infinity
             }
         }
+        // Independent steps need the inner expectation once.
+        let independent = rho == 0 ? logInnerAt(ms) : nil
+        let logInner = { (x: Double) -> Double in independent ?? logInnerAt(x) }
         // Where the conditional mean of X_t crosses h's landmarks, and its conditional spread around them.
         var mapped: [Double] = []
         if rho != 0 {
