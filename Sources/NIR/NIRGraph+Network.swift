@@ -94,10 +94,6 @@ private struct GraphBuilder {
             if case .float32(let values) = array.elements { return values }
             return array.doubles!.map { Float($0) }
         }
-        let integers = { (array: HDF5Array, rank: Int) -> [Int] in
-            let values = array.doubles!.map { Int($0) }
-            return values.count == 1 ? Array(repeating: values[0], count: rank) : values
-        }
         switch kind {
         case .input:
             return .input
@@ -112,7 +108,7 @@ private struct GraphBuilder {
         case .conv1d(let convolution), .conv2d(let convolution):
             let rank = convolution.weight.shape.count - 2
             let kernel = Array(convolution.weight.shape.suffix(rank))
-            let dilation = integers(convolution.dilation, rank)
+            let dilation = try perDimension(convolution.dilation, "dilation", rank: rank, error)
             var padding: [Int]
             if case .string(let mode) = convolution.padding.elements {
                 // "same" keeps the size: PyTorch pads (d (k - 1)) / 2 on each side (odd spans only; refused else).
@@ -122,17 +118,19 @@ private struct GraphBuilder {
                     throw error("'same' padding with an even kernel span pads unevenly, which is not supported")
                 }
             } else {
-                padding = integers(convolution.padding, rank)
+                padding = try perDimension(convolution.padding, "padding", rank: rank, error)
             }
             return .convolution(NetworkGraph.Convolution(
                 outputChannels: convolution.weight.shape[0], inputChannels: input[0], kernel: kernel,
-                stride: integers(convolution.stride, rank), padding: padding, dilation: dilation,
+                stride: try perDimension(convolution.stride, "stride", rank: rank, error), padding: padding, dilation: dilation,
                 groups: convolution.groups, weight: floats(convolution.weight),
                 bias: expanded(floats(convolution.bias), convolution.weight.shape[0])))
         case .sumPool2d(let pooling), .avgPool2d(let pooling):
             let average = if case .avgPool2d = kind { true } else { false }
-            return .pool(NetworkGraph.Pooling(kernel: integers(pooling.kernelSize, 2), stride: integers(pooling.stride, 2),
-                                              padding: integers(pooling.padding, 2), average: average))
+            return .pool(NetworkGraph.Pooling(kernel: try perDimension(pooling.kernelSize, "kernel_size", rank: 2, error),
+                                              stride: try perDimension(pooling.stride, "stride", rank: 2, error),
+                                              padding: try perDimension(pooling.padding, "padding", rank: 2, error),
+                                              average: average))
         case .flatten:
             return .flatten
         case .scale(let scale):

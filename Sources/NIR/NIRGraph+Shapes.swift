@@ -210,7 +210,7 @@ extension NIRNodeKind {
 }
 
 /// A field that holds one value per spatial dimension, or one for all of them.
-private func perDimension(_ array: HDF5Array, _ field: String, rank: Int,
+func perDimension(_ array: HDF5Array, _ field: String, rank: Int,
                           _ reason: (String) -> NIRError) throws -> [Int] {
     guard let values = array.doubles, values.allSatisfy({ $0 == $0.rounded() }),
           values.count == 1 || values.count == rank else {
