@@ -54,8 +54,8 @@ decimals the values were computed at.
 
 Rerun by hand (never run by the tests):   python3 scripts/reference/surrogate_integrals.py
 Arguments select tables (critical, cross, one-step; all by default). Requires Python 3 and mpmath
-(pip install mpmath). The one-step table takes about 40 minutes, the cross-step table about an hour on two processes
-(one per surrogate, as many as there are cores), the critical scales a few minutes.
+(pip install mpmath). On two cores the one-step table took about 15 minutes, the cross-step table about 20 (one
+process per surrogate, as many as there are cores), the critical scales a few minutes.
 """
 
 import csv
