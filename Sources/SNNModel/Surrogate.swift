@@ -85,9 +85,13 @@ public struct Surrogate: Sendable, Hashable, CustomStringConvertible {
     /// scale^2 stay finite for any potential the toolkit handles.
     public static let parameterRange: ClosedRange<Double> = 1e-6...1e6
 
+    /// The spelling, each name with what its scale is and its default, e.g. `atan (alpha, 2)`.
     public static let allowedSpelling = "NAME[:SCALE[:AMPLITUDE]] with NAME one of "
-        + Kind.allCases.map(\.rawValue).joined(separator: ", ")
-        + " and SCALE, AMPLITUDE numbers in [1e-6, 1e6] (straight_through takes none)"
+        + Kind.allCases.map { kind in
+            kind == .straightThrough ? "\(kind.rawValue) (no parameter)"
+                : "\(kind.rawValue) (\(kind.scaleName), \(kind.defaultScale))"
+        }.joined(separator: ", ")
+        + " and SCALE, AMPLITUDE numbers in [1e-6, 1e6]"
 
     /// A surrogate with the given parameters, each defaulting to the framework's. straight_through refuses any.
     public init(_ kind: Kind, scale: Double? = nil, amplitude: Double? = nil) throws {

@@ -9,10 +9,12 @@ import SNNModel
 /// and `secondMoment` then integrate. Every family also by GSL adaptive quadrature (`...ByQuadrature`), with its
 /// error bound, as an independent cross-check.
 ///
-/// Accuracy (measured against a 45-digit mpmath table to |m| / sigma = 30, sigma from 0.1 to 3): within 1e-12
-/// relative, closed form and quadrature alike, wherever the value exceeds 1e-300; the closed forms are evaluated in
-/// logarithms, through the Mills-ratio continued fraction past |z| = 3, so the tails cost at most |ln E| ulp. sigma = 0
-/// is the deterministic potential: E[h] = h(m), E[h^2] = h(m)^2.
+/// Accuracy: 1e-12 relative wherever the value exceeds 1e-300, closed form and quadrature alike; against a 45-digit
+/// mpmath table (every family, two scales, sigma from 0.1 to 3, |m| / sigma to 30) the largest error measured is
+/// 9.6e-14 for the closed forms and 6.7e-14 for quadrature, of which the table's decimal inputs (rounded to Doubles)
+/// alone explain up to 1e-13 at |m| / sigma = 30. The closed forms are evaluated in logarithms, through the
+/// Mills-ratio continued fraction past |z| = 3, so the tails cost about |ln E| ulp. sigma = 0 is the deterministic
+/// potential: E[h] = h(m), E[h^2] = h(m)^2.
 public enum SurrogateIntegrals {
     /// E[h(X)], X ~ N(m, sigma^2): the closed form where there is one, else quadrature.
     public static func expectation(_ h: Surrogate, offset m: Double, standardDeviation sigma: Double) throws -> Double {

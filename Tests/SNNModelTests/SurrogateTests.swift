@@ -44,7 +44,8 @@ import Testing
         let message = ModelError.invalid(parameter: "surrogate", value: "relu", allowed: Surrogate.allowedSpelling)
             .description
         #expect(!message.contains("\n"))
-        #expect(message.contains("piecewise_quadratic") && message.contains("gaussian"))
+        #expect(message.contains("atan (alpha, 2.0)") && message.contains("spike_rate_escape (beta, 1.0)")
+                && message.contains("straight_through (no parameter)") && message.contains("gaussian (std a, 0.39"))
     }
 
     @Test func parametersOutOfRangeAreRefusedWhenMadeDirectly() {
