@@ -96,10 +96,14 @@ public struct GraphSimulationReport {
     /// A1 (independent inputs) past the first neuron layer, whose neurons share the inputs of the layer below.
     func reasons(index: Int, node: Int) -> [String] {
         var reasons = prediction?.layers.first { $0.node == node }.map(GraphPredictReport.warnings) ?? []
+        let gaussian = prediction?.layers.first { $0.node == node }.map { $0.tailMethods[.gaussian] ?? 0 } ?? 1
         if index > 0 {
             reasons.append("its inputs are correlated (neurons below share inputs; A1)")
-        } else if reasons.isEmpty {
-            reasons.append("the input current is not Gaussian (A2)")
+        } else if gaussian > 0 {
+            if reasons.isEmpty { reasons.append("the input current is not Gaussian (A2)") }
+        } else {
+            reasons.append("no assumption is left here (independent spike inputs, the sum's exact law): sampling, or "
+                + "the neurons as the simulation discretizes them")
         }
         return reasons
     }
