@@ -17,9 +17,12 @@ public struct GraphSimulationReport {
     public let statistics: GraphStatistics
     /// For `compare --nir`: the first-step prediction of the same graph and input.
     public let prediction: GraphPrediction?
+    /// For `compare --nir --steps T`: every step predicted (section 9.2).
+    public let stepsPrediction: GraphStepsPrediction?
 
     public init(file: String, convention: String, step: Double, input: String, statistics: GraphStatistics,
-                prediction: GraphPrediction?) {
+                prediction: GraphPrediction?, stepsPrediction: GraphStepsPrediction? = nil) {
+        self.stepsPrediction = stepsPrediction
         self.file = file
         self.convention = convention
         self.step = step
@@ -58,6 +61,44 @@ public struct GraphSimulationReport {
             && abs(difference) <= Self.relativeTolerance * max(simulated.mean, predicted)
         return Comparison(predicted: predicted, simulated: simulated, deviation: deviation, holds: holds,
                           agrees: holds || close)
+    }
+
+    /// One layer and step of the multi-step comparison: predicted and simulated mean rate, the deviation in the
+    /// combined standard error sqrt(se_simulation^2 + se_Monte Carlo^2).
+    public struct StepComparison {
+        public let t: Int
+        public let predicted: Double
+        public let predictedError: Double
+        public let simulated: Estimate
+        public let predictedMembraneVariance: Double
+        public let deviation: Double?
+    }
+
+    public func stepComparisons(_ layer: GraphLayerStatistics) -> [StepComparison] {
+        guard let predicted = stepsPrediction?.layers.first(where: { $0.node == layer.node }) else { return [] }
+        return zip(predicted.steps, layer.steps).compactMap { p, s in
+            guard let rate = p.meanRate, let simulated = s.rate else { return nil }
+            let error = ((simulated.standardError ?? 0) * (simulated.standardError ?? 0)
+                + (p.meanRateError ?? 0) * (p.meanRateError ?? 0)).squareRoot()
+            return StepComparison(t: p.t, predicted: rate, predictedError: p.meanRateError ?? 0, simulated: simulated,
+                                  predictedMembraneVariance: p.membraneVariance,
+                                  deviation: error > 0 ? (rate - simulated.mean) / error : nil)
+        }
+    }
+
+    /// The steps block of the table: per layer and step, simulated and predicted rate and Var[u], the deviation.
+    func stepsTable() -> String {
+        var rows: [[String]] = []
+        for (index, layer) in statistics.layers.enumerated() {
+            for (c, step) in zip(stepComparisons(layer), layer.steps) {
+                rows.append([c.t == 1 ? "\(index + 1)" : "", c.t == 1 ? layer.name : "", "\(c.t)",
+                             Self.text(c.simulated), Format.number(c.predicted) + " +- " + Format.number(c.predictedError, digits: 2),
+                             c.deviation.map { Format.number($0, digits: 3) } ?? "-",
+                             Self.text(step.membraneVariance), Format.number(c.predictedMembraneVariance)])
+            }
+        }
+        return Format.table(header: ["layer", "node", "t", "simulated rate", "predicted rate", "deviation (se)",
+                                     "simulated Var[u]", "predicted Var[u]"], rows: rows)
     }
 
     public var verdict: String {
@@ -139,6 +180,15 @@ public struct GraphSimulationReport {
                      prediction?.layers.first { $0.node == layer.node }.map { .number($0.membraneVariance) } ?? .null),
                 ])))
             }
+            let steps = stepComparisons(layer)
+            if !steps.isEmpty {
+                pairs.append(("predicted_steps", .array(steps.map { c in
+                    .object([("t", .integer(c.t)), ("predicted_rate", .number(c.predicted)),
+                             ("predicted_rate_standard_error", .number(c.predictedError)),
+                             ("predicted_membrane_variance", .number(c.predictedMembraneVariance)),
+                             ("deviation_standard_errors", c.deviation.map { .number($0) } ?? .null)])
+                })))
+            }
             return .object(pairs)
         }
         return .object([
@@ -158,16 +208,19 @@ public struct GraphSimulationReport {
             + "convention \(convention), dt \(Format.exact(step)), input \(input), T \(statistics.steps), "
             + "batch \(statistics.batch), seed \(statistics.seed)",
                      "layer,node,t,rate,rate_se,membrane_mean,membrane_mean_se,membrane_variance,membrane_variance_se,"
-                         + "silent_fraction,predicted_rate"]
+                         + "silent_fraction,predicted_rate,predicted_rate_se,predicted_membrane_variance,deviation_se"]
         let number = { (value: Double?) -> String in value.map(Format.exact) ?? "" }
         for (index, layer) in statistics.layers.enumerated() {
+            let steps = stepComparisons(layer)
             for step in layer.steps {
-                let predicted = step.step == 1 ? comparison(layer)?.predicted : nil
+                let multi = steps.first { $0.t == step.step }
+                let predicted = multi?.predicted ?? (step.step == 1 ? comparison(layer)?.predicted : nil)
                 let cells: [String] = [
                     "\(index + 1)", layer.name, "\(step.step)", number(step.rate?.mean), number(step.rate?.standardError),
                     number(step.membraneMean.mean), number(step.membraneMean.standardError),
                     number(step.membraneVariance.mean), number(step.membraneVariance.standardError),
-                    number(step.silentFraction), number(predicted),
+                    number(step.silentFraction), number(predicted), number(multi?.predictedError),
+                    number(multi?.predictedMembraneVariance), number(multi?.deviation),
                 ]
                 lines.append(cells.joined(separator: ","))
             }
@@ -198,6 +251,12 @@ public struct GraphSimulationReport {
             }
             return cells
         }))
+        if stepsPrediction != nil {
+            out.append("")
+            out.append("every step, predicted per neuron (THEORY.md section 9.2; +-: Monte Carlo standard error; deviation "
+                + "over the combined standard error):")
+            out.append(stepsTable())
+        }
         out.append("")
         out.append(verdict)
         return out.joined(separator: "\n")
