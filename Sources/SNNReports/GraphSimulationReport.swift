@@ -286,15 +286,33 @@ extension GraphSimulationReport {
             variances.append(PlotSeries(name: "iid mean field", x: x, y: predicted.map { $0?.meanFieldVariance ?? .nan },
                                         colorIndex: 1))
         }
+        var panels: [any SVGFigure] = [
+            LinePlot(title: "Spike rate at t = 1", xLabel: "neuron layer", yLabel: "spikes per neuron per step",
+                     legend: .right, series: rates),
+            LinePlot(title: "Membrane variance at t = 1", xLabel: "neuron layer", yLabel: "Var[u]",
+                     legend: .hidden, series: variances),
+        ]
+        if stepsPrediction != nil {
+            // Every step: per layer, the simulation as points with bars and the prediction (section 9.2) as a line.
+            var series: [PlotSeries] = []
+            for (index, layer) in spiking.enumerated() {
+                let steps = stepComparisons(layer)
+                guard !steps.isEmpty else { continue }
+                let t = steps.map { Double($0.t) }
+                series.append(PlotSeries(name: "layer \(index + 1), simulation", x: t, y: steps.map(\.simulated.mean),
+                                         yError: steps.map { 2 * ($0.simulated.standardError ?? 0) }, style: .markers,
+                                         colorIndex: index))
+                series.append(PlotSeries(name: "layer \(index + 1), prediction", x: t, y: steps.map(\.predicted),
+                                         colorIndex: index))
+            }
+            panels.append(LinePlot(title: "Spike rate by step (points: simulation; lines: prediction, section 9.2)",
+                                   xLabel: "step t", yLabel: "spikes per neuron per step", legend: .right,
+                                   series: series))
+        }
         let name = (file as NSString).lastPathComponent
         return SmallMultiples(
             title: "snn-theory \(prediction == nil ? "simulate" : "compare") --nir \(name): \(convention), "
-                + "\(statistics.batch) inputs (bars: 2 s.e.)",
-            panels: [
-                LinePlot(title: "Spike rate at t = 1", xLabel: "neuron layer", yLabel: "spikes per neuron per step",
-                         legend: .right, series: rates),
-                LinePlot(title: "Membrane variance at t = 1", xLabel: "neuron layer", yLabel: "Var[u]",
-                         legend: .hidden, series: variances),
-            ])
+                + "\(statistics.batch) inputs (bars: 2 s.e.)", columns: panels.count > 2 ? 2 : nil,
+            panels: panels)
     }
 }
