@@ -97,16 +97,16 @@ struct PredictCommand: ParsableCommand {
     }
 
     func run() throws {
-        if let (model, _) = try graph.graph(), try network.checkedSteps() > 1 {
-            let prediction = try GraphStepsPrediction(model, input: network.input, steps: network.checkedSteps(),
-                                                      samples: graph.neuronSamples, seed: 1,
-                                                      threads: GraphStepsPrediction.defaultThreads)
-            let report = GraphStepsReport(file: graph.nir!, convention: graph.convention.rawValue, step: graph.dt,
-                                          input: network.input, prediction: prediction)
-            print(format.text(json: report.json(), csv: report.csv(), table: report.table()), terminator: "")
-            return
-        }
         if let (model, _) = try graph.graph() {
+            if try network.checkedSteps() > 1 {
+                let prediction = try GraphStepsPrediction(model, input: network.input, steps: network.checkedSteps(),
+                                                          samples: graph.neuronSamples, seed: 1,
+                                                          threads: GraphStepsPrediction.defaultThreads)
+                let report = GraphStepsReport(file: graph.nir!, convention: graph.convention.rawValue, step: graph.dt,
+                                              input: network.input, prediction: prediction)
+                print(format.text(json: report.json(), csv: report.csv(), table: report.table()), terminator: "")
+                return
+            }
             let report = GraphPredictReport(file: graph.nir!, convention: graph.convention.rawValue, step: graph.dt,
                                             input: network.input, prediction: GraphPrediction(model, input: network.input))
             print(format.text(json: report.json(), csv: report.csv(), table: report.table()), terminator: "")
