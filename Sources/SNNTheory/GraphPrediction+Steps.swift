@@ -103,6 +103,9 @@ public struct GraphStepsPrediction: Sendable {
                     signal.mean = Array(repeating: p, count: count * size)
                     for e in 0..<count { for t in 0..<size { signal.covariance[(e * size + t) * size + t] = p * (1 - p) } }
                     signal.independentSpikes = true
+                    // A neuron fed by the input directly draws its one term.
+                    signal.sums = Array(repeating: BernoulliSum(weights: [1], probabilities: [p], method: .gaussian),
+                                        count: count)
                 case .gaussian(let s):
                     signal.mean = Array(repeating: 0, count: count * size)
                     signal.covariance = Array(repeating: s * s, count: count * size * size)
@@ -110,7 +113,9 @@ public struct GraphStepsPrediction: Sendable {
                 signals.append(signal)
             case .flatten, .output:
                 signals.append(sum)
-            case .dense, .convolution, .pool, .scale:
+            case .scale, .pool:
+                signals.append(LinearMap(node).apply(sum, steps: size))
+            case .dense, .convolution:
                 let map = LinearMap(node)
                 var out = map.apply(sum, steps: size)
                 if node.isWeighted, sum.independentSpikes, map.largestRow <= BernoulliSum.saddlePointLimit {

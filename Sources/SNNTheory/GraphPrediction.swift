@@ -123,9 +123,12 @@ public struct GraphPrediction: Sendable {
             case .input:
                 switch input {
                 case .bernoulli(let p):
+                    // A neuron fed by the input directly has one term: its law is exact.
                     moments.append(Moments(mean: Array(repeating: p, count: count),
                                            variance: Array(repeating: p * (1 - p), count: count),
-                                           meanField: (p, p * (1 - p)), spikes: true))
+                                           meanField: (p, p * (1 - p)), spikes: true,
+                                           sums: exactTails ? Array(repeating: BernoulliSum(weights: [1], probabilities: [p]),
+                                                                    count: count) : nil))
                 case .gaussian(let s):
                     moments.append(Moments(mean: Array(repeating: 0, count: count),
                                            variance: Array(repeating: s * s, count: count), meanField: (0, s * s)))

@@ -98,6 +98,25 @@ import Testing
         #expect(abs(multi.layers[0].rates![0] - 2) < 1e-12)
     }
 
+    /// Neurons fed by the input directly: u = 2 x with x ~ Bernoulli(0.3) spikes (u = 2 > 1) exactly when x = 1, so
+    /// the rate is 0.3 (a Gaussian of mean 0.6 and sd 0.917 would give Q(0.436) = 0.33). Over three steps with leak
+    /// 0.5 and subtract reset the membrane stays at most 2 (u = 0.5 v + 2 x <= 3, less 1 when it spikes), so u[t] =
+    /// 0.5 v[t-1] + 2 x[t] spikes iff x[t] = 1 (0.5 v <= 1 alone never exceeds the threshold): rate 0.3 at every
+    /// step; the Monte Carlo (4096 sequences) within 4 of its standard errors.
+    @Test func aNeuronFedByTheInputSpikesAtItsRate() throws {
+        let graph = Self.chain(inputShape: [2], [(.neurons(NetworkGraph.NeuronLayer(
+            leak: [0.5, 0.5], synapticLeak: nil, gain: [2, 2], threshold: [1, 1], resetValue: nil, bias: [0, 0],
+            multiSpike: false)), [2])])
+        let first = GraphPrediction(graph, input: .bernoulli(rate: 0.3)).layers[0]
+        #expect(first.tailMethods == [.exact: 2])
+        #expect(first.rates!.allSatisfy { abs($0 - 0.3) < 1e-12 })
+        let steps = try GraphStepsPrediction(graph, input: .bernoulli(rate: 0.3), steps: 3, samples: 4096)
+        #expect(steps.layers[0].termByTerm == 2)
+        for step in steps.layers[0].steps {
+            #expect(abs(step.meanRate! - 0.3) <= 4 * step.meanRateError!, "t \(step.t): \(step.meanRate!)")
+        }
+    }
+
     @Test func aConvolutionPredictsAsTheDenseMatrixItUnrolls() {
         var rng = SplitMix64(state: 5)
         let (channels, height, width, out, kernel, stride, padding, groups) = (4, 7, 6, 6, 3, 2, 1, 2)
