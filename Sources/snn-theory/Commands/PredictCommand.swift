@@ -69,9 +69,10 @@ struct PredictCommand: ParsableCommand {
     func validate() throws {
         if let plot { try Figures.checkDestination(plot) }
         try network.validateAll()
-        if graph.nir != nil, try network.checkedSteps() > 1 {
+        if graph.nir != nil, try network.checkedSteps() > GraphStepsPrediction.maximumSteps {
             throw ModelError.invalid(parameter: "steps", value: "\(network.shared.steps) with --nir",
-                                     allowed: "1: predict --nir gives the first step (simulate --nir runs every step)")
+                                     allowed: "1 to \(GraphStepsPrediction.maximumSteps) for predict --nir (simulate --nir runs "
+                                         + "any number)")
         }
         if finiteWidth, let widest = try network.architecture().widths.max(), widest > FiniteWidthChain.widthLimit {
             throw ModelError.invalid(parameter: "finite-width", value: "width \(widest)",
@@ -97,6 +98,15 @@ struct PredictCommand: ParsableCommand {
 
     func run() throws {
         if let (model, _) = try graph.graph() {
+            if try network.checkedSteps() > 1 {
+                let prediction = try GraphStepsPrediction(model, input: network.input, steps: network.checkedSteps(),
+                                                          samples: graph.neuronSamples, seed: 1,
+                                                          threads: GraphStepsPrediction.defaultThreads)
+                let report = GraphStepsReport(file: graph.nir!, convention: graph.convention.rawValue, step: graph.dt,
+                                              input: network.input, prediction: prediction)
+                print(format.text(json: report.json(), csv: report.csv(), table: report.table()), terminator: "")
+                return
+            }
             let report = GraphPredictReport(file: graph.nir!, convention: graph.convention.rawValue, step: graph.dt,
                                             input: network.input, prediction: GraphPrediction(model, input: network.input))
             print(format.text(json: report.json(), csv: report.csv(), table: report.table()), terminator: "")
