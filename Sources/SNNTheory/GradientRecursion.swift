@@ -25,7 +25,8 @@ public struct GradientLayer: Sendable, Equatable {
     public let logWeightVariance: Double
     public let weightVarianceError: Double
     /// chi_l: the factor by which layer l scales the pooled mean square of the error signal e = dL/ds passing down
-    /// through it, tr(E_{l-1}) / tr(E_l); at T = 1, n_l Var[w_l] E[h(u_l - theta)^2] (section 7's chi_back).
+    /// through it, tr(E_{l-1}) / tr(E_l); at T = 1, n_l Var[w_l] E[h(u_l - theta)^2] (section 7's chi_back; n_l the
+    /// layer's width, over which the backward sum runs).
     public let chi: Double
     /// Standard error of `chi` (0 for T = 1).
     public let chiError: Double
@@ -73,7 +74,7 @@ public struct GradientPrediction: Sendable {
 /// Jacobian J(s, k) = a[k] prod_{j=s}^{k-1} b[j]. With the backward weights independent of everything forward
 /// (assumption B1), e_l is Gaussian with covariance E_l = n_{l+1} Var[w_{l+1}] D_{l+1}, independent of u_l, and
 ///
-///     D_l = E[J_l E_l J_l^T],   E_{l-1} = n_l Var[w_l] D_l,   E_L = 1 (every entry: the same g at every step),
+///     D_l = E[J_l E_l J_l^T],   E_{l-1} = n_l Var[w_l] D_l  (n_l: layer l's width),   E_L = 1 (every entry: the same g at every step),
 ///
 /// the expectation over the forward mean field's currents I_l ~ N(0, Sigma_l), Sigma_l = n_{l-1} Var[w_l] K_{l-1}
 /// (section 4). T = 1 is D_l = E[h(u_l - theta)^2] E_l in closed form or quadrature (`SurrogateIntegrals`); larger T
@@ -123,7 +124,8 @@ public enum GradientRecursion {
             return log(try SurrogateIntegrals.secondMoment(surrogate, offset: -neuron.threshold,
                                                            standardDeviation: sigma.isFinite ? sigma : 0))
         }
-        let logGain = firstStep.map { log(Double($0.fanIn) * $0.weightVariance) }
+        // The backward sum over layer l's n_l neurons: n_l Var[w_l] (n_l, not the fan-in n_{l-1}, in a non-square layer).
+        let logGain = firstStep.map { log(Double($0.width) * $0.weightVariance) }
         // ln E_l (E_L = 1), ln D_l = ln E[h^2] + ln E_l; the weight gradient adds ln K_{l-1}(1, 1).
         var logE = [Double](repeating: 0, count: depth)
         for l in stride(from: depth - 1, through: 1, by: -1) {
@@ -181,7 +183,7 @@ public enum GradientRecursion {
                 e = d.map { $0 / traceD }
                 chain.d[l - 1] = e
                 chain.logScale[l - 1] = chain.logTraceE[l] + log(traceD)
-                chain.logTraceE[l - 1] = log(gain) + chain.logScale[l - 1]
+                chain.logTraceE[l - 1] = log(Double(layer.width) * layer.weightVariance) + chain.logScale[l - 1]
             }
             chains.set(r, chain)
         }

@@ -71,3 +71,39 @@ import Testing
         #expect(relativeError(p.layers[0].pooledMembraneVariance, gain * gain) < 1e-12)
     }
 }
+
+/// The first step's finite-width correction against `Reference/gradient_finite_width.csv` (NumPy and SciPy on full
+/// transition matrices, scripts/reference/gradient_finite_width.py): paper init, theta 1, Bernoulli(0.2), depth 20,
+/// atan:2; to 1e-7 relative (the reference's 400-point rules and this side's dropped counts below 1e-18).
+@Suite struct GradientFiniteWidthTests {
+    @Test(arguments: [100, 300])
+    func matchesTheTransitionMatrixReference(width: Int) throws {
+        let table = try ReferenceTable(named: "gradient_finite_width.csv")
+        let network = try Network(architecture: Architecture(inputSize: width, width: width, depth: 20),
+                                  neuron: NeuronModel(threshold: 1, leak: 0.9), input: .bernoulli(rate: 0.2))
+        let surrogate = try Surrogate(parsing: "atan:2")
+        let corrected = try GradientRecursion.finiteWidthFirstStep(network, surrogate: surrogate)
+        let wide = try GradientRecursion.propagate(network, surrogate: surrogate, resetGradient: .detached)
+        let rows = table.rows.filter { $0[table.column("width")] == "\(width)" }
+        #expect(rows.count == 20)
+        for row in rows {
+            let l = Int(table.text(row, "layer"))!
+            let ratio = exp(corrected[l - 1] - wide.layers[l - 1].logPooledMembraneVariance)
+            #expect(relativeError(ratio, table.value(row, "relative_over_wide")!) < 1e-7, "width \(width) layer \(l)")
+        }
+    }
+
+    /// Finite width lowers the gradient reaching the early layers, more the narrower the layers (the measured
+    /// direction in the simulator, THEORY.md section 10).
+    @Test func narrowerLayersLoseMore() throws {
+        let surrogate = try Surrogate(parsing: "atan:2")
+        let shortfall = try [100, 300].map { n -> Double in
+            let network = try Network(architecture: Architecture(inputSize: n, width: n, depth: 5),
+                                      neuron: NeuronModel(threshold: 1, leak: 0.9), input: .bernoulli(rate: 0.2))
+            let wide = try GradientRecursion.propagate(network, surrogate: surrogate, resetGradient: .detached)
+            return try GradientRecursion.finiteWidthFirstStep(network, surrogate: surrogate)[0]
+                - wide.layers[0].logPooledMembraneVariance
+        }
+        #expect(shortfall[0] < shortfall[1] && shortfall[1] < 0)
+    }
+}
