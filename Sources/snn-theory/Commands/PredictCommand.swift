@@ -121,8 +121,8 @@ struct PredictCommand: ParsableCommand {
                                                                 amplitude: surrogate.amplitude, resetGradient: reset,
                                                                 settings: settings)
                 surrogate = try Surrogate(surrogate.kind, scale: scale, amplitude: surrogate.amplitude)
-            } catch let error as SurrogateIntegralError {
-                throw CommandFailure(message: error.description)
+            } catch let error as GradientSolveError {
+                throw CommandFailure(message: "\(p.scheme): " + error.description)
             }
         }
         let prediction = try GradientRecursion.propagate(network, firstStep: p.layers, temporal: p.temporal,
