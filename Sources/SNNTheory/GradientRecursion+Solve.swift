@@ -1,6 +1,17 @@
 import Foundation
 import SNNModel
 
+/// No surrogate scale in `GradientRecursion.solvedScaleRange` holds the mean backward gain at 1 (e.g. when the forward
+/// activity has collapsed, so no surrogate reaches the threshold).
+public struct GradientSolveError: Error, CustomStringConvertible, Equatable {
+    public let kind: Surrogate.Kind
+
+    public var description: String {
+        "surrogate: no \(kind.rawValue) scale in [\(GradientRecursion.solvedScaleRange.lowerBound), "
+            + "\(GradientRecursion.solvedScaleRange.upperBound)] gives a mean chi_back of 1 at these weights"
+    }
+}
+
 /// The surrogate scale that holds the gradient (THEORY.md section 10, "Solving for the surrogate").
 extension GradientRecursion {
     /// The scales searched by `criticalScale`.
@@ -13,7 +24,7 @@ extension GradientRecursion {
     /// of meanChi - 1 on 49 log-spaced scales over `solvedScaleRange` (8 per decade), refined by Brent's method (GSL)
     /// to relative 1e-10. For T > 1 the same quasi-Monte Carlo points serve every scale, so the function is smooth and
     /// the root exact for them; its quasi-Monte Carlo error is that of meanChi. Throws `SurrogateIntegralError` for
-    /// straight_through or when no scale in the range crosses.
+    /// straight_through, `GradientSolveError` when no scale in the range crosses.
     public static func criticalScale(_ network: Network, kind: Surrogate.Kind, amplitude: Double? = nil,
                                      resetGradient: ResetGradient,
                                      settings: TemporalKernelSettings = TemporalKernelSettings()) throws -> Double
@@ -45,8 +56,6 @@ extension GradientRecursion {
             }
             previous = current
         }
-        var target = 1.0
-        if case let .scheme(_, v) = network.initialization { target = v }
-        throw SurrogateIntegralError.noCrossing(kind: kind, threshold: network.neuron.threshold, targetVariance: target)
+        throw GradientSolveError(kind: kind)
     }
 }

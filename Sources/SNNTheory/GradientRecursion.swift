@@ -55,10 +55,10 @@ public struct GradientPrediction: Sendable {
         return exp(inner.reduce(0) { $0 + log($1.chi) } / Double(inner.count))
     }
 
-    /// 1 / |ln meanChi|: the layers over which the gradient variance changes by a factor e (nil when meanChi = 1).
+    /// 1 / |ln meanChi|: the layers over which the gradient variance changes by a factor e (nil when |ln meanChi| < 1e-9).
     public var depthScale: Double? {
         let c = log(meanChi)
-        return c == 0 || !c.isFinite ? nil : 1 / abs(c)
+        return abs(c) < 1e-9 || !c.isFinite ? nil : 1 / abs(c)
     }
 
     /// log10 of the pooled Var[delta_1] / Var[delta_L].

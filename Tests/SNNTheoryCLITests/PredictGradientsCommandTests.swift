@@ -1,0 +1,54 @@
+import Foundation
+import SNNTestSupport
+import Testing
+
+/// `predict --gradients` end to end: the JSON records the issue names, the solved scale, the refusals.
+@Suite struct PredictGradientsCommandTests {
+    /// Each layer record gains "gradient" with membrane_variance, weight_variance and chi, relative to the last layer
+    /// (1 there); per step under "steps" with --steps; the verdict names the gradient.
+    @Test func layerRecordsCarryTheGradient() throws {
+        let result = try CLI.run(["predict", "--depth", "4", "--width", "500", "--steps", "3", "--gradients",
+                                  "--surrogate", "atan:2", "--qmc-points", "1024", "--format", "json"])
+        #expect(result.status == 0, "\(result.stderr)")
+        let json = try #require(result.json)
+        let layers = try #require(json["layers"] as? [[String: Any]])
+        #expect(layers.count == 4)
+        for (i, layer) in layers.enumerated() {
+            let g = try #require(layer["gradient"] as? [String: Any])
+            for key in ["membrane_variance", "weight_variance", "chi"] {
+                let value = try #require(g[key] as? Double, "\(key)")
+                #expect(value > 0)
+                if i == 3 && key != "chi" { #expect(value == 1) }
+            }
+            #expect((g["steps"] as? [[String: Any]])?.count == 3)
+        }
+        #expect((json["verdict"] as? String)?.contains("gradients") == true)
+        #expect((json["gradients"] as? [String: Any])?["surrogate"] as? String == "atan:2.0")
+    }
+
+    /// --solve both at theta 1, target variance 1: the Gaussian scale of THEORY.md section 7 (mpmath 0.429420920136667),
+    /// and the gradient held.
+    @Test func solveBothGivesTheCriticalGaussianWidth() throws {
+        let result = try CLI.run(["predict", "--depth", "10", "--width", "1000", "--gradients", "--surrogate", "gaussian",
+                                  "--solve", "both", "--format", "json"])
+        #expect(result.status == 0, "\(result.stderr)")
+        let gradients = try #require(result.json?["gradients"] as? [String: Any])
+        let scale = try #require(gradients["surrogate_scale"] as? Double)
+        #expect(abs(scale - 0.429420920136667) < 1e-9)
+        #expect((gradients["verdict"] as? String)?.hasPrefix("gradients held") == true)
+    }
+
+    @Test(arguments: [
+        (["--surrogate", "atan"], "surrogate: 'atan' is not allowed; expected only together with --gradients"),
+        (["--solve", "surrogate"], "solve: 'surrogate' is not allowed; expected only together with --gradients"),
+        (["--gradients", "--solve", "both", "--init", "kaiming"], "init: 'kaiming' is not allowed"),
+        (["--gradients", "--solve", "surrogate", "--surrogate", "straight_through"], "surrogate: 'straight_through' is not allowed"),
+        (["--gradients", "--solve", "everything"], "solve: 'everything' is not allowed; expected surrogate or both"),
+    ])
+    func refusesCombinationsItCannotAnswer(arguments: [String], message: String) throws {
+        let result = try CLI.run(["predict", "--depth", "3", "--width", "100"] + arguments)
+        #expect(result.status != 0)
+        #expect(result.stderr.contains(message), "\(result.stderr)")
+        #expect(result.stderr.split(separator: "\n").count == 1)
+    }
+}
