@@ -23,8 +23,12 @@ public struct GradientCompareReport {
 
     static func deviation(_ d: Double?) -> String { d.map { String(format: "%+.1f", $0) } ?? "-" }
 
+    /// A value for the table, "-" where it is undefined (a ratio to a last layer whose value is 0).
+    static func value(_ x: Double?) -> String { x.map { $0.isFinite ? Format.number($0) : "-" } ?? "-" }
+
     static func estimate(_ value: Double, _ error: Double?) -> String {
-        Format.number(value) + (error.map { " ± " + Format.number($0, digits: 2) } ?? "")
+        guard value.isFinite else { return "-" }
+        return Format.number(value) + (error.map { " ± " + Format.number($0, digits: 2) } ?? "")
     }
 
     public func table() -> String {
@@ -42,11 +46,11 @@ public struct GradientCompareReport {
             header += ["Var[dW] mean field", "simulated", "dev"]
             let rows = c.layers.map { l -> [String] in
                 let m = l.membraneVariance, w = l.weightVariance
-                var row = ["\(l.layer)", Format.number(l.chi), Format.number(m.predicted)]
-                if corrected { row.append(m.finiteWidth.map { Format.number($0) } ?? "-") }
+                var row = ["\(l.layer)", Self.value(l.chi), Self.value(m.predicted)]
+                if corrected { row.append(Self.value(m.finiteWidth)) }
                 row += [Self.estimate(m.empirical, m.empiricalError), Self.deviation(m.best.deviation)]
                 if corrected { row.append(Self.deviation(m.deviation)) }
-                row += [Format.number(w.predicted), Self.estimate(w.empirical, w.empiricalError),
+                row += [Self.value(w.predicted), Self.estimate(w.empirical, w.empiricalError),
                         Self.deviation(w.deviation)]
                 return row
             }

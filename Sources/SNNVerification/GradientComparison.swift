@@ -49,6 +49,9 @@ public struct GradientLayerComparison: Sendable, Equatable, Codable {
     public let weightVariance: GradientRatioComparison
     /// The predicted backward gain chi_l of the layer.
     public let chi: Double
+    /// The simulated Var[delta_l] pooled over the steps, absolute (mean over networks): below
+    /// `GradientComparison.float32Floor` the Float32 error signal has left the normal range.
+    public let simulatedMembraneVariance: Double
 }
 
 /// The result of one cell: its layers and the judgement.
@@ -76,6 +79,11 @@ public struct GradientCellComparison: Sendable, Equatable, Codable {
 public enum GradientComparison {
     /// A layer agrees when its pooled gradient-variance ratio is within this many standard errors of the prediction.
     public static let agreement = 4.0
+
+    /// The square of Float32's smallest normal number (1.18e-38): a layer whose simulated Var[delta] lies below it
+    /// holds error signals that Float32 rounds to subnormals or flushes to 0, so its statistics measure the number
+    /// format, not the network.
+    public static let float32Floor = Double(Float.leastNormalMagnitude) * Double(Float.leastNormalMagnitude)
 
     /// The cell's network (as `Comparison.compare` builds it; fixed schemes only), its backward mean field (and the
     /// first step's finite-width correction where it applies), and a simulation of its forward and backward passes
@@ -117,7 +125,7 @@ public enum GradientComparison {
                 weightVariance: GradientRatioComparison(
                     predicted: p.weightVariance, predictedError: p.weightVarianceError, finiteWidth: nil,
                     empirical: item?.mean ?? .nan, empiricalError: item?.standardError),
-                chi: p.chi)
+                chi: p.chi, simulatedMembraneVariance: e.deltaVariancePooled.mean)
         }
         return judge(cell, steps: s.steps, surrogate: surrogate, resetGradient: resetGradient, networks: s.networks,
                      layers: layers)
@@ -129,7 +137,11 @@ public enum GradientComparison {
     public static func judge(_ cell: ComparisonCell, steps: Int, surrogate: Surrogate, resetGradient: ResetGradient,
                              networks: Int, layers: [GradientLayerComparison]) -> GradientCellComparison
     {
-        let inner = layers.dropLast()
+        // Layers whose simulated Float32 error signals left the normal range (subnormal or flushed to 0): the
+        // number format's limit, not a disagreement; left out of the counts.
+        func underflowed(_ l: GradientLayerComparison) -> Bool { l.simulatedMembraneVariance < float32Floor }
+        let underflow = layers.dropLast().filter(underflowed).map(\.layer)
+        let inner = layers.dropLast().filter { !underflowed($0) }
         func agrees(_ d: Double?) -> Bool { d.map { abs($0) <= agreement } ?? false }
         let agreeing = inner.filter { agrees($0.membraneVariance.best.deviation) }.count
         let agreeingWide = inner.filter { agrees($0.membraneVariance.deviation) }.count
@@ -143,10 +155,19 @@ public enum GradientComparison {
                 ? String(format: "simulated gradients %@ from layer %d to 1 (Var[delta_1] / Var[delta_%d] = %.3g)",
                          direction, depth, depth, first.membraneVariance.empirical)
                 : String(format: "simulated gradients %@ by 10^%.1f from layer %d to 1", direction, abs(k), depth))
+        } else if let top = underflow.last, let lowest = layers.first(where: { $0.layer > top }) {
+            let predicted = layers[0].membraneVariance.best.value
+            words.append(String(format: "simulated gradients vanish by more than 10^%.1f from layer %d to %d, then "
+                                    + "leave Float32's normal range at layers 1-%d (predicted 10^%.0f at layer 1)",
+                                abs(log10(lowest.membraneVariance.empirical)), depth, lowest.layer, top,
+                                log10(predicted)))
+        }
+        if !underflow.isEmpty && layers.first.map({ $0.membraneVariance.empirical > 0 }) == true {
+            words.append("Float32 error signals below its normal range at \(underflow.count) layers (not compared)")
         }
         let which = corrected ? "the finite-width theory" : "the mean field"
         if inner.isEmpty {
-            words.append("one layer: nothing to compare")
+            words.append(underflow.isEmpty ? "one layer: nothing to compare" : "no layer left to compare")
         } else if agreeing == inner.count {
             var text = "\(which) holds at every layer (within \(Int(agreement)) standard errors; worst "
                 + String(format: "%.1f", inner.compactMap { $0.membraneVariance.best.deviation }.map(abs).max() ?? 0)
@@ -154,12 +175,14 @@ public enum GradientComparison {
             if corrected && agreeingWide < inner.count {
                 text += "; the wide-layer limit alone misses \(inner.count - agreeingWide) of \(inner.count) layers"
             }
+            if !underflow.isEmpty { text += " above the underflow" }
             words.append(text)
         } else {
             let off = inner.first { !agrees($0.membraneVariance.best.deviation) }!
-            let d = off.membraneVariance.best.deviation.map { String(format: "%+.1f", $0) } ?? "no standard error"
+            let d = off.membraneVariance.best.deviation.map { String(format: "%+.1f standard errors", $0) }
+                ?? "no standard error"
             var text = "\(which) holds at \(agreeing) of \(inner.count) layers; first outside: layer \(off.layer) "
-                + "(\(d) standard errors)"
+                + "(\(d))"
             text += steps > 1
                 ? "; over several steps the recursion treats the backward weights as independent of the forward ones "
                     + "(B1) and has no finite-width correction"
