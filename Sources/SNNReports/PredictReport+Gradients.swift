@@ -23,8 +23,15 @@ public struct SchemeGradient: Sendable {
     public var verdict: String {
         let depth = prediction.layers.count
         let log10Ratio = (finiteWidth?[0] ?? prediction.layers[0].logPooledMembraneVariance) / log(10.0)
+        if prediction.lastLayerMembraneVariance.allSatisfy({ !($0 > 0) }) {
+            return "no gradient passes layer \(depth): h(u - theta) is 0 wherever its potentials go"
+        }
+        if log10Ratio == -.infinity {
+            return "gradients vanish entirely: Var[delta_1] is 0 (h(u - theta) is 0 wherever some layer's potentials go)"
+        }
         let scale = prediction.depthScale.map { "; backward depth scale \(Format.number($0, digits: 3)) layers" } ?? ""
-        let chi = "mean chi_back \(Format.number(prediction.meanChi, digits: 4)) per layer"
+        let chi = prediction.meanChi.isFinite
+            ? "mean chi_back \(Format.number(prediction.meanChi, digits: 4)) per layer" : "mean chi_back undefined"
         let solvedText = solved.map { _ in " (solved surrogate \(prediction.surrogate))" } ?? ""
         if abs(log10Ratio) < log10(2.0) {
             return "gradients held\(solvedText): Var[delta] at layer 1 is \(Format.number(pow(10, log10Ratio), digits: 3))"
@@ -94,14 +101,15 @@ public struct SchemeGradient: Sendable {
         let cells = rows.map { i -> [String] in
             let l = prediction.layers[i - 1]
             func value(_ v: Double, _ log: Double, _ error: Double) -> String {
-                Format.fromLog(value: v, log: log) + (error > 0 ? " ± \(Format.number(error, digits: 2))" : "")
+                guard !log.isNaN else { return "-" }
+                return Format.fromLog(value: v, log: log) + (error > 0 ? " ± \(Format.number(error, digits: 2))" : "")
             }
-            var row = ["\(i)", Format.number(l.chi), value(l.pooledMembraneVariance, l.logPooledMembraneVariance,
+            var row = ["\(i)", l.chi.isFinite ? Format.number(l.chi) : "-", value(l.pooledMembraneVariance, l.logPooledMembraneVariance,
                                                           l.pooledMembraneVarianceError),
                        value(l.weightVariance, l.logWeightVariance, l.weightVarianceError)]
             if steps > 1 {
-                row += [Format.fromLog(value: l.membraneVariance[0], log: l.logMembraneVariance[0]),
-                        Format.fromLog(value: l.membraneVariance[steps - 1], log: l.logMembraneVariance[steps - 1])]
+                row += [value(l.membraneVariance[0], l.logMembraneVariance[0], 0),
+                        value(l.membraneVariance[steps - 1], l.logMembraneVariance[steps - 1], 0)]
             }
             if let finiteWidth { row.append(Format.fromLog(value: exp(finiteWidth[i - 1]), log: finiteWidth[i - 1])) }
             return row
