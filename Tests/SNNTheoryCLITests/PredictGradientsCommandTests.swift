@@ -38,6 +38,18 @@ import Testing
         #expect((gradients["verdict"] as? String)?.hasPrefix("gradients held") == true)
     }
 
+    /// Kaiming silences the network by layer 3, and rect's h is 0 at u = 0: no gradient passes, and the output says so
+    /// without a NaN anywhere (table and JSON, one and three steps).
+    @Test(arguments: ["1", "3"])
+    func aNetworkThatPassesNoGradientSaysSo(steps: String) throws {
+        let base = ["predict", "--depth", "30", "--width", "100", "--init", "kaiming", "--steps", steps, "--gradients",
+                    "--surrogate", "rect", "--qmc-points", "256"]
+        let table = try CLI.run(base), json = try CLI.run(base + ["--format", "json"])
+        #expect(table.status == 0 && json.status == 0, "\(table.stderr)")
+        #expect(table.stdout.contains("no gradient passes layer 30"))
+        #expect(!table.stdout.lowercased().contains("nan") && !json.stdout.lowercased().contains("nan"))
+    }
+
     @Test(arguments: [
         (["--surrogate", "atan"], "surrogate: 'atan' is not allowed; expected only together with --gradients"),
         (["--solve", "surrogate"], "solve: 'surrogate' is not allowed; expected only together with --gradients"),
