@@ -127,7 +127,7 @@ struct PredictCommand: ParsableCommand {
         }
         let prediction = try GradientRecursion.propagate(network, firstStep: p.layers, temporal: p.temporal,
                                                          surrogate: surrogate, resetGradient: reset, settings: settings)
-        var finite: [Double]?
+        var finite: FiniteWidthGradient?
         if finiteWidth, unset.steps == 1, case .bernoulli = unset.input {
             finite = try GradientRecursion.finiteWidthFirstStep(network, surrogate: surrogate)
         }
