@@ -11,7 +11,7 @@ public struct InitReport {
     public let files: [String: [String]]
 
     /// With `init --surrogate`: per initialization's name, the surrogate whose scale holds the first step's gradient
-    /// (mean chi_back = 1 at these weights, THEORY.md section 10), nil where no scale in 1e-3...1e3 does.
+    /// (Var[delta_1] = Var[delta_L] at these weights, THEORY.md section 10), nil where no scale in 1e-3...1e3 does.
     public var surrogates: [String: Surrogate?] = [:]
 
     public init(plan: InitPlan, widthsSpec: String, npyDirectory: String?, files: [String: [String]]) {
@@ -138,7 +138,7 @@ public struct InitReport {
             let location = files[s.name].map { "; written to \($0.first!) ... \($0.last!) in \(npyDirectory ?? ".")" } ?? ""
             var h = ""
             if let solved = surrogates[s.name] {
-                h = solved.map { "; surrogate \($0) holds the first step's gradient (mean chi_back = 1)" }
+                h = solved.map { "; surrogate \($0) holds the first step's gradient (Var[delta_1] = Var[delta_L])" }
                     ?? "; no surrogate scale in 1e-3...1e3 holds the first step's gradient at these weights"
             }
             out.append("\(s.name): \(how)\(location)\(h)")

@@ -7,12 +7,12 @@ import SNNTheory
 /// correction when asked for, and the surrogate scale solved for when asked for.
 public struct SchemeGradient: Sendable {
     public let prediction: GradientPrediction
-    /// ln(Var[delta_l] / Var[delta_L]) at the network's widths, first step (`GradientRecursion.finiteWidthFirstStep`).
-    public let finiteWidth: [Double]?
+    /// The first step at the network's widths (`GradientRecursion.finiteWidthFirstStep`).
+    public let finiteWidth: FiniteWidthGradient?
     /// What `--solve` solved: "surrogate" or "both" (nil: nothing solved; `prediction.surrogate` was given).
     public let solved: String?
 
-    public init(prediction: GradientPrediction, finiteWidth: [Double]?, solved: String?) {
+    public init(prediction: GradientPrediction, finiteWidth: FiniteWidthGradient?, solved: String?) {
         self.prediction = prediction
         self.finiteWidth = finiteWidth
         self.solved = solved
@@ -22,9 +22,16 @@ public struct SchemeGradient: Sendable {
     /// pooled Var[delta_1] / Var[delta_L] (the finite-width one when there is one).
     public var verdict: String {
         let depth = prediction.layers.count
-        let log10Ratio = (finiteWidth?[0] ?? prediction.layers[0].logPooledMembraneVariance) / log(10.0)
+        let log10Ratio = (finiteWidth?.logMembraneVariance[0] ?? prediction.layers[0].logPooledMembraneVariance) / log(10.0)
+        if prediction.lastLayerMembraneVariance.allSatisfy({ !($0 > 0) }) {
+            return "no gradient passes layer \(depth): h(u - theta) is 0 wherever its potentials go"
+        }
+        if log10Ratio == -.infinity {
+            return "gradients vanish entirely: Var[delta_1] is 0 (h(u - theta) is 0 wherever some layer's potentials go)"
+        }
         let scale = prediction.depthScale.map { "; backward depth scale \(Format.number($0, digits: 3)) layers" } ?? ""
-        let chi = "mean chi_back \(Format.number(prediction.meanChi, digits: 4)) per layer"
+        let chi = prediction.meanChi.isFinite
+            ? "mean chi_back \(Format.number(prediction.meanChi, digits: 4)) per layer" : "mean chi_back undefined"
         let solvedText = solved.map { _ in " (solved surrogate \(prediction.surrogate))" } ?? ""
         if abs(log10Ratio) < log10(2.0) {
             return "gradients held\(solvedText): Var[delta] at layer 1 is \(Format.number(pow(10, log10Ratio), digits: 3))"
@@ -52,7 +59,7 @@ public struct SchemeGradient: Sendable {
             ("verdict", .string(verdict)),
         ]
         if let finiteWidth {
-            fields.append(("log10_first_over_last_finite_width", .finite(finiteWidth[0] / log(10.0))))
+            fields.append(("log10_first_over_last_finite_width", .finite(finiteWidth.logMembraneVariance[0] / log(10.0))))
         }
         if let solved {
             fields.append(("solve", .string(solved)))
@@ -74,7 +81,8 @@ public struct SchemeGradient: Sendable {
             ("chi_error", .finite(l.chiError)),
         ]
         if let finiteWidth {
-            fields.append(("finite_width_membrane_variance", .finite(exp(finiteWidth[i]))))
+            fields.append(("finite_width_membrane_variance", .finite(exp(finiteWidth.logMembraneVariance[i]))))
+            fields.append(("finite_width_weight_variance", .finite(exp(finiteWidth.logWeightVariance[i]))))
         }
         if prediction.steps > 1 {
             fields.append(("steps", .array(l.membraneVariance.indices.map { t in
@@ -90,20 +98,24 @@ public struct SchemeGradient: Sendable {
         let steps = prediction.steps
         var header = ["layer", "chi_back", "Var[delta]/L", "Var[dL/dW]/L"]
         if steps > 1 { header += ["t=1", "t=\(steps)"] }
-        if finiteWidth != nil { header.append("Var[delta]/L finite n") }
+        if finiteWidth != nil { header += ["Var[delta]/L finite n", "Var[dL/dW]/L finite n"] }
         let cells = rows.map { i -> [String] in
             let l = prediction.layers[i - 1]
             func value(_ v: Double, _ log: Double, _ error: Double) -> String {
-                Format.fromLog(value: v, log: log) + (error > 0 ? " ± \(Format.number(error, digits: 2))" : "")
+                guard !log.isNaN else { return "-" }
+                return Format.fromLog(value: v, log: log) + (error > 0 ? " ± \(Format.number(error, digits: 2))" : "")
             }
-            var row = ["\(i)", Format.number(l.chi), value(l.pooledMembraneVariance, l.logPooledMembraneVariance,
+            var row = ["\(i)", l.chi.isFinite ? Format.number(l.chi) : "-", value(l.pooledMembraneVariance, l.logPooledMembraneVariance,
                                                           l.pooledMembraneVarianceError),
                        value(l.weightVariance, l.logWeightVariance, l.weightVarianceError)]
             if steps > 1 {
-                row += [Format.fromLog(value: l.membraneVariance[0], log: l.logMembraneVariance[0]),
-                        Format.fromLog(value: l.membraneVariance[steps - 1], log: l.logMembraneVariance[steps - 1])]
+                row += [value(l.membraneVariance[0], l.logMembraneVariance[0], 0),
+                        value(l.membraneVariance[steps - 1], l.logMembraneVariance[steps - 1], 0)]
             }
-            if let finiteWidth { row.append(Format.fromLog(value: exp(finiteWidth[i - 1]), log: finiteWidth[i - 1])) }
+            if let f = finiteWidth {
+                row += [value(exp(f.logMembraneVariance[i - 1]), f.logMembraneVariance[i - 1], 0),
+                        value(exp(f.logWeightVariance[i - 1]), f.logWeightVariance[i - 1], 0)]
+            }
             return row
         }
         return "gradients (\(scheme)): surrogate \(prediction.surrogate), reset gradient \(prediction.resetGradient.rawValue); "
@@ -112,11 +124,12 @@ public struct SchemeGradient: Sendable {
     }
 
     static let csvHeader = ",gradient_membrane_variance,gradient_weight_variance,gradient_chi,"
-        + "gradient_finite_width_membrane_variance,gradient_surrogate"
+        + "gradient_finite_width_membrane_variance,gradient_finite_width_weight_variance,gradient_surrogate"
 
     func csvFields(_ i: Int) -> [String] {
         let l = prediction.layers[i]
         return [Format.exact(l.pooledMembraneVariance), Format.exact(l.weightVariance), Format.exact(l.chi),
-                Format.exact(finiteWidth.map { exp($0[i]) }), Format.csvField(prediction.surrogate.description)]
+                Format.exact(finiteWidth.map { exp($0.logMembraneVariance[i]) }),
+                Format.exact(finiteWidth.map { exp($0.logWeightVariance[i]) }), Format.csvField(prediction.surrogate.description)]
     }
 }

@@ -1,6 +1,13 @@
 import Foundation
 import SNNModel
 
+/// ln of Var[delta_l] / Var[delta_L] and of the per-item weight gradient's entry variance over layer L's, l = 1...L,
+/// at finite width (`GradientRecursion.finiteWidthFirstStep`).
+public struct FiniteWidthGradient: Sendable, Equatable {
+    public let logMembraneVariance: [Double]
+    public let logWeightVariance: [Double]
+}
+
 /// The first step's backward pass at finite width (THEORY.md section 10, "Finite width"): the mean field's gain
 /// n_l Var[w_l] E[h^2] evaluated, layer by layer, at the network's own active counts, averaged over the exact
 /// finite-width chain of section 5 with the correlation between a layer's surrogate factors and its spikes kept.
@@ -14,11 +21,13 @@ extension GradientRecursion {
     /// k_{l-1} the active count feeding layer l (Binomial(n_0, p) at the input, section 5's chain after), k' = k_l,
     /// A_l(k) = E[h(u - theta)^2 | u > theta] and B_l(k) = E[h(u - theta)^2 | u <= theta] for u ~ N(0, Var[w_l] k):
     /// given k_{l-1}, the n_l potentials are iid, so the mean of h^2 over the layer, given how many of them spiked,
-    /// is k_l/n_l A + (1 - k_l/n_l) B exactly. Counts whose probability is below `negligible` are left out.
+    /// is k_l/n_l A + (1 - k_l/n_l) B exactly. The per-item weight gradient's entries delta_i s_j average to
+    /// mean_i delta_i^2 x k_{l-1} / n_{l-1}, so its ratio carries E[(k_{l-1} / n_{l-1}) V_l(k_{l-1})] in place of
+    /// E[V_l(k_{l-1})]. Counts whose probability is below `negligible` are left out.
     /// Bernoulli input only (an analog input has no count). Cost: about sum_l (support of k_{l-1}) x n_l terms and
     /// two quadratures per distinct (Var[w_l], k).
     public static func finiteWidthFirstStep(_ network: Network, surrogate: Surrogate, negligible: Double = 1e-18)
-        throws -> [Double]
+        throws -> FiniteWidthGradient
     {
         guard case let .bernoulli(rate) = network.input else {
             throw ModelError.invalid(parameter: "input", value: network.input.description,
@@ -46,7 +55,7 @@ extension GradientRecursion {
         }
         // Values V_l(k) on the support of k_{l-1}, from l = L down.
         var next: [Int: Double] = [:]
-        var expected = [Double](repeating: 0, count: depth)
+        var expected = [Double](repeating: 0, count: depth), expectedWeight = [Double](repeating: 0, count: depth)
         for l in stride(from: depth, through: 1, by: -1) {
             let n = architecture.width(layer: l), v = variances[l - 1]
             var current: [Int: Double] = [:]
@@ -71,15 +80,20 @@ extension GradientRecursion {
                 current[k] = a * spiking + b * silent
             }
             expected[l - 1] = current.reduce(0) { $0 + laws[l - 1].probabilities[$1.key] * $1.value }
+            let fanIn = Double(architecture.fanIn(layer: l))
+            expectedWeight[l - 1] = current.reduce(0) {
+                $0 + laws[l - 1].probabilities[$1.key] * Double($1.key) / fanIn * $1.value
+            }
             next = current
         }
         var logGain = 0.0
-        var result = [Double](repeating: 0, count: depth)
+        var membrane = [Double](repeating: 0, count: depth), weight = [Double](repeating: 0, count: depth)
         for l in stride(from: depth, through: 1, by: -1) {
-            result[l - 1] = logGain + log(expected[l - 1]) - log(expected[depth - 1])
+            membrane[l - 1] = logGain + log(expected[l - 1]) - log(expected[depth - 1])
+            weight[l - 1] = logGain + log(expectedWeight[l - 1]) - log(expectedWeight[depth - 1])
             logGain += log(Double(architecture.width(layer: l)) * variances[l - 1])
         }
-        return result
+        return FiniteWidthGradient(logMembraneVariance: membrane, logWeightVariance: weight)
     }
 
     /// E[h(u - theta)^2; u > theta] and E[h(u - theta)^2; u <= theta] for u ~ N(0, variance) (joint, not

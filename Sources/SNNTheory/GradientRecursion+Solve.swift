@@ -1,14 +1,14 @@
 import Foundation
 import SNNModel
 
-/// No surrogate scale in `GradientRecursion.solvedScaleRange` holds the mean backward gain at 1 (e.g. when the forward
-/// activity has collapsed, so no surrogate reaches the threshold).
+/// No surrogate scale in `GradientRecursion.solvedScaleRange` holds Var[delta_1] = Var[delta_L] (e.g. when the forward
+/// activity has collapsed, so no surrogate reaches the threshold, or in a single layer, which has nothing to hold).
 public struct GradientSolveError: Error, CustomStringConvertible, Equatable {
     public let kind: Surrogate.Kind
 
     public var description: String {
         "surrogate: no \(kind.rawValue) scale in [\(GradientRecursion.solvedScaleRange.lowerBound), "
-            + "\(GradientRecursion.solvedScaleRange.upperBound)] gives a mean chi_back of 1 at these weights"
+            + "\(GradientRecursion.solvedScaleRange.upperBound)] gives Var[delta_1] = Var[delta_L] at these weights"
     }
 }
 
@@ -17,12 +17,13 @@ extension GradientRecursion {
     /// The scales searched by `criticalScale`.
     public static let solvedScaleRange: ClosedRange<Double> = 1e-3...1e3
 
-    /// The scale of a `kind` surrogate (amplitude as given, else the framework's) at which the network's mean backward
-    /// gain `GradientPrediction.meanChi` is 1, so the pooled gradient variance neither grows nor shrinks across its
-    /// layers: at T = 1 and a uniform paper initialization this is section 7's chi_back = 1; over several steps it is
-    /// the multi-step recursion's per-layer growth, which the first step's chi does not predict. The first sign change
-    /// of meanChi - 1 on 49 log-spaced scales over `solvedScaleRange` (8 per decade), refined by Brent's method (GSL)
-    /// to relative 1e-10. For T > 1 the same quasi-Monte Carlo points serve every scale, so the function is smooth and
+    /// The scale of a `kind` surrogate (amplitude as given, else the framework's) at which the pooled gradient variance
+    /// reaches layer 1 unchanged: Var[delta_1] = Var[delta_L] (`GradientLayer.pooledMembraneVariance` of layer 1 equal
+    /// to 1). At T = 1 under a uniform paper initialization this is section 7's chi_back = 1; over several steps the
+    /// per-layer gain changes with the distance from the readout (E_L's all-ones structure is coherent over the steps,
+    /// the deeper E_l less so), so neither the first step's chi nor a mean gain holds the ratio: the multi-step
+    /// recursion's own ratio is solved. The first sign change of ln(Var[delta_1] / Var[delta_L]) on 49 log-spaced
+    /// scales over `solvedScaleRange` (8 per decade), refined by Brent's method (GSL) to relative 1e-10. For T > 1 the same quasi-Monte Carlo points serve every scale, so the function is smooth and
     /// the root exact for them; its quasi-Monte Carlo error is that of meanChi. Throws `SurrogateIntegralError` for
     /// straight_through, `GradientSolveError` when no scale in the range crosses.
     public static func criticalScale(_ network: Network, kind: Surrogate.Kind, amplitude: Double? = nil,
@@ -30,13 +31,14 @@ extension GradientRecursion {
                                      settings: TemporalKernelSettings = TemporalKernelSettings()) throws -> Double
     {
         guard kind != .straightThrough else { throw SurrogateIntegralError.noScale(kind) }
+        guard network.architecture.depth > 1 else { throw GradientSolveError(kind: kind) }
         let firstStep = try VarianceRecursion.firstStep(network)
         let temporal = network.steps > 1 ? try TemporalKernel.propagate(network, settings: settings) : nil
         func excess(_ scale: Double) throws -> Double {
             let p = try propagate(network, firstStep: firstStep, temporal: temporal,
                                   surrogate: Surrogate(kind, scale: scale, amplitude: amplitude),
                                   resetGradient: resetGradient, settings: settings)
-            return log(p.meanChi)
+            return p.layers[0].logPooledMembraneVariance
         }
         let (low, high) = (log(solvedScaleRange.lowerBound), log(solvedScaleRange.upperBound))
         let grid = (0...48).map { i in i == 48 ? solvedScaleRange.upperBound : exp(low + (high - low) * Double(i) / 48) }

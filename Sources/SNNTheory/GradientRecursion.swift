@@ -180,7 +180,9 @@ public enum GradientRecursion {
                 let d = jacobianSandwich(sigma: kernels[l - 1].map { gain * $0 }, e: e, steps: steps, z: z, points: n,
                                          neuron: neuron, surrogate: surrogate, resetGradient: resetGradient)
                 let traceD = trace(d, steps)
-                e = d.map { $0 / traceD }
+                // A layer whose surrogate is 0 wherever its potentials go (a collapsed layer, a compact h) passes no
+                // gradient: ln 0 = -inf from here down, the shape of E kept so that nothing turns into NaN.
+                if traceD > 0 { e = d.map { $0 / traceD } }
                 chain.d[l - 1] = e
                 chain.logScale[l - 1] = chain.logTraceE[l] + log(traceD)
                 chain.logTraceE[l - 1] = log(Double(layer.width) * layer.weightVariance) + chain.logScale[l - 1]

@@ -30,7 +30,10 @@ import Testing
             let estimate = try #require(layer.deltaVariancePooledRelative)
             let se = try #require(estimate.standardError)
             #expect(abs(estimate.mean - theory.layers[l].pooledMembraneVariance) <= 4 * se, "layer \(l + 1)")
-            #expect(abs(estimate.mean - exp(corrected[l])) <= 4 * se, "layer \(l + 1), finite width")
+            #expect(abs(estimate.mean - exp(corrected.logMembraneVariance[l])) <= 4 * se, "layer \(l + 1), finite width")
+            let weight = try #require(layer.itemGradientVarianceRelative)
+            let weightError = try #require(weight.standardError)
+            #expect(abs(weight.mean - exp(corrected.logWeightVariance[l])) <= 4 * weightError, "layer \(l + 1), weight")
         }
     }
 

@@ -38,6 +38,18 @@ import Testing
         #expect((gradients["verdict"] as? String)?.hasPrefix("gradients held") == true)
     }
 
+    /// Kaiming silences the network by layer 3, and rect's h is 0 at u = 0: no gradient passes, and the output says so
+    /// without a NaN anywhere (table and JSON, one and three steps).
+    @Test(arguments: ["1", "3"])
+    func aNetworkThatPassesNoGradientSaysSo(steps: String) throws {
+        let base = ["predict", "--depth", "30", "--width", "100", "--init", "kaiming", "--steps", steps, "--gradients",
+                    "--surrogate", "rect", "--qmc-points", "256"]
+        let table = try CLI.run(base), json = try CLI.run(base + ["--format", "json"])
+        #expect(table.status == 0 && json.status == 0, "\(table.stderr)")
+        #expect(table.stdout.contains("no gradient passes layer 30"))
+        #expect(!table.stdout.lowercased().contains("nan") && !json.stdout.lowercased().contains("nan"))
+    }
+
     @Test(arguments: [
         (["--surrogate", "atan"], "surrogate: 'atan' is not allowed; expected only together with --gradients"),
         (["--solve", "surrogate"], "solve: 'surrogate' is not allowed; expected only together with --gradients"),
@@ -49,6 +61,31 @@ import Testing
         let result = try CLI.run(["predict", "--depth", "3", "--width", "100"] + arguments)
         #expect(result.status != 0)
         #expect(result.stderr.contains(message), "\(result.stderr)")
+        #expect(result.stderr.split(separator: "\n").count == 1)
+    }
+}
+
+/// `init --surrogate`: the scale travels with the weights.
+@Suite struct InitSurrogateCommandTests {
+    /// Under the paper's init at theta 1 the Gaussian's scale is section 7's critical width; four Kaiming layers
+    /// collapse the activity (Var[u_4] = 4e-771, THEORY.md section 3), so no scale holds the gradient: null.
+    @Test func eachInitializationGetsItsScaleOrNull() throws {
+        let result = try CLI.run(["init", "--widths", "1000,1000,1000,1000,1000", "--init", "paper,kaiming", "--surrogate",
+                                  "gaussian", "--format", "json"])
+        #expect(result.status == 0, "\(result.stderr)")
+        let records = try #require(result.json?["initializations"] as? [[String: Any]])
+        let paper = try #require(records.first { $0["init"] as? String == "paper" })
+        let kaiming = try #require(records.first { $0["init"] as? String == "kaiming" })
+        let scale = try #require(paper["surrogate_scale"] as? Double)
+        #expect(abs(scale - 0.429420920136667) < 1e-9)
+        #expect(kaiming["surrogate"] is NSNull)
+    }
+
+    @Test func convolutionsAreRefusedInOneLine() throws {
+        let result = try CLI.run(["init", "--widths", "1,8:3x3,flatten:26x26,10", "--surrogate", "atan"])
+        #expect(result.status != 0)
+        #expect(result.stderr.contains("surrogate: 'atan' is not allowed; expected fully connected layers only"),
+                "\(result.stderr)")
         #expect(result.stderr.split(separator: "\n").count == 1)
     }
 }

@@ -88,8 +88,10 @@ import Testing
         #expect(rows.count == 20)
         for row in rows {
             let l = Int(table.text(row, "layer"))!
-            let ratio = exp(corrected[l - 1] - wide.layers[l - 1].logPooledMembraneVariance)
+            let ratio = exp(corrected.logMembraneVariance[l - 1] - wide.layers[l - 1].logPooledMembraneVariance)
             #expect(relativeError(ratio, table.value(row, "relative_over_wide")!) < 1e-7, "width \(width) layer \(l)")
+            let weight = exp(corrected.logWeightVariance[l - 1] - wide.layers[l - 1].logWeightVariance)
+            #expect(relativeError(weight, table.value(row, "weight_over_wide")!) < 1e-7, "width \(width) layer \(l) weight")
         }
     }
 
@@ -101,7 +103,7 @@ import Testing
             let network = try Network(architecture: Architecture(inputSize: n, width: n, depth: 5),
                                       neuron: NeuronModel(threshold: 1, leak: 0.9), input: .bernoulli(rate: 0.2))
             let wide = try GradientRecursion.propagate(network, surrogate: surrogate, resetGradient: .detached)
-            return try GradientRecursion.finiteWidthFirstStep(network, surrogate: surrogate)[0]
+            return try GradientRecursion.finiteWidthFirstStep(network, surrogate: surrogate).logMembraneVariance[0]
                 - wide.layers[0].logPooledMembraneVariance
         }
         #expect(shortfall[0] < shortfall[1] && shortfall[1] < 0)

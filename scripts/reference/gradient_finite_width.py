@@ -11,7 +11,8 @@ the ratio Var[delta_l] / Var[delta_L] = prod_{m>l} n Var[w_m] E[V_l(k_{l-1})] / 
 recursion V_L(k) = A + B, V_l(k) = sum_k' P_l(k, k') ((k'/n) A(k) + (1 - k'/n) B(k)) V_{l+1}(k'), on full (n+1) x (n+1)
 transition matrices. The partial moments are composite Gauss-Legendre sums split at the threshold.
 Paper initialization (target variance 1), theta 1, Bernoulli(0.2) input, depth 20, atan alpha = 2.
-Printed: the ratio over the wide-layer mean field's chi^(L - l).
+Printed: the ratio over the wide-layer mean field's chi^(L - l), and the same for the per-item weight gradient (whose
+entries delta_i s_j average to mean_i delta_i^2 x k_{l-1} / n).
 
     python3 scripts/reference/gradient_finite_width.py > Tests/SNNTheoryTests/Reference/gradient_finite_width.csv
 """
@@ -71,17 +72,22 @@ def relative_variances(n):
         values[l] = weighted[l] @ values[l + 1]
     gains = [n * v for v in var]
     d = np.array([np.prod(gains[l + 1:]) * (laws[l] @ values[l]) for l in range(DEPTH)])
+    # Per-item weight gradient: mean_i delta_i^2 x k_{l-1} / n, so the law of k_{l-1} is weighted by k / n.
+    w = np.array([np.prod(gains[l + 1:]) * (laws[l] @ (ks / n * values[l])) for l in range(DEPTH)])
     chi = gains[1] * sum(partial_moments(1.0))
-    return [d[l] / d[-1] / chi ** (DEPTH - 1 - l) for l in range(DEPTH)]
+    # The wide limit of the weight ratio: chi^(L - l) times K_{l-1} / K_{L-1} (input rate P at layer 1, Q(theta) after).
+    rates = [P] + [q(THETA)] * (DEPTH - 1)
+    return [(d[l] / d[-1] / chi ** (DEPTH - 1 - l), w[l] / w[-1] / (chi ** (DEPTH - 1 - l) * rates[l] / rates[-1]))
+            for l in range(DEPTH)]
 
 
 def main():
     print("# Var[delta_l] / Var[delta_L] at finite width over the mean field's chi^(L - l): first step, paper init, "
           "theta 1, Bernoulli(0.2), depth 20, atan:2 (scripts/reference/gradient_finite_width.py)")
-    print("width,layer,relative_over_wide")
+    print("width,layer,relative_over_wide,weight_over_wide")
     for n in (100, 300, 1000):
-        for layer, r in enumerate(relative_variances(n), start=1):
-            print(f"{n},{layer},{r:.12e}")
+        for layer, (r, w) in enumerate(relative_variances(n), start=1):
+            print(f"{n},{layer},{r:.12e},{w:.12e}")
 
 
 if __name__ == "__main__":

@@ -95,7 +95,7 @@ struct InitCommand: ParsableCommand {
     @Option(help: "With --nir: keep the file's biases, or zero them.")
     var bias: BiasChoice = .zero
 
-    @Option(help: ArgumentHelp("Also the scale of this surrogate (\(Surrogate.allowedSpelling); its scale is solved for) that holds the first step's gradient at each initialization's weights: mean chi_back = 1 (THEORY.md section 10). Fully connected layers, spike input.",
+    @Option(help: ArgumentHelp("Also the scale of this surrogate (\(Surrogate.allowedSpelling); its scale is solved for) that holds the first step's gradient at each initialization's weights: Var[delta_1] = Var[delta_L] (THEORY.md section 10). Fully connected layers, spike input.",
                                valueName: "name"))
     var surrogate: String?
 
@@ -185,7 +185,7 @@ struct InitCommand: ParsableCommand {
 }
 
 extension InitCommand {
-    /// Per initialization, `h` with the scale at which the first step's mean backward gain is 1 at its weights, or
+    /// Per initialization, `h` with the scale at which the first step's Var[delta_1] = Var[delta_L] at its weights, or
     /// nil where no scale does.
     func solvedSurrogates(_ plan: InitPlan, _ h: Surrogate) throws -> [String: Surrogate?] {
         let architecture = try Architecture(widths: [plan.layers[0].fanIn] + plan.layers.map(\.outputs))

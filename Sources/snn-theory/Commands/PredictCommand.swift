@@ -46,7 +46,7 @@ struct PredictCommand: ParsableCommand {
 
     @OptionGroup(title: "Gradients") var gradient: GradientOptions
 
-    @Option(help: "With --gradients: solve for the surrogate's scale holding the mean backward gain at 1, under --init (surrogate) or with the paper's weights at --target-variance (both).")
+    @Option(help: "With --gradients: solve for the surrogate's scale holding Var[delta_1] = Var[delta_L], under --init (surrogate) or with the paper's weights at --target-variance (both).")
     var solve: GradientSolve?
 
     @Option(help: ArgumentHelp("Also write an SVG figure: variance and rate against depth per initialization.",
@@ -127,7 +127,7 @@ struct PredictCommand: ParsableCommand {
         }
         let prediction = try GradientRecursion.propagate(network, firstStep: p.layers, temporal: p.temporal,
                                                          surrogate: surrogate, resetGradient: reset, settings: settings)
-        var finite: [Double]?
+        var finite: FiniteWidthGradient?
         if finiteWidth, unset.steps == 1, case .bernoulli = unset.input {
             finite = try GradientRecursion.finiteWidthFirstStep(network, surrogate: surrogate)
         }

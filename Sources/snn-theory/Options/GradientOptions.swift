@@ -10,7 +10,7 @@ extension ResetGradient: ChoiceOption {
 /// What `predict --gradients --solve` solves for (THEORY.md section 10).
 enum GradientSolve: String, CaseIterable, ChoiceOption {
     static let optionName = "solve", allowedNames = "surrogate or both"
-    /// The surrogate's scale holding the mean backward gain at 1 under the chosen initialization.
+    /// The surrogate's scale holding Var[delta_1] = Var[delta_L] under the chosen initialization.
     case surrogate
     /// The paper's weights holding Var[u] at --target-variance, and the surrogate's scale holding the gradient there.
     case both
