@@ -35,7 +35,8 @@ public struct GradientCompareReport {
         var out = "# compare --gradients: " + settings.map { "\($0.0) \($0.1.rendered(pretty: false))" }
             .joined(separator: ", ") + "\n"
         out += "# Var[delta_l] pooled over steps and the per-item weight-gradient variance, each relative to the last "
-            + "layer; dev = (simulated - predicted) / standard error\n"
+            + "layer; dev = (simulated - predicted) / standard error, against the finite-width prediction where there "
+            + "is one\n"
         for c in cells {
             out += "\n" + Self.cellName(c) + "\n"
             let corrected = c.layers.first?.membraneVariance.finiteWidth != nil
@@ -43,15 +44,16 @@ public struct GradientCompareReport {
             if corrected { header += ["finite width"] }
             header += ["simulated", "dev"]
             if corrected { header += ["dev wide"] }
-            header += ["Var[dW] mean field", "simulated", "dev"]
+            header += ["Var[dW] mean field"] + (corrected ? ["finite width"] : []) + ["simulated", "dev"]
             let rows = c.layers.map { l -> [String] in
                 let m = l.membraneVariance, w = l.weightVariance
                 var row = ["\(l.layer)", Self.value(l.chi), Self.value(m.predicted)]
                 if corrected { row.append(Self.value(m.finiteWidth)) }
                 row += [Self.estimate(m.empirical, m.empiricalError), Self.deviation(m.best.deviation)]
                 if corrected { row.append(Self.deviation(m.deviation)) }
-                row += [Self.value(w.predicted), Self.estimate(w.empirical, w.empiricalError),
-                        Self.deviation(w.deviation)]
+                row.append(Self.value(w.predicted))
+                if corrected { row.append(Self.value(w.finiteWidth)) }
+                row += [Self.estimate(w.empirical, w.empiricalError), Self.deviation(w.best.deviation)]
                 return row
             }
             let table = Format.table(header: header, rows: rows)
@@ -67,8 +69,9 @@ public struct GradientCompareReport {
         lines.append(["width", "theta", "beta", "init", "steps", "surrogate", "reset_grad", "layer", "chi",
                       "delta_variance_predicted", "delta_variance_predicted_error", "delta_variance_finite_width",
                       "delta_variance_simulated", "delta_variance_simulated_stderr", "delta_deviation",
-                      "delta_deviation_finite_width", "weight_variance_predicted", "weight_variance_simulated",
-                      "weight_variance_simulated_stderr", "weight_deviation"].joined(separator: ","))
+                      "delta_deviation_finite_width", "weight_variance_predicted", "weight_variance_finite_width",
+                      "weight_variance_simulated", "weight_variance_simulated_stderr", "weight_deviation",
+                      "weight_deviation_finite_width"].joined(separator: ","))
         for c in cells {
             for l in c.layers {
                 let m = l.membraneVariance, w = l.weightVariance
@@ -77,8 +80,9 @@ public struct GradientCompareReport {
                     "\(c.steps)", Format.csvField(c.surrogate), c.resetGradient, "\(l.layer)", Format.exact(l.chi),
                     Format.exact(m.predicted), Format.exact(m.predictedError), Format.exact(m.finiteWidth),
                     Format.exact(m.empirical), Format.exact(m.empiricalError), Format.exact(m.deviation),
-                    Format.exact(m.finiteWidthDeviation), Format.exact(w.predicted), Format.exact(w.empirical),
-                    Format.exact(w.empiricalError), Format.exact(w.deviation),
+                    Format.exact(m.finiteWidthDeviation), Format.exact(w.predicted), Format.exact(w.finiteWidth),
+                    Format.exact(w.empirical), Format.exact(w.empiricalError), Format.exact(w.deviation),
+                    Format.exact(w.finiteWidthDeviation),
                 ]
                 lines.append(fields.joined(separator: ","))
             }

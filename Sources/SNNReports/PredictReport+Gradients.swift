@@ -102,7 +102,8 @@ public struct SchemeGradient: Sendable {
         let cells = rows.map { i -> [String] in
             let l = prediction.layers[i - 1]
             func value(_ v: Double, _ log: Double, _ error: Double) -> String {
-                guard !log.isNaN else { return "-" }
+                if log == -.infinity { return "0" }
+                guard log.isFinite else { return "-" }  // undefined: a ratio to a last layer whose value is 0
                 return Format.fromLog(value: v, log: log) + (error > 0 ? " ± \(Format.number(error, digits: 2))" : "")
             }
             var row = ["\(i)", l.chi.isFinite ? Format.number(l.chi) : "-", value(l.pooledMembraneVariance, l.logPooledMembraneVariance,

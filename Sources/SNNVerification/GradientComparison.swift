@@ -103,7 +103,7 @@ public enum GradientComparison {
                          weightDistribution: s.weights ?? scheme.naturalDistribution)
         let prediction = try GradientRecursion.propagate(network, surrogate: surrogate, resetGradient: resetGradient,
                                                          settings: s.meanField)
-        var finite: [Double]?
+        var finite: FiniteWidthGradient?
         if s.steps == 1, case .bernoulli = s.input {
             finite = try GradientRecursion.finiteWidthFirstStep(network, surrogate: surrogate)
         }
@@ -120,10 +120,11 @@ public enum GradientComparison {
                 layer: i + 1,
                 membraneVariance: GradientRatioComparison(
                     predicted: p.pooledMembraneVariance, predictedError: p.pooledMembraneVarianceError,
-                    finiteWidth: finite.map { exp($0[i] - $0[depth - 1]) },
+                    finiteWidth: finite.map { exp($0.logMembraneVariance[i] - $0.logMembraneVariance[depth - 1]) },
                     empirical: delta?.mean ?? .nan, empiricalError: delta?.standardError),
                 weightVariance: GradientRatioComparison(
-                    predicted: p.weightVariance, predictedError: p.weightVarianceError, finiteWidth: nil,
+                    predicted: p.weightVariance, predictedError: p.weightVarianceError,
+                    finiteWidth: finite.map { exp($0.logWeightVariance[i] - $0.logWeightVariance[depth - 1]) },
                     empirical: item?.mean ?? .nan, empiricalError: item?.standardError),
                 chi: p.chi, simulatedMembraneVariance: e.deltaVariancePooled.mean)
         }
