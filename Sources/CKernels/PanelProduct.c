@@ -117,3 +117,76 @@ void snn_panel_product(const float *panel, long k, const float *input, long inpu
     snn_panel_product_definition(panel, k, input, inputStride, out, outStride, rows, columns);
 }
 #endif
+
+/// The power p of `snn_scaled_panel` for a column whose largest magnitude is `largest`.
+static int panel_power(float largest) {
+    int exponent = 0;
+    if (largest > 0 && isfinite(largest)) frexpf(largest, &exponent);
+    int power = 1 - exponent;
+    return power > 126 ? 126 : (power < -126 ? -126 : power);
+}
+
+static void scaled_panel_portable(const float *x, long stride, long count, long k, float *scaled, float *panel,
+                                  double *inverse) {
+    for (long lane = 0; lane < count; lane++) {
+        const float *column = x + lane * stride;
+        float largest = 0;
+        for (long i = 0; i < k; i++) {
+            float magnitude = fabsf(column[i]);
+            largest = magnitude > largest ? magnitude : largest;
+        }
+        int power = panel_power(largest);
+        float scale = ldexpf(1.0f, power);
+        inverse[lane] = ldexp(1.0, -power);
+        float *out = scaled + lane * stride;
+        for (long i = 0; i < k; i++) out[i] = column[i] * scale;
+    }
+    for (long i = 0; i < k; i++)
+        for (long lane = 0; lane < 32; lane++) panel[32 * i + lane] = lane < count ? scaled[lane * stride + i] : 0;
+}
+
+#if defined(__x86_64__) && (defined(__clang__) || defined(__GNUC__))
+/// The same values: a vector maximum and scaling per column, then each half row of the panel gathered from 16
+/// columns (masked past `count`).
+__attribute__((target("avx512f")))
+static void scaled_panel_avx512(const float *x, long stride, long count, long k, float *scaled, float *panel,
+                                double *inverse) {
+    for (long lane = 0; lane < count; lane++) {
+        const float *column = x + lane * stride;
+        __m512 largest = _mm512_setzero_ps();
+        long i = 0;
+        for (; i + 16 <= k; i += 16) largest = _mm512_max_ps(largest, _mm512_abs_ps(_mm512_loadu_ps(column + i)));
+        __mmask16 tail = (__mmask16)((1u << (k - i)) - 1);
+        largest = _mm512_max_ps(largest, _mm512_abs_ps(_mm512_maskz_loadu_ps(tail, column + i)));
+        int power = panel_power(_mm512_reduce_max_ps(largest));
+        __m512 scale = _mm512_set1_ps(ldexpf(1.0f, power));
+        inverse[lane] = ldexp(1.0, -power);
+        float *out = scaled + lane * stride;
+        for (i = 0; i + 16 <= k; i += 16) _mm512_storeu_ps(out + i, _mm512_mul_ps(_mm512_loadu_ps(column + i), scale));
+        _mm512_mask_storeu_ps(out + i, tail, _mm512_mul_ps(_mm512_maskz_loadu_ps(tail, column + i), scale));
+    }
+    __m512i offsets = _mm512_mullo_epi32(_mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15),
+                                         _mm512_set1_epi32((int)stride));
+    __mmask16 low = count >= 16 ? 0xffff : (__mmask16)((1u << count) - 1);
+    __mmask16 high = count >= 32 ? 0xffff : (count <= 16 ? 0 : (__mmask16)((1u << (count - 16)) - 1));
+    const float *upper = scaled + 16 * stride;
+    for (long i = 0; i < k; i++) {
+        _mm512_store_ps(panel + 32 * i,
+                        _mm512_mask_i32gather_ps(_mm512_setzero_ps(), low, offsets, scaled + i, 4));
+        _mm512_store_ps(panel + 32 * i + 16,
+                        high ? _mm512_mask_i32gather_ps(_mm512_setzero_ps(), high, offsets, upper + i, 4)
+                             : _mm512_setzero_ps());
+    }
+}
+
+void snn_scaled_panel(const float *x, long stride, long count, long k, float *scaled, float *panel, double *inverse) {
+    if (__builtin_cpu_supports("avx512f") && (long)count * stride < (1L << 31) / 4)
+        scaled_panel_avx512(x, stride, count, k, scaled, panel, inverse);
+    else
+        scaled_panel_portable(x, stride, count, k, scaled, panel, inverse);
+}
+#else
+void snn_scaled_panel(const float *x, long stride, long count, long k, float *scaled, float *panel, double *inverse) {
+    scaled_panel_portable(x, stride, count, k, scaled, panel, inverse);
+}
+#endif
