@@ -118,10 +118,11 @@ void snn_panel_product(const float *panel, long k, const float *input, long inpu
 }
 #endif
 
-/// The power p of `snn_scaled_panel` for a column whose largest magnitude is `largest`.
+/// The power p of `snn_scaled_panel` for a column whose largest magnitude is `largest` (0 for 0, NaN or infinity).
 static int panel_power(float largest) {
+    if (!(largest > 0) || !isfinite(largest)) return 0;
     int exponent = 0;
-    if (largest > 0 && isfinite(largest)) frexpf(largest, &exponent);
+    frexpf(largest, &exponent);
     int power = 1 - exponent;
     return power > 126 ? 126 : (power < -126 ? -126 : power);
 }

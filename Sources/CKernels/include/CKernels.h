@@ -16,7 +16,7 @@ void snn_panel_product_definition(const float *panel, long k, const float *input
 
 /// A panel of up to 32 columns scaled by powers of two, for products of small columns: each column `lane` < count
 /// (k values at x + lane * stride) times 2^p, p in [-126, 126] chosen so that its largest magnitude lands in [1, 2)
-/// (p = 0 for a column of zeros), written to scaled + lane * stride, with 2^-p in inverse[lane]; then the panel of
+/// (p = 0 for a column of zeros or one holding an infinity; a column holding a NaN gets some p, its products being NaN whatever p), written to scaled + lane * stride, with 2^-p in inverse[lane]; then the panel of
 /// `snn_panel_product`: entry i (32 floats) holds the scaled columns' values at i, zeros past `count`. Scaling by a
 /// power of two is exact for normal values, so products of the scaled columns are the unscaled ones times the
 /// scales, and stay out of the slow subnormal range.
