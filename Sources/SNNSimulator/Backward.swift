@@ -384,93 +384,104 @@ final class BackwardWorkspace: @unchecked Sendable {
                         rng.fillUniform(block + k * width, count: width, halfWidth: Float((3 * variance).squareRoot()))
                     }
                 }
-                let panel = self.transposed + p * 32 * width
-                for i in 0..<width {
-                    let entry = panel + 32 * i
-                    for k in 0..<count { entry[k] = block[k * width + i] }
-                    for k in count..<32 { entry[k] = 0 }
-                }
+                snn_transpose_panel(block, width, count, width, self.transposed + p * 32 * width)
             }
         }
     }
 
     /// Turns `current` from e_l (or, at the top, the readout) into delta_l, from t = T down to 1 (the equations of
     /// `Simulator.run(_: GradientConfiguration)`), and leaves per (tile, column) the sum and sum of squares of delta.
-    /// Per tile of neurons, column after column: h for the tile's rows (`Surrogate.derivatives`), then the update eight
-    /// neurons at a time (the same Float32 operations, lane by lane, as one neuron at a time), the sums in Double,
-    /// lane i into partial sum i mod 8, added in a fixed order.
+    /// Per batch item (its columns in turn, read and written whole), per tile of neurons: h for the tile's rows
+    /// (`Surrogate.derivatives`), then the update eight neurons at a time (the same Float32 operations, lane by lane, as
+    /// one neuron at a time), the tile's sums in Double, lane i into partial sum i mod 8, added in a fixed order.
     private func recur(layer l: Int) {
-        let reset = self.reset, attached = self.attached
-        let beta = SIMD8<Float>(repeating: leak), theta = SIMD8<Float>(repeating: threshold)
-        switch (reset, attached) {
-        case (.subtract, false): recur(layer: l) { h, e, next, _ in h * e + beta * next }
-        case (.subtract, true): recur(layer: l) { h, e, next, _ in h * (e - theta * next) + beta * next }
-        case (.zero, false):
-            recur(layer: l) { h, e, next, u in
-                let kept = beta * (1 - SIMD8<Float>(repeating: 0).replacing(with: 1, where: u .> theta))
-                return h * e + kept * next
-            }
-        case (.zero, true):
-            recur(layer: l) { h, e, next, u in
-                let kept = beta * (1 - SIMD8<Float>(repeating: 0).replacing(with: 1, where: u .> theta))
-                return h * (e - (beta * u) * next) + kept * next
-            }
-        }
-    }
-
-    /// `recur(layer:)` with the update delta = rule(h, e, delta[t+1], u) for eight neurons.
-    @inline(__always)
-    private func recur(layer l: Int,
-                       _ rule: @escaping @Sendable (SIMD8<Float>, SIMD8<Float>, SIMD8<Float>, SIMD8<Float>) -> SIMD8<Float>) {
         let width = widths[l], top = l == widths.count - 1
         let offset = potentialOffsets[l - 1]
-        let surrogate = self.surrogate, theta = threshold, steps = self.steps, columns = self.columns
-        let batch = self.batch
+        let surrogate = self.surrogate, reset = self.reset, attached = self.attached
+        let beta = leak, theta = threshold, steps = self.steps, columns = self.columns
         let tiles = (width + Simulator.rowsPerTile - 1) / Simulator.rowsPerTile
-        parallelFor(tiles, threads: threads) { tile in
-            let first = tile * Simulator.rowsPerTile, count = min(width, first + Simulator.rowsPerTile) - first
-            withUnsafeTemporaryAllocation(of: Float.self, capacity: Simulator.rowsPerTile + 8) { buffer in
+        parallelFor(batch, threads: threads) { b in
+            withUnsafeTemporaryAllocation(of: Float.self, capacity: Simulator.rowsPerTile) { buffer in
                 let h = buffer.baseAddress!
-                @inline(__always) func load(_ p: UnsafePointer<Float>, _ i: Int, _ n: Int) -> SIMD8<Float> {
-                    if n == 8 { return UnsafeRawPointer(p + i).loadUnaligned(as: SIMD8<Float>.self) }
-                    var v = SIMD8<Float>()
-                    for k in 0..<n { v[k] = p[i + k] }
-                    return v
-                }
-                for b in 0..<batch {
-                    for t in stride(from: steps - 1, through: 0, by: -1) {
+                for t in stride(from: steps - 1, through: 0, by: -1) {
+                    for tile in 0..<tiles {
+                        let first = tile * Simulator.rowsPerTile
+                        let count = min(width, first + Simulator.rowsPerTile) - first
                         let c = b * steps + t
                         let u = UnsafePointer(self.potentials + offset + c * width + first)
                         let x = self.current + c * width + first
                         let e = top ? UnsafePointer(self.readout + first) : UnsafePointer(x)
                         let next = t + 1 < steps ? UnsafePointer(x + width) : UnsafePointer(self.zeros)
                         surrogate.derivatives(of: u, threshold: theta, into: h, count: count)
-                        var sums = SIMD8<Double>(), squares = SIMD8<Double>()
-                        var i = 0
-                        while i < count {
-                            let n = min(8, count - i)
-                            let delta = rule(load(h, i, n), load(e, i, n), load(next, i, n), load(u, i, n))
-                            if n == 8 {
-                                UnsafeMutableRawPointer(x + i).storeBytes(of: delta, as: SIMD8<Float>.self)
-                                let wide = SIMD8<Double>(delta)
-                                sums += wide
-                                squares += wide * wide
-                            } else {
-                                for k in 0..<n {
-                                    x[i + k] = delta[k]
-                                    let d = Double(delta[k])
-                                    sums[k] += d
-                                    squares[k] += d * d
-                                }
+                        let sums: (Double, Double)
+                        switch (reset, attached) {
+                        case (.subtract, false):
+                            sums = Self.update(count, h, e, next, u, x, beta, theta) { h, e, next, _, beta, _ in
+                                h * e + beta * next
                             }
-                            i += n
+                        case (.subtract, true):
+                            sums = Self.update(count, h, e, next, u, x, beta, theta) { h, e, next, _, beta, theta in
+                                h * (e - theta * next) + beta * next
+                            }
+                        case (.zero, false):
+                            sums = Self.update(count, h, e, next, u, x, beta, theta) { h, e, next, u, beta, theta in
+                                let kept = beta * (1 - SIMD8<Float>(repeating: 0).replacing(with: 1, where: u .> theta))
+                                return h * e + kept * next
+                            }
+                        case (.zero, true):
+                            sums = Self.update(count, h, e, next, u, x, beta, theta) { h, e, next, u, beta, theta in
+                                let kept = beta * (1 - SIMD8<Float>(repeating: 0).replacing(with: 1, where: u .> theta))
+                                return h * (e - (beta * u) * next) + kept * next
+                            }
                         }
-                        self.tileSums[tile * columns + c] = sums.sum()
-                        self.tileSquares[tile * columns + c] = squares.sum()
+                        self.tileSums[tile * columns + c] = sums.0
+                        self.tileSquares[tile * columns + c] = sums.1
                     }
                 }
             }
         }
+    }
+
+    /// delta = rule(h, e, delta[t+1], u, beta, theta) for `count` neurons, eight at a time (a last partial group padded
+    /// with zeros, which are neither stored nor summed), into `out`; returns the sum and sum of squares of delta in
+    /// Double, lane k of each group into partial sum k, the eight partial sums then added in lane order.
+    @inline(__always)
+    private static func update(
+        _ count: Int, _ h: UnsafePointer<Float>, _ e: UnsafePointer<Float>, _ next: UnsafePointer<Float>,
+        _ u: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, _ beta: Float, _ theta: Float,
+        _ rule: (SIMD8<Float>, SIMD8<Float>, SIMD8<Float>, SIMD8<Float>, SIMD8<Float>, SIMD8<Float>) -> SIMD8<Float>
+    ) -> (Double, Double) {
+        let beta = SIMD8<Float>(repeating: beta), theta = SIMD8<Float>(repeating: theta)
+        @inline(__always) func load(_ p: UnsafePointer<Float>, _ i: Int) -> SIMD8<Float> {
+            UnsafeRawPointer(p + i).loadUnaligned(as: SIMD8<Float>.self)
+        }
+        var sums = SIMD8<Double>(), squares = SIMD8<Double>()
+        var i = 0
+        while i + 8 <= count {
+            let delta = rule(load(h, i), load(e, i), load(next, i), load(u, i), beta, theta)
+            UnsafeMutableRawPointer(out + i).storeBytes(of: delta, as: SIMD8<Float>.self)
+            let wide = SIMD8<Double>(delta)
+            sums += wide
+            squares += wide * wide
+            i += 8
+        }
+        if i < count {
+            var hs = SIMD8<Float>(), es = hs, ns = hs, us = hs
+            for k in 0..<count - i {
+                hs[k] = h[i + k]
+                es[k] = e[i + k]
+                ns[k] = next[i + k]
+                us[k] = u[i + k]
+            }
+            let delta = rule(hs, es, ns, us, beta, theta)
+            for k in 0..<count - i {
+                out[i + k] = delta[k]
+                let d = Double(delta[k])
+                sums[k] += d
+                squares[k] += d * d
+            }
+        }
+        return (sums.sum(), squares.sum())
     }
 
     /// Var[delta_l[t]] over the n_l B entries of each step (unbiased; 0 when n_l B = 1) into `perStep[t]`, and over all

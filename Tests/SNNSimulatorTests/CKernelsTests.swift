@@ -154,4 +154,19 @@ import Testing
         #expect(plain[0] == 0 || plain[0].isSubnormal, "the 1e-30 column's square underflows unscaled")
         #expect(gram[0].isNormal)
     }
+
+    /// A panel of columns: entry i holds the columns' values at i, lane by lane, zeros past the columns given.
+    @Test(arguments: [(1, 5), (16, 33), (17, 64), (32, 1000)])
+    func transposedPanelHoldsTheColumnsLaneByLane(count: Int, k: Int) {
+        let stride = k + 1
+        let x = (0..<stride * count).map { Float($0) + 0.5 }
+        let panel = UnsafeMutableRawPointer.allocate(byteCount: 4 * 32 * k, alignment: 64)
+            .bindMemory(to: Float.self, capacity: 32 * k)
+        defer { panel.deallocate() }
+        panel.initialize(repeating: .nan, count: 32 * k)
+        snn_transpose_panel(x, stride, count, k, panel)
+        for i in 0..<k {
+            for lane in 0..<32 { #expect(panel[32 * i + lane] == (lane < count ? x[lane * stride + i] : 0)) }
+        }
+    }
 }

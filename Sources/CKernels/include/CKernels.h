@@ -14,6 +14,10 @@ void snn_panel_product(const float *panel, long k, const float *input, long inpu
 void snn_panel_product_definition(const float *panel, long k, const float *input, long inputStride, float *out,
                                   long outStride, long rows, long columns);
 
+/// A panel of up to 32 columns for `snn_panel_product`: entry i (32 floats) holds the values at i of the columns
+/// lane < count (k values at x + lane * stride), zeros past `count`. The panel is 64-byte aligned.
+void snn_transpose_panel(const float *x, long stride, long count, long k, float *panel);
+
 /// A panel of up to 32 columns scaled by powers of two, for products of small columns: each column `lane` < count
 /// (k values at x + lane * stride) times 2^p, p in [-126, 126] chosen so that its largest magnitude lands in [1, 2)
 /// (p = 0 for a column of zeros or one holding an infinity; a column holding a NaN gets some p, its products being NaN whatever p), written to scaled + lane * stride, with 2^-p in inverse[lane]; then the panel of
