@@ -188,8 +188,10 @@ static void scale_columns_avx512(const float *x, long stride, long count, long k
 static int fits_gather(long count, long stride) { return count * stride < (1L << 31) / 4; }
 
 void snn_transpose_panel(const float *x, long stride, long count, long k, float *panel) {
-    if (__builtin_cpu_supports("avx512f") && fits_gather(count, stride)) transpose_panel_avx512(x, stride, count, k, panel);
-    else transpose_panel_portable(x, stride, count, k, panel);
+    if (__builtin_cpu_supports("avx512f") && fits_gather(count, stride))
+        transpose_panel_avx512(x, stride, count, k, panel);
+    else
+        transpose_panel_portable(x, stride, count, k, panel);
 }
 
 void snn_scaled_panel(const float *x, long stride, long count, long k, float *scaled, float *panel, double *inverse) {

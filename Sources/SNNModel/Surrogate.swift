@@ -174,8 +174,9 @@ public struct Surrogate: Sendable, Hashable, CustomStringConvertible {
         }
     }
 
-    /// h(u[k] - theta) into h[k] for k < count: `derivative(_: Float)` at each x = u[k] - theta, the same bits, with the
-    /// family chosen once for the whole run of values (the backward pass evaluates a column of potentials at a time).
+    /// h(u[k] - theta) into h[k] for k < count: `derivative(_: Float)` at each x = u[k] - theta, the same bits, with
+    /// the family chosen once for the whole run of values (the backward pass evaluates a column of potentials at a
+    /// time).
     public func derivatives(of u: UnsafePointer<Float>, threshold theta: Float, into h: UnsafeMutablePointer<Float>,
                             count: Int) {
         let amplitude = Float(self.amplitude)

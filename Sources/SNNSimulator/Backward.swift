@@ -193,8 +193,8 @@ final class BackwardWorkspace: @unchecked Sendable {
     /// (zeros past n_{l-1}): the layout of the forward pass's dense kernel, with W^T in place of W.
     let transposed: UnsafeMutablePointer<Float>
     let zeros: UnsafeMutablePointer<Float>
-    /// For the Gram route (no room is taken otherwise): delta_l in panels of 32 columns c: panel p holds n_l entries of 32 floats, entry i = delta_i[32p...32p+31]
-    /// (zeros past B T), the layout `snn_panel_product` takes.
+    /// For the Gram route (no room is taken otherwise): delta_l in panels of 32 columns c: panel p holds n_l entries of
+    /// 32 floats, entry i = delta_i[32p...32p+31] (zeros past B T), the layout `snn_panel_product` takes.
     let deltaPanels: UnsafeMutablePointer<Float>
     /// The Gram matrices of the columns, B T x B T row-major, entries (c, c') with c' <= c: D(c, c') = delta[c] .
     /// delta[c'] (Float32) and A(c, c') = a[c] . a[c'] (Double; spike counts for spikes).
@@ -210,8 +210,8 @@ final class BackwardWorkspace: @unchecked Sendable {
     let deltaColumnSums: UnsafeMutablePointer<Double>
     let inputColumnSums: UnsafeMutablePointer<Double>
     let rowParts: UnsafeMutablePointer<Double>
-    /// Per (tile, column): sum and sum of squares of delta; for the formed route, per batch item: sum and sum of squares
-    /// of the entries of its weight gradient; per tile: the same for the batch-summed gradient.
+    /// Per (tile, column): sum and sum of squares of delta; for the formed route, per batch item: sum and sum of
+    /// squares of the entries of its weight gradient; per tile: the same for the batch-summed gradient.
     let tileSums: UnsafeMutablePointer<Double>
     let tileSquares: UnsafeMutablePointer<Double>
     let itemSums: UnsafeMutablePointer<Double>
@@ -392,8 +392,8 @@ final class BackwardWorkspace: @unchecked Sendable {
     /// Turns `current` from e_l (or, at the top, the readout) into delta_l, from t = T down to 1 (the equations of
     /// `Simulator.run(_: GradientConfiguration)`), and leaves per (tile, column) the sum and sum of squares of delta.
     /// Per batch item (its columns in turn, read and written whole), per tile of neurons: h for the tile's rows
-    /// (`Surrogate.derivatives`), then the update eight neurons at a time (the same Float32 operations, lane by lane, as
-    /// one neuron at a time), the tile's sums in Double, lane i into partial sum i mod 8, added in a fixed order.
+    /// (`Surrogate.derivatives`), then the update eight neurons at a time (the same Float32 operations, lane by lane,
+    /// as one neuron at a time), the tile's sums in Double, lane i into partial sum i mod 8, added in a fixed order.
     private func recur(layer l: Int) {
         let width = widths[l], top = l == widths.count - 1
         let offset = potentialOffsets[l - 1]

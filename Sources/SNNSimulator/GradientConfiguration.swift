@@ -44,8 +44,8 @@ public struct GradientConfiguration: Sendable, Equatable {
     /// panels of 32 columns (n_{l-1} rounded up to 32, x n_l); per-tile sums (16 bytes x tiles x B T). Then what the
     /// routes of the layers (`GradientRoute.chosen`) need: if any takes the Gram route, a scaled copy of a layer's
     /// deltas and its panels ((B T + B T rounded up to 32) x max_l n_l Float32s), the Float32 Gram matrix of the
-    /// deltas ((B T)^2), and in Doubles the input's Gram matrix ((B T)^2), its spikes as bits (B T x max_l n_{l-1} / 64,
-    /// rounded up) and five values per column; if any takes the formed route, the activity of a layer's input with
+    /// deltas ((B T)^2), and in Doubles the input's Gram matrix ((B T)^2), its spikes as bits
+    /// (B T x max_l n_{l-1} / 64, rounded up) and five values per column; if any takes the formed route, the activity of a layer's input with
     /// its lists of columns and their values (3 max_l n_{l-1} x B T) and per-item sums (16 x B). Plus the kept results,
     /// 16 bytes per network, layer and (step + 3). Saturates at `Int.max`. (`Simulator.trace`, meant for small
     /// networks, also forms each layer's gradient, which this does not count.)

@@ -63,8 +63,8 @@ import Testing
         }
     }
 
-    /// Spikes as bits: bit m of word w set exactly where x[64 w + m] > threshold, nothing past n; lengths on and off the
-    /// 16- and 64-value boundaries.
+    /// Spikes as bits: bit m of word w set exactly where x[64 w + m] > threshold, nothing past n; lengths on and off
+    /// the 16- and 64-value boundaries.
     @Test(arguments: [1, 15, 16, 63, 64, 65, 130, 1000])
     func thresholdBitsMarkExactlyThePotentialsAboveThreshold(n: Int) {
         var rng = Xoshiro256StarStar(seed: UInt64(n))
@@ -89,7 +89,9 @@ import Testing
         var bits = [UInt64](repeating: 0, count: columns * words)
         for c in 0..<columns {
             let density = 0.05 + 0.45 * Double(c) / Double(columns)
-            for m in 0..<64 * words where rng.nextUnitDouble() < density { bits[c * words + m / 64] |= 1 << UInt64(m % 64) }
+            for m in 0..<64 * words where rng.nextUnitDouble() < density {
+                bits[c * words + m / 64] |= 1 << UInt64(m % 64)
+            }
         }
         let ld = columns + 2
         var fast = [Double](repeating: -1, count: columns * ld), definition = fast
