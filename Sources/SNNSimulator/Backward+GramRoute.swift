@@ -81,10 +81,11 @@ extension BackwardWorkspace {
     /// (n_l n_{l-1} B entries) and of their sum over the batch G = sum_b G^b (n_l n_{l-1} entries), without forming
     /// either: sum_ij G_ij^2 = sum_{c, c'} D(c, c') A(c, c') over all column pairs, sum_b sum_ij (G^b_ij)^2 the same
     /// over pairs of one item, and sum_ij G_ij = sum_b sum_ij G^b_ij = sum_c (sum_i delta_i[c]) (sum_j a_j[c]). Each
-    /// row c of the lower triangle is summed in Double in increasing c' (D(c, c') A(c, c') with D converted
-    /// exactly), in three parts (the diagonal; c' in earlier items; c' in c's item), and the rows are added in
-    /// increasing c, so the result does not depend on the thread count. D carries Float32 rounding (relative 1e-7
-    /// per term, about sqrt(n_l) eps per entry), far below the statistics' sampling error.
+    /// row c of the lower triangle is summed in Double in increasing c' (D(c, c') A(c, c'), D converted exactly and
+    /// its columns' power-of-two scales undone exactly), in three parts (the diagonal; c' in earlier items; c' in c's
+    /// item), and the rows are added in increasing c, so the result does not depend on the thread count. D carries
+    /// Float32 rounding (2^-24 relative per term, typically sqrt(n_l) 2^-24 of sum_i |delta_i[c] delta_i[c']| per
+    /// entry), far below the statistics' sampling error.
     func gramVariances(layer l: Int) -> (item: Double, batch: Double) {
         let width = widths[l], fanIn = widths[l - 1], columns = self.columns, steps = self.steps
         let tiles = (width + Simulator.rowsPerTile - 1) / Simulator.rowsPerTile
