@@ -194,6 +194,11 @@ void snn_transpose_panel(const float *x, long stride, long count, long k, float 
         transpose_panel_portable(x, stride, count, k, panel);
 }
 
+void snn_scale_columns(const float *x, long stride, long count, long k, float *scaled, double *inverse) {
+    if (__builtin_cpu_supports("avx512f")) scale_columns_avx512(x, stride, count, k, scaled, inverse);
+    else scale_columns_portable(x, stride, count, k, scaled, inverse);
+}
+
 void snn_scaled_panel(const float *x, long stride, long count, long k, float *scaled, float *panel, double *inverse) {
     if (__builtin_cpu_supports("avx512f") && fits_gather(count, stride)) {
         scale_columns_avx512(x, stride, count, k, scaled, inverse);
@@ -204,6 +209,10 @@ void snn_scaled_panel(const float *x, long stride, long count, long k, float *sc
     }
 }
 #else
+void snn_scale_columns(const float *x, long stride, long count, long k, float *scaled, double *inverse) {
+    scale_columns_portable(x, stride, count, k, scaled, inverse);
+}
+
 void snn_transpose_panel(const float *x, long stride, long count, long k, float *panel) {
     transpose_panel_portable(x, stride, count, k, panel);
 }

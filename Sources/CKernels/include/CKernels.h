@@ -18,12 +18,14 @@ void snn_panel_product_definition(const float *panel, long k, const float *input
 /// lane < count (k values at x + lane * stride), zeros past `count`. The panel is 64-byte aligned.
 void snn_transpose_panel(const float *x, long stride, long count, long k, float *panel);
 
-/// A panel of up to 32 columns scaled by powers of two, for products of small columns: each column `lane` < count
-/// (k values at x + lane * stride) times 2^p, p in [-126, 126] chosen so that its largest magnitude lands in [1, 2)
-/// (p = 0 for a column of zeros or one holding an infinity; a column holding a NaN gets some p, its products being NaN
-/// whatever p), written to scaled + lane * stride, with 2^-p in inverse[lane]; then the panel of these columns
-/// (`snn_transpose_panel`). Scaling by a power of two is exact for normal values, so products of the scaled columns
-/// are the unscaled ones times the scales, and stay out of the slow subnormal range.
+/// Columns scaled by powers of two: each column `lane` < count (k values at x + lane * stride) times 2^p, p in
+/// [-126, 126] chosen so that its largest magnitude lands in [1, 2) (p = 0 for a column of zeros or one holding an
+/// infinity; a column holding a NaN gets some p, its products being NaN whatever p), written to
+/// scaled + lane * stride, with 2^-p in inverse[lane]. Scaling by a power of two is exact for normal values, so
+/// products of scaled columns are the unscaled ones times the scales, and stay out of the slow subnormal range.
+void snn_scale_columns(const float *x, long stride, long count, long k, float *scaled, double *inverse);
+
+/// `snn_scale_columns` for up to 32 columns, then the panel of the scaled columns (`snn_transpose_panel`).
 void snn_scaled_panel(const float *x, long stride, long count, long k, float *scaled, float *panel, double *inverse);
 
 /// Sums of listed columns, for the weight gradient G_ij = sum_c delta_i[c] a_j[c]: for each input j < fanIn and row
