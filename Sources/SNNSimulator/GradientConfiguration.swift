@@ -47,8 +47,8 @@ public struct GradientConfiguration: Sendable, Equatable {
     /// the Float32 Gram matrix of the deltas ((B T)^2), and in Doubles the input's Gram matrix ((B T)^2), its spikes as
     /// bits (B T x max_l n_{l-1} / 64, rounded up) and four values per column; if any takes the formed route, the
     /// activity of a layer's input with its lists of columns and their values (3 max_l n_{l-1} x B T) and per-item sums
-    /// (16 x B). Plus the kept results, 16 bytes per network, layer and (step + 3). Saturates at `Int.max`. (`Simulator.trace`, meant for small
-    /// networks, also forms each layer's gradient, which this does not count.)
+    /// (16 x B). Plus the kept results, 16 bytes per network, layer and (step + 3). Saturates at `Int.max`.
+    /// (`Simulator.trace`, meant for small networks, also forms each layer's gradient, which this does not count.)
     public static func estimatedBytes(widths layerWidths: [Int], steps: Int, batch: Int, networks: Int,
                                       threads: Int) -> Int
     {

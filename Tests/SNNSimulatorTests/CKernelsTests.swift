@@ -171,4 +171,27 @@ import Testing
             for lane in 0..<32 { #expect(panel[32 * i + lane] == (lane < count ? x[lane * stride + i] : 0)) }
         }
     }
+
+    /// Columns scaled for W^T delta, any number of them: each times the power of two that brings its largest magnitude
+    /// into [1, 2), a subnormal column (largest 2^-139) by the largest scale, 2^126, into the normal range; the
+    /// inverse kept; scaling back gives the column exactly.
+    @Test func scaledColumnsComeBackExactly() {
+        var rng = Xoshiro256StarStar(seed: 77)
+        let k = 45, count = 40
+        var x = [Float](repeating: 0, count: k * count)
+        x.withUnsafeMutableBufferPointer { rng.fillNormal($0.baseAddress!, count: k * count, scale: 1) }
+        for c in 0..<count {
+            for i in 0..<k { x[c * k + i] *= Float(sign: .plus, exponent: 3 * c - 100, significand: 1) }
+        }
+        for i in 0..<k { x[i] = Float(sign: .plus, exponent: -140, significand: 1) * Float(i % 3) }
+        var scaled = [Float](repeating: .nan, count: k * count), inverse = [Double](repeating: .nan, count: count)
+        snn_scale_columns(x, k, count, k, &scaled, &inverse)
+        for c in 0..<count {
+            let column = scaled[(c * k)..<(c * k + k)]
+            let top = column.map(abs).max()!
+            #expect(c == 0 ? top == Float(sign: .plus, exponent: -13, significand: 1) : (1..<2).contains(top),
+                    "column \(c)")
+            for i in 0..<k { #expect(Double(scaled[c * k + i]) * inverse[c] == Double(x[c * k + i]), "(\(c), \(i))") }
+        }
+    }
 }
