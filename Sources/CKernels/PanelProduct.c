@@ -117,3 +117,108 @@ void snn_panel_product(const float *panel, long k, const float *input, long inpu
     snn_panel_product_definition(panel, k, input, inputStride, out, outStride, rows, columns);
 }
 #endif
+
+/// The power p of `snn_scaled_panel` for a column whose largest magnitude is `largest` (0 for 0, NaN or infinity).
+static int panel_power(float largest) {
+    if (!(largest > 0) || !isfinite(largest)) return 0;
+    int exponent = 0;
+    frexpf(largest, &exponent);
+    int power = 1 - exponent;
+    return power > 126 ? 126 : (power < -126 ? -126 : power);
+}
+
+static void transpose_panel_portable(const float *x, long stride, long count, long k, float *panel) {
+    for (long i = 0; i < k; i++)
+        for (long lane = 0; lane < 32; lane++) panel[32 * i + lane] = lane < count ? x[lane * stride + i] : 0;
+}
+
+static void scale_columns_portable(const float *x, long stride, long count, long k, float *scaled, double *inverse) {
+    for (long lane = 0; lane < count; lane++) {
+        const float *column = x + lane * stride;
+        float largest = 0;
+        for (long i = 0; i < k; i++) {
+            float magnitude = fabsf(column[i]);
+            largest = magnitude > largest ? magnitude : largest;
+        }
+        int power = panel_power(largest);
+        float scale = ldexpf(1.0f, power);
+        inverse[lane] = ldexp(1.0, -power);
+        float *out = scaled + lane * stride;
+        for (long i = 0; i < k; i++) out[i] = column[i] * scale;
+    }
+}
+
+#if defined(__x86_64__) && (defined(__clang__) || defined(__GNUC__))
+/// Each half entry of the panel gathered from 16 columns (masked past `count`).
+__attribute__((target("avx512f")))
+static void transpose_panel_avx512(const float *x, long stride, long count, long k, float *panel) {
+    __m512i offsets = _mm512_mullo_epi32(_mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15),
+                                         _mm512_set1_epi32((int)stride));
+    __mmask16 low = count >= 16 ? 0xffff : (__mmask16)((1u << count) - 1);
+    __mmask16 high = count >= 32 ? 0xffff : (count <= 16 ? 0 : (__mmask16)((1u << (count - 16)) - 1));
+    const float *upper = x + 16 * stride;
+    for (long i = 0; i < k; i++) {
+        _mm512_store_ps(panel + 32 * i, _mm512_mask_i32gather_ps(_mm512_setzero_ps(), low, offsets, x + i, 4));
+        _mm512_store_ps(panel + 32 * i + 16,
+                        high ? _mm512_mask_i32gather_ps(_mm512_setzero_ps(), high, offsets, upper + i, 4)
+                             : _mm512_setzero_ps());
+    }
+}
+
+/// A vector maximum and scaling per column.
+__attribute__((target("avx512f")))
+static void scale_columns_avx512(const float *x, long stride, long count, long k, float *scaled, double *inverse) {
+    for (long lane = 0; lane < count; lane++) {
+        const float *column = x + lane * stride;
+        __m512 largest = _mm512_setzero_ps();
+        long i = 0;
+        for (; i + 16 <= k; i += 16) largest = _mm512_max_ps(largest, _mm512_abs_ps(_mm512_loadu_ps(column + i)));
+        __mmask16 tail = (__mmask16)((1u << (k - i)) - 1);
+        largest = _mm512_max_ps(largest, _mm512_abs_ps(_mm512_maskz_loadu_ps(tail, column + i)));
+        int power = panel_power(_mm512_reduce_max_ps(largest));
+        __m512 scale = _mm512_set1_ps(ldexpf(1.0f, power));
+        inverse[lane] = ldexp(1.0, -power);
+        float *out = scaled + lane * stride;
+        for (i = 0; i + 16 <= k; i += 16) _mm512_storeu_ps(out + i, _mm512_mul_ps(_mm512_loadu_ps(column + i), scale));
+        _mm512_mask_storeu_ps(out + i, tail, _mm512_mul_ps(_mm512_maskz_loadu_ps(tail, column + i), scale));
+    }
+}
+
+/// Gathers take 32-bit offsets: the AVX-512 paths serve columns less than 2 GiB apart.
+static int fits_gather(long count, long stride) { return count * stride < (1L << 31) / 4; }
+
+void snn_transpose_panel(const float *x, long stride, long count, long k, float *panel) {
+    if (__builtin_cpu_supports("avx512f") && fits_gather(count, stride))
+        transpose_panel_avx512(x, stride, count, k, panel);
+    else
+        transpose_panel_portable(x, stride, count, k, panel);
+}
+
+void snn_scale_columns(const float *x, long stride, long count, long k, float *scaled, double *inverse) {
+    if (__builtin_cpu_supports("avx512f")) scale_columns_avx512(x, stride, count, k, scaled, inverse);
+    else scale_columns_portable(x, stride, count, k, scaled, inverse);
+}
+
+void snn_scaled_panel(const float *x, long stride, long count, long k, float *scaled, float *panel, double *inverse) {
+    if (__builtin_cpu_supports("avx512f") && fits_gather(count, stride)) {
+        scale_columns_avx512(x, stride, count, k, scaled, inverse);
+        transpose_panel_avx512(scaled, stride, count, k, panel);
+    } else {
+        scale_columns_portable(x, stride, count, k, scaled, inverse);
+        transpose_panel_portable(scaled, stride, count, k, panel);
+    }
+}
+#else
+void snn_scale_columns(const float *x, long stride, long count, long k, float *scaled, double *inverse) {
+    scale_columns_portable(x, stride, count, k, scaled, inverse);
+}
+
+void snn_transpose_panel(const float *x, long stride, long count, long k, float *panel) {
+    transpose_panel_portable(x, stride, count, k, panel);
+}
+
+void snn_scaled_panel(const float *x, long stride, long count, long k, float *scaled, float *panel, double *inverse) {
+    scale_columns_portable(x, stride, count, k, scaled, inverse);
+    transpose_panel_portable(scaled, stride, count, k, panel);
+}
+#endif

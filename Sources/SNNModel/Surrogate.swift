@@ -174,31 +174,59 @@ public struct Surrogate: Sendable, Hashable, CustomStringConvertible {
         }
     }
 
+    /// h(u[k] - theta) into h[k] for k < count: `derivative(_: Float)` at each x = u[k] - theta, the same bits, with
+    /// the family chosen once for the whole run of values (the backward pass evaluates a column of potentials at a
+    /// time).
+    public func derivatives(of u: UnsafePointer<Float>, threshold theta: Float, into h: UnsafeMutablePointer<Float>,
+                            count: Int) {
+        let amplitude = Float(self.amplitude)
+        withFloatShape { shape in
+            for k in 0..<count { h[k] = amplitude * shape(u[k] - theta) }
+        }
+    }
+
     private func shape(_ x: Float) -> Float {
+        withFloatShape { $0(x) }
+    }
+
+    /// Calls `body` with the family's Float32 shape g at its scale, the constants rounded to Float once.
+    @inline(__always) private func withFloatShape<R>(_ body: ((Float) -> Float) -> R) -> R {
         let a = Float(scale)
         switch kind {
         case .atan:
-            let y = Float(Double.pi / 2 * scale) * x
-            return Float(scale / 2) / (1 + y * y)
+            let c = Float(Double.pi / 2 * scale), half = Float(scale / 2)
+            return body { x in
+                let y = c * x
+                return half / (1 + y * y)
+            }
         case .fastSigmoid:
-            let d = a * abs(x) + 1
-            return 1 / (d * d)
+            return body { x in
+                let d = a * abs(x) + 1
+                return 1 / (d * d)
+            }
         case .sigmoid:
-            let e = expf(-a * abs(x))
-            return a * e / ((e + 1) * (e + 1))
+            return body { x in
+                let e = expf(-a * abs(x))
+                return a * e / ((e + 1) * (e + 1))
+            }
         case .triangular:
-            return x < 0 ? a : -a
+            return body { x in x < 0 ? a : -a }
         case .straightThrough:
-            return 1
+            return body { _ in 1 }
         case .spikeRateEscape:
-            return expf(-a * abs(x - 1))
+            return body { x in expf(-a * abs(x - 1)) }
         case .rectangular:
-            return abs(x) < Float(0.5 / scale) ? a : 0
+            let half = Float(0.5 / scale)
+            return body { x in abs(x) < half ? a : 0 }
         case .piecewiseQuadratic:
-            return abs(x) > Float(1 / scale) ? 0 : Float(-(scale * scale)) * abs(x) + a
+            let edge = Float(1 / scale), slope = Float(-(scale * scale))
+            return body { x in abs(x) > edge ? 0 : slope * abs(x) + a }
         case .gaussian:
-            let r = x / a
-            return expf(-0.5 * r * r) / Float((2 * Double.pi).squareRoot() * scale)
+            let norm = Float((2 * Double.pi).squareRoot() * scale)
+            return body { x in
+                let r = x / a
+                return expf(-0.5 * r * r) / norm
+            }
         }
     }
 }

@@ -24,8 +24,10 @@ extension Simulator {
     /// Per network it records Var[delta_l[t]] (unbiased over the n_l B entries), the same pooled over steps (n_l B T
     /// entries), and the unbiased variance of the entries of the per-item weight gradients dL_b/dW_l (n_l n_{l-1} B
     /// entries) and of their sum over the batch (n_l n_{l-1} entries); `GradientStatistics` averages them over
-    /// networks. All potentials are kept from the forward pass (`GradientConfiguration.estimatedBytes`); weights are
-    /// redrawn from their streams.
+    /// networks. The two weight-gradient variances come, when B T <= n_{l-1}, from Gram matrices of the columns without
+    /// forming a gradient, otherwise from the batch-summed gradient formed entry by entry (`GradientRoute`): the same
+    /// quantities, whose Float32 sums differ only in rounding. All potentials are kept from the forward pass
+    /// (`GradientConfiguration.estimatedBytes`); weights are redrawn from their streams.
     public static func run(_ configuration: GradientConfiguration,
                            progress: (@Sendable (_ finished: Int, _ total: Int) -> Void)? = nil) -> GradientRun {
         let c = configuration.simulation
@@ -50,11 +52,16 @@ extension Simulator {
     /// Everything the forward and backward pass of network `r` compute, for checking them against an independent
     /// implementation: the same code as `run`, keeping what it otherwise discards.
     public static func trace(_ configuration: GradientConfiguration, network r: Int) -> GradientTrace {
+        trace(configuration, network: r, route: nil)
+    }
+
+    /// `trace(_:network:)`, every layer's weight-gradient variances computed by `route` when one is given.
+    static func trace(_ configuration: GradientConfiguration, network r: Int, route: GradientRoute?) -> GradientTrace {
         let c = configuration.simulation
         precondition(r >= 0 && r < c.networks)
         let results = NetworkResults(networks: 1, layers: c.architecture.depth, steps: c.steps)
         let gradients = GradientResults(networks: 1, layers: c.architecture.depth, steps: c.steps)
-        let workspace = BackwardWorkspace(configuration: configuration)
+        let workspace = BackwardWorkspace(configuration: configuration, tracing: true, route: route)
         var kept: GradientTrace? = GradientTrace(configuration: configuration, network: r)
         workspace.run(network: r, forward: results, offset: 0, into: gradients, trace: &kept)
         var trace = kept!
@@ -133,6 +140,24 @@ final class GradientResults: @unchecked Sendable {
     }
 }
 
+/// How the backward pass computes a layer's two weight-gradient variances; both routes compute the same quantities
+/// (`gramAndFormedRoutesAgree` checks them against each other).
+enum GradientRoute: Sendable, CaseIterable {
+    /// From Gram matrices of the columns, never forming a gradient (`Backward+GramRoute.swift`): n_l (B T)^2 / 2
+    /// multiply-adds in dense Float32 products, plus a count of common spikes per pair of columns.
+    case gram
+    /// The batch-summed gradient formed entry by entry from lists of the input's spikes, n_l adds per input spike,
+    /// and per item a T x T Gram matrix (`Backward+FormedRoute.swift`).
+    case formed
+
+    /// The Gram route when B T <= n_{l-1}, which keeps its (B T)^2 storage within a few times the layer's own weight
+    /// matrix. Measured on the standard workload (B T = 640, n = 1000), one core, per 100 layers: the Gram route
+    /// 0.5 s (its products at 130-150 GFLOP/s), the formed route 1.8 s (list sums 1.2 s, lists 0.4 s, per-item
+    /// Gram blocks 0.25 s). The Gram route's work grows as (B T)^2, the formed route's as B T times the spike rate,
+    /// so the formed route wins when B T is large against the spikes per column.
+    static func chosen(columns: Int, fanIn: Int) -> GradientRoute { columns <= fanIn ? .gram : .formed }
+}
+
 /// The buffers of one network's forward and backward pass, reused network after network
 /// (`GradientConfiguration.estimatedBytes` counts them). Column-major Float32 matrices, column c = b T + t.
 ///
@@ -146,6 +171,8 @@ final class BackwardWorkspace: @unchecked Sendable {
     let threads: Int
     let widths: [Int]
     let steps: Int, batch: Int, columns: Int
+    /// `routes[l - 1]`: how layer l's weight-gradient variances are computed.
+    let routes: [GradientRoute]
 
     /// u_l for every layer (kept by the forward pass) and the input.
     let potentials: UnsafeMutablePointer<Float>
@@ -156,8 +183,9 @@ final class BackwardWorkspace: @unchecked Sendable {
     /// delta_{l+1} (`above`) and e_l, turned into delta_l in place (`current`).
     var above: UnsafeMutablePointer<Float>
     var current: UnsafeMutablePointer<Float>
-    /// s_{l-1} (or the analog input) as n_{l-1} x B T values; per input j, the columns where it is nonzero
-    /// (`listStarts[j]..<listStarts[j + 1]` in `listColumns`) and the values there.
+    /// For the formed route and `Simulator.trace` (no room is taken otherwise): s_{l-1} (or the analog input) as
+    /// n_{l-1} x B T values; per input j, the columns where it is nonzero (`listStarts[j]..<listStarts[j + 1]` in
+    /// `listColumns`) and the values there.
     let activity: UnsafeMutablePointer<Float>
     let listStarts: UnsafeMutablePointer<Int>
     let listColumns: UnsafeMutablePointer<UInt32>
@@ -166,8 +194,26 @@ final class BackwardWorkspace: @unchecked Sendable {
     /// (zeros past n_{l-1}): the layout of the forward pass's dense kernel, with W^T in place of W.
     let transposed: UnsafeMutablePointer<Float>
     let zeros: UnsafeMutablePointer<Float>
-    /// Per (tile, column): sum and sum of squares of delta; per batch item: sum and sum of squares of the entries of
-    /// its weight gradient; per tile: the same for the batch-summed gradient.
+    /// For the Gram route (no room is taken otherwise): delta_l in panels of 32 columns c: panel p holds n_l entries of
+    /// 32 floats, entry i = delta_i[32p...32p+31] (zeros past B T), the layout `snn_panel_product` takes.
+    let deltaPanels: UnsafeMutablePointer<Float>
+    /// The Gram matrices of the columns, B T x B T row-major, entries (c, c') with c' <= c: D(c, c') = delta[c] .
+    /// delta[c'] (Float32) and A(c, c') = a[c] . a[c'] (Double; spike counts for spikes).
+    let deltaGram: UnsafeMutablePointer<Float>
+    let inputGram: UnsafeMutablePointer<Double>
+    /// delta_l with each column scaled by a power of two, and the inverse scales (`deltaGram`, then
+    /// `backpropagate`).
+    let scaledDeltas: UnsafeMutablePointer<Float>
+    let deltaScales: UnsafeMutablePointer<Double>
+    /// The spikes of each column of the layer's input as bits, (n_{l-1} + 63) / 64 words per column.
+    let spikeBits: UnsafeMutablePointer<UInt64>
+    /// Per column c: sum_i delta_i[c] and sum_j a_j[c] in Double; the three parts of row c of the Gram sum
+    /// (`gramVariances`).
+    let deltaColumnSums: UnsafeMutablePointer<Double>
+    let inputColumnSums: UnsafeMutablePointer<Double>
+    let rowParts: UnsafeMutablePointer<Double>
+    /// Per (tile, column): sum and sum of squares of delta; for the formed route, per batch item: sum and sum of
+    /// squares of the entries of its weight gradient; per tile: the same for the batch-summed gradient.
     let tileSums: UnsafeMutablePointer<Double>
     let tileSquares: UnsafeMutablePointer<Double>
     let itemSums: UnsafeMutablePointer<Double>
@@ -175,7 +221,9 @@ final class BackwardWorkspace: @unchecked Sendable {
     let gradientSums: UnsafeMutablePointer<Double>
     let gradientSquares: UnsafeMutablePointer<Double>
 
-    init(configuration g: GradientConfiguration) {
+    /// With `tracing`, room to form every layer's gradient (`Simulator.trace`); `route` imposes one route on every
+    /// layer instead of `GradientRoute.chosen`.
+    init(configuration g: GradientConfiguration, tracing: Bool = false, route: GradientRoute? = nil) {
         let c = g.simulation
         configuration = g
         forward = NetworkWorkspace(configuration: c)
@@ -190,6 +238,8 @@ final class BackwardWorkspace: @unchecked Sendable {
         steps = c.steps
         batch = c.batch
         self.columns = columns
+        routes = (1..<widths.count).map { route ?? GradientRoute.chosen(columns: columns, fanIn: widths[$0 - 1]) }
+        let gram = routes.contains(.gram), formed = routes.contains(.formed)
         let maxLayerWidth = widths.dropFirst().max()!, maxFanIn = widths.dropLast().max()!
         var offsets = [0]
         for l in 1..<widths.count { offsets.append(offsets[l - 1] + widths[l] * columns) }
@@ -199,16 +249,29 @@ final class BackwardWorkspace: @unchecked Sendable {
         readout = .allocate(capacity: widths.last!)
         above = .allocate(capacity: maxLayerWidth * columns)
         current = .allocate(capacity: maxLayerWidth * columns)
-        activity = .allocate(capacity: maxFanIn * columns)
+        let listed = tracing || formed ? maxFanIn * columns : 0
+        activity = .allocate(capacity: listed)
         listStarts = .allocate(capacity: maxFanIn + 1)
-        listColumns = .allocate(capacity: maxFanIn * columns)
-        listValues = .allocate(capacity: maxFanIn * columns)
+        listColumns = .allocate(capacity: listed)
+        listValues = .allocate(capacity: listed)
         let maxTransposed = (2..<max(2, widths.count)).map { Simulator.paddedWidth(widths[$0 - 1]) * widths[$0] }.max() ?? 0
         transposed = UnsafeMutableRawPointer.allocate(byteCount: 4 * max(1, maxTransposed), alignment: 64)
             .bindMemory(to: Float.self, capacity: max(1, maxTransposed))
         zeros = .allocate(capacity: maxLayerWidth)
         zeros.initialize(repeating: 0, count: maxLayerWidth)
         let tiles = (maxLayerWidth + Simulator.rowsPerTile - 1) / Simulator.rowsPerTile
+        let panelFloats = gram ? Simulator.paddedWidth(columns) * maxLayerWidth : 1
+        deltaPanels = UnsafeMutableRawPointer.allocate(byteCount: 4 * panelFloats, alignment: 64)
+            .bindMemory(to: Float.self, capacity: panelFloats)
+        let gramColumns = gram ? columns : 0
+        deltaGram = .allocate(capacity: gramColumns * columns)
+        inputGram = .allocate(capacity: gramColumns * columns)
+        scaledDeltas = .allocate(capacity: maxLayerWidth * columns)
+        deltaScales = .allocate(capacity: columns)
+        spikeBits = .allocate(capacity: gramColumns * ((maxFanIn + 63) / 64))
+        deltaColumnSums = .allocate(capacity: gramColumns)
+        inputColumnSums = .allocate(capacity: gramColumns)
+        rowParts = .allocate(capacity: 3 * gramColumns)
         tileSums = .allocate(capacity: tiles * columns)
         tileSquares = .allocate(capacity: tiles * columns)
         itemSums = .allocate(capacity: batch)
@@ -231,6 +294,15 @@ final class BackwardWorkspace: @unchecked Sendable {
         listValues.deallocate()
         transposed.deallocate()
         zeros.deallocate()
+        deltaPanels.deallocate()
+        deltaGram.deallocate()
+        inputGram.deallocate()
+        scaledDeltas.deallocate()
+        deltaScales.deallocate()
+        spikeBits.deallocate()
+        deltaColumnSums.deallocate()
+        inputColumnSums.deallocate()
+        rowParts.deallocate()
         tileSums.deallocate()
         tileSquares.deallocate()
         itemSums.deallocate()
@@ -263,10 +335,18 @@ final class BackwardWorkspace: @unchecked Sendable {
             let slot = offset * depth + l - 1
             deltaStatistics(layer: l, perStep: results.deltaVariances.baseAddress! + slot * steps,
                             pooled: &results.deltaVariancesPooled[slot])
-            buildActivity(layer: l)
-            results.itemGradientVariances[slot] = itemGradientVariance(layer: l)
             var gradient: [Float]? = trace == nil ? nil : []
-            results.batchGradientVariances[slot] = batchGradientVariance(layer: l, keep: &gradient)
+            if trace != nil || routes[l - 1] == .formed { buildActivity(layer: l) }
+            switch routes[l - 1] {
+            case .gram:
+                deltaGram(layer: l)
+                inputOverlaps(layer: l)
+                (results.itemGradientVariances[slot], results.batchGradientVariances[slot]) = gramVariances(layer: l)
+                if trace != nil { _ = batchGradientVariance(layer: l, keep: &gradient) }
+            case .formed:
+                results.itemGradientVariances[slot] = itemGradientVariance(layer: l)
+                results.batchGradientVariances[slot] = batchGradientVariance(layer: l, keep: &gradient)
+            }
             if trace != nil {
                 trace!.deltas[l - 1] = Array(UnsafeBufferPointer(start: current, count: widths[l] * columns))
                 trace!.weightGradients[l - 1] = gradient!
@@ -278,13 +358,31 @@ final class BackwardWorkspace: @unchecked Sendable {
     /// e_{l-1} = W_l^T delta_l for every column, from `above` into `current`: W_l redrawn column by column from the
     /// forward pass's streams, transposed into panels of 32 columns, each panel times every delta column by
     /// `snn_panel_product` (each output a sum over i in increasing order, every product fused with its addition).
+    /// The product takes each delta column scaled by the power of two that brings its largest magnitude into [1, 2)
+    /// (`snn_scale_columns`, or the copy the Gram route made), and its result is scaled back: exactly the unscaled
+    /// product's bits whenever that product stays clear of subnormal numbers, and much faster when it would not
+    /// (a vanishing gradient, e.g. fast_sigmoid:25 on the standard workload, leaves deltas of 1e-40 after a few
+    /// dozen layers, and every fused multiply-add on them took the CPU about a hundred times longer).
     private func backpropagate(throughLayer l: Int, network r: Int) {
         let fanIn = widths[l - 1], width = widths[l]
         drawTransposedWeights(layer: l, network: r)
-        let columns = self.columns
+        let columns = self.columns, blocks = (columns + 31) / 32
+        if routes[l - 1] != .gram {
+            parallelFor(blocks, threads: threads) { k in
+                let first = 32 * k
+                snn_scale_columns(self.above + first * width, width, min(32, columns - first), width,
+                                  self.scaledDeltas + first * width, self.deltaScales + first)
+            }
+        }
         parallelFor((fanIn + 31) / 32, threads: threads) { p in
-            snn_panel_product(self.transposed + p * 32 * width, width, self.above, width, self.current + 32 * p, fanIn,
-                              min(32, fanIn - 32 * p), columns)
+            snn_panel_product(self.transposed + p * 32 * width, width, self.scaledDeltas, width, self.current + 32 * p,
+                              fanIn, min(32, fanIn - 32 * p), columns)
+        }
+        parallelFor(blocks, threads: threads) { k in
+            for c in 32 * k..<min(columns, 32 * k + 32) {
+                let e = self.current + c * fanIn, scale = Float(self.deltaScales[c])
+                for j in 0..<fanIn { e[j] *= scale }
+            }
         }
     }
 
@@ -306,53 +404,104 @@ final class BackwardWorkspace: @unchecked Sendable {
                         rng.fillUniform(block + k * width, count: width, halfWidth: Float((3 * variance).squareRoot()))
                     }
                 }
-                let panel = self.transposed + p * 32 * width
-                for i in 0..<width {
-                    let entry = panel + 32 * i
-                    for k in 0..<count { entry[k] = block[k * width + i] }
-                    for k in count..<32 { entry[k] = 0 }
-                }
+                snn_transpose_panel(block, width, count, width, self.transposed + p * 32 * width)
             }
         }
     }
 
     /// Turns `current` from e_l (or, at the top, the readout) into delta_l, from t = T down to 1 (the equations of
     /// `Simulator.run(_: GradientConfiguration)`), and leaves per (tile, column) the sum and sum of squares of delta.
+    /// Per batch item (its columns in turn, read and written whole), per tile of neurons: h for the tile's rows
+    /// (`Surrogate.derivatives`), then the update eight neurons at a time (the same Float32 operations, lane by lane,
+    /// as one neuron at a time), the tile's sums in Double, lane i into partial sum i mod 8, added in a fixed order.
     private func recur(layer l: Int) {
         let width = widths[l], top = l == widths.count - 1
         let offset = potentialOffsets[l - 1]
         let surrogate = self.surrogate, reset = self.reset, attached = self.attached
-        let beta = leak, theta = threshold, steps = self.steps, columns = self.columns, batch = self.batch
+        let beta = leak, theta = threshold, steps = self.steps, columns = self.columns
         let tiles = (width + Simulator.rowsPerTile - 1) / Simulator.rowsPerTile
-        parallelFor(tiles, threads: threads) { tile in
-            let u = UnsafePointer(self.potentials + offset), x = self.current, g = UnsafePointer(self.readout)
-            let rows = tile * Simulator.rowsPerTile..<min(width, (tile + 1) * Simulator.rowsPerTile)
-            for b in 0..<batch {
+        parallelFor(batch, threads: threads) { b in
+            withUnsafeTemporaryAllocation(of: Float.self, capacity: Simulator.rowsPerTile) { buffer in
+                let h = buffer.baseAddress!
                 for t in stride(from: steps - 1, through: 0, by: -1) {
-                    let c = b * steps + t
-                    var sum = 0.0, squares = 0.0
-                    for i in rows {
-                        let potential = u[c * width + i]
-                        let e = top ? g[i] : x[c * width + i]
-                        let next: Float = t + 1 < steps ? x[(c + 1) * width + i] : 0
-                        let h = surrogate.derivative(potential - theta)
-                        let delta: Float
-                        switch reset {
-                        case .subtract:
-                            delta = h * (attached ? e - theta * next : e) + beta * next
-                        case .zero:
-                            let kept = beta * (1 - (potential > theta ? 1 : 0))
-                            delta = h * (attached ? e - (beta * potential) * next : e) + kept * next
+                    for tile in 0..<tiles {
+                        let first = tile * Simulator.rowsPerTile
+                        let count = min(width, first + Simulator.rowsPerTile) - first
+                        let c = b * steps + t
+                        let u = UnsafePointer(self.potentials + offset + c * width + first)
+                        let x = self.current + c * width + first
+                        let e = top ? UnsafePointer(self.readout + first) : UnsafePointer(x)
+                        let next = t + 1 < steps ? UnsafePointer(x + width) : UnsafePointer(self.zeros)
+                        surrogate.derivatives(of: u, threshold: theta, into: h, count: count)
+                        let sums: (Double, Double)
+                        switch (reset, attached) {
+                        case (.subtract, false):
+                            sums = Self.update(count, h, e, next, u, x, beta, theta) { h, e, next, _, beta, _ in
+                                h * e + beta * next
+                            }
+                        case (.subtract, true):
+                            sums = Self.update(count, h, e, next, u, x, beta, theta) { h, e, next, _, beta, theta in
+                                h * (e - theta * next) + beta * next
+                            }
+                        case (.zero, false):
+                            sums = Self.update(count, h, e, next, u, x, beta, theta) { h, e, next, u, beta, theta in
+                                let kept = beta * (1 - SIMD8<Float>(repeating: 0).replacing(with: 1, where: u .> theta))
+                                return h * e + kept * next
+                            }
+                        case (.zero, true):
+                            sums = Self.update(count, h, e, next, u, x, beta, theta) { h, e, next, u, beta, theta in
+                                let kept = beta * (1 - SIMD8<Float>(repeating: 0).replacing(with: 1, where: u .> theta))
+                                return h * (e - (beta * u) * next) + kept * next
+                            }
                         }
-                        x[c * width + i] = delta
-                        sum += Double(delta)
-                        squares += Double(delta) * Double(delta)
+                        self.tileSums[tile * columns + c] = sums.0
+                        self.tileSquares[tile * columns + c] = sums.1
                     }
-                    self.tileSums[tile * columns + c] = sum
-                    self.tileSquares[tile * columns + c] = squares
                 }
             }
         }
+    }
+
+    /// delta = rule(h, e, delta[t+1], u, beta, theta) for `count` neurons, eight at a time (a last partial group padded
+    /// with zeros, which are neither stored nor summed), into `out`; returns the sum and sum of squares of delta in
+    /// Double, lane k of each group into partial sum k, the eight partial sums then added in lane order.
+    @inline(__always)
+    private static func update(
+        _ count: Int, _ h: UnsafePointer<Float>, _ e: UnsafePointer<Float>, _ next: UnsafePointer<Float>,
+        _ u: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, _ beta: Float, _ theta: Float,
+        _ rule: (SIMD8<Float>, SIMD8<Float>, SIMD8<Float>, SIMD8<Float>, SIMD8<Float>, SIMD8<Float>) -> SIMD8<Float>
+    ) -> (Double, Double) {
+        let beta = SIMD8<Float>(repeating: beta), theta = SIMD8<Float>(repeating: theta)
+        @inline(__always) func load(_ p: UnsafePointer<Float>, _ i: Int) -> SIMD8<Float> {
+            UnsafeRawPointer(p + i).loadUnaligned(as: SIMD8<Float>.self)
+        }
+        var sums = SIMD8<Double>(), squares = SIMD8<Double>()
+        var i = 0
+        while i + 8 <= count {
+            let delta = rule(load(h, i), load(e, i), load(next, i), load(u, i), beta, theta)
+            UnsafeMutableRawPointer(out + i).storeBytes(of: delta, as: SIMD8<Float>.self)
+            let wide = SIMD8<Double>(delta)
+            sums += wide
+            squares += wide * wide
+            i += 8
+        }
+        if i < count {
+            var hs = SIMD8<Float>(), es = hs, ns = hs, us = hs
+            for k in 0..<count - i {
+                hs[k] = h[i + k]
+                es[k] = e[i + k]
+                ns[k] = next[i + k]
+                us[k] = u[i + k]
+            }
+            let delta = rule(hs, es, ns, us, beta, theta)
+            for k in 0..<count - i {
+                out[i + k] = delta[k]
+                let d = Double(delta[k])
+                sums[k] += d
+                squares[k] += d * d
+            }
+        }
+        return (sums.sum(), squares.sum())
     }
 
     /// Var[delta_l[t]] over the n_l B entries of each step (unbiased; 0 when n_l B = 1) into `perStep[t]`, and over all
@@ -381,187 +530,6 @@ final class BackwardWorkspace: @unchecked Sendable {
         m > 1 ? max(0, squares - sum * sum / m) / (m - 1) : 0
     }
 
-    /// The input of layer l as n_{l-1} x B T values (the spikes s_{l-1} = [u_{l-1} > theta], or the input, an analog
-    /// one repeated over the steps), and per input j the increasing list of columns where it is nonzero: counted, then
-    /// filled, each in blocks of 64 inputs in parallel.
-    private func buildActivity(layer l: Int) {
-        let fanIn = widths[l - 1], columns = self.columns, steps = self.steps, theta = threshold
-        let analog = configuration.simulation.input.heldOverSteps
-        let offset = l == 1 ? 0 : potentialOffsets[l - 2]
-        let block = 64, blocks = (fanIn + block - 1) / block
-        parallelFor((columns + 63) / 64, threads: threads) { item in
-            for c in item * 64..<min(columns, (item + 1) * 64) {
-                let a = self.activity + c * fanIn
-                if l == 1 {
-                    a.update(from: self.input + (analog ? c / steps : c) * fanIn, count: fanIn)
-                    continue
-                }
-                let u = UnsafeRawPointer(self.potentials + offset + c * fanIn)
-                var j = 0
-                while j + 4 <= fanIn {
-                    let v = u.loadUnaligned(fromByteOffset: 4 * j, as: SIMD4<Float>.self)
-                    UnsafeMutableRawPointer(a + j).storeBytes(
-                        of: SIMD4<Float>(repeating: 0).replacing(with: 1, where: v .> theta), as: SIMD4<Float>.self)
-                    j += 4
-                }
-                while j < fanIn {
-                    a[j] = u.load(fromByteOffset: 4 * j, as: Float.self) > theta ? 1 : 0
-                    j += 1
-                }
-            }
-        }
-        /// Bit m set where input first + m is nonzero in column c, for a block of up to 64 inputs.
-        @Sendable @inline(__always) func nonzero(_ c: Int, _ inputs: Range<Int>) -> UInt64 {
-            let a = self.activity + c * fanIn
-            var mask: UInt64 = 0
-            for j in inputs { mask |= UInt64(a[j] != 0 ? 1 : 0) << UInt64(j - inputs.lowerBound) }
-            return mask
-        }
-        listStarts[0] = 0
-        parallelFor(blocks, threads: threads) { k in
-            let inputs = k * block..<min(fanIn, (k + 1) * block)
-            let counts = self.listStarts + 1
-            for j in inputs { counts[j] = 0 }
-            for c in 0..<columns {
-                var mask = nonzero(c, inputs)
-                while mask != 0 {
-                    counts[inputs.lowerBound + mask.trailingZeroBitCount] += 1
-                    mask &= mask - 1
-                }
-            }
-        }
-        for j in 0..<fanIn { listStarts[j + 1] += listStarts[j] }
-        parallelFor(blocks, threads: threads) { k in
-            let inputs = k * block..<min(fanIn, (k + 1) * block)
-            withUnsafeTemporaryAllocation(of: Int.self, capacity: block) { fill in
-                for j in inputs { fill[j - inputs.lowerBound] = self.listStarts[j] }
-                for c in 0..<columns {
-                    let a = self.activity + c * fanIn
-                    var mask = nonzero(c, inputs)
-                    while mask != 0 {
-                        let m = mask.trailingZeroBitCount
-                        let slot = fill[m]
-                        self.listColumns[slot] = UInt32(c)
-                        self.listValues[slot] = a[inputs.lowerBound + m]
-                        fill[m] = slot + 1
-                        mask &= mask - 1
-                    }
-                }
-            }
-        }
-    }
-
-    /// The unbiased variance of the n_l n_{l-1} B entries of the per-item gradients G^b = sum_t delta_l[b, t]
-    /// a[b, t]^T (a the layer's input), without forming them: sum_ij (G^b_ij)^2 = sum_{t, t'} D^b(t, t') A^b(t, t')
-    /// with D^b(t, t') = delta[b, t] . delta[b, t'] and A^b(t, t') = a[b, t] . a[b, t'], and sum_ij G^b_ij =
-    /// sum_t (sum_i delta_i[b, t]) (sum_j a_j[b, t]), in Double from the Float32 values (exact products): B T^2
-    /// (n_l + n_{l-1}) / 2 multiply-adds.
-    private func itemGradientVariance(layer l: Int) -> Double {
-        let width = widths[l], fanIn = widths[l - 1], steps = self.steps
-        /// x . y in Double, in eight interleaved partial sums (element i into sum i mod 8), added in a fixed order.
-        @Sendable @inline(__always) func dot(_ x: UnsafePointer<Float>, _ y: UnsafePointer<Float>, _ n: Int) -> Double {
-            var s0 = SIMD4<Double>(), s1 = SIMD4<Double>()
-            var i = 0
-            while i + 8 <= n {
-                let x0 = UnsafeRawPointer(x + i).loadUnaligned(as: SIMD8<Float>.self)
-                let y0 = UnsafeRawPointer(y + i).loadUnaligned(as: SIMD8<Float>.self)
-                s0 += SIMD4<Double>(x0.lowHalf) * SIMD4<Double>(y0.lowHalf)
-                s1 += SIMD4<Double>(x0.highHalf) * SIMD4<Double>(y0.highHalf)
-                i += 8
-            }
-            var tail = 0.0
-            while i < n {
-                tail += Double(x[i]) * Double(y[i])
-                i += 1
-            }
-            return (s0 + s1).sum() + tail
-        }
-        /// For spikes, x . y in Float32: counts, exact below 2^24.
-        @Sendable @inline(__always) func count(_ x: UnsafePointer<Float>, _ y: UnsafePointer<Float>, _ n: Int) -> Double {
-            var s = SIMD8<Float>()
-            var i = 0
-            while i + 8 <= n {
-                s += UnsafeRawPointer(x + i).loadUnaligned(as: SIMD8<Float>.self)
-                    * UnsafeRawPointer(y + i).loadUnaligned(as: SIMD8<Float>.self)
-                i += 8
-            }
-            var tail: Float = 0
-            while i < n {
-                tail += x[i] * y[i]
-                i += 1
-            }
-            return Double(s.sum() + tail)
-        }
-        let binary = !(l == 1 && configuration.simulation.input.heldOverSteps)
-        parallelFor(batch, threads: threads) { b in
-            let delta = UnsafePointer(self.current), a = UnsafePointer(self.activity)
-            var sum = 0.0, squares = 0.0
-            for t in 0..<steps {
-                let c = b * steps + t
-                var deltaSum = 0.0, activitySum = 0.0
-                for i in 0..<width { deltaSum += Double(delta[c * width + i]) }
-                for j in 0..<fanIn { activitySum += Double(a[c * fanIn + j]) }
-                sum += deltaSum * activitySum
-                for t2 in t..<steps {
-                    let c2 = b * steps + t2
-                    let overlap = binary ? count(a + c * fanIn, a + c2 * fanIn, fanIn) : dot(a + c * fanIn, a + c2 * fanIn, fanIn)
-                    let product = dot(delta + c * width, delta + c2 * width, width) * overlap
-                    squares += t2 == t ? product : 2 * product
-                }
-            }
-            self.itemSums[b] = sum
-            self.itemSquares[b] = squares
-        }
-        var sum = 0.0, squares = 0.0
-        for b in 0..<batch {
-            sum += itemSums[b]
-            squares += itemSquares[b]
-        }
-        return Self.unbiasedVariance(sum: sum, squares: squares, count: Double(width * fanIn * batch))
-    }
-
-    /// The unbiased variance of the n_l n_{l-1} entries of G = sum_c delta_l[c] a[c]^T, the gradient summed over the
-    /// batch: each G_ij a Float32 sum over the columns c where input j is nonzero, in increasing c (for spikes, a = 1,
-    /// a plain sum of deltas), then its sum and sum of squares in Double, per tile of neurons in eight buckets
-    /// (`snn_list_sums`), merged in bucket, then tile order.
-    /// With `keep`, G row-major.
-    private func batchGradientVariance(layer l: Int, keep: inout [Float]?) -> Double {
-        let width = widths[l], fanIn = widths[l - 1]
-        let tiles = (width + Simulator.rowsPerTile - 1) / Simulator.rowsPerTile
-        if keep != nil {
-            var kept = [Float](repeating: 0, count: width * fanIn)
-            kept.withUnsafeMutableBufferPointer { gradientTiles(layer: l, store: $0.baseAddress) }
-            keep = kept
-        } else {
-            gradientTiles(layer: l, store: nil)
-        }
-        var sum = 0.0, squares = 0.0
-        for tile in 0..<tiles {
-            sum += gradientSums[tile]
-            squares += gradientSquares[tile]
-        }
-        return Self.unbiasedVariance(sum: sum, squares: squares, count: Double(width * fanIn))
-    }
-
-    /// Per tile of neurons, the sum and sum of squares of its rows of G (`batchGradientVariance`), by `snn_list_sums`.
-    private func gradientTiles(layer l: Int, store: UnsafeMutablePointer<Float>?) {
-        let width = widths[l], fanIn = widths[l - 1]
-        let binary = !(l == 1 && configuration.simulation.input.heldOverSteps)
-        let tiles = (width + Simulator.rowsPerTile - 1) / Simulator.rowsPerTile
-        nonisolated(unsafe) let store = store
-        parallelFor(tiles, threads: threads) { tile in
-            let first = tile * Simulator.rowsPerTile, rows = min(width, first + Simulator.rowsPerTile) - first
-            withUnsafeTemporaryAllocation(of: Double.self, capacity: 16) { buckets in
-                buckets.initialize(repeating: 0)
-                let sums = buckets.baseAddress!, squares = sums + 8
-                snn_list_sums(self.current + first, width, rows, self.listStarts, self.listColumns,
-                              binary ? nil : self.listValues, fanIn, sums, squares, store.map { $0 + first * fanIn },
-                              fanIn)
-                self.gradientSums[tile] = (0..<8).reduce(0) { $0 + sums[$1] }
-                self.gradientSquares[tile] = (0..<8).reduce(0) { $0 + squares[$1] }
-            }
-        }
-    }
 }
 
 extension InputEncoding {

@@ -30,10 +30,15 @@ public struct GradientConfiguration: Sendable, Equatable {
 
     /// The forward pass's estimate (`SimulationConfiguration.estimatedBytes`) plus, per concurrent network
     /// (min(threads, networks)), 4 bytes per Float32 of: every layer's potentials kept for the backward pass
-    /// (sum_l n_l x B T) and the input (n_0 x B T); the deltas of two layers (2 max_l n_l x B T); the activity of a
-    /// layer's input with its lists of columns and their values (3 max_l n_{l-1} x B T); the largest W_l^T in panels of
-    /// 32 columns (n_{l-1} rounded up to 32, x n_l); per-tile sums (16 bytes x tiles x B T) and per-item sums (16 x B);
-    /// plus the kept results, 16 bytes per network, layer and (step + 3). Saturates at `Int.max`.
+    /// (sum_l n_l x B T) and the input (n_0 x B T); the deltas of two layers and a scaled copy (3 max_l n_l x B T) with
+    /// a Double scale per column; the largest W_l^T in panels of 32 columns (n_{l-1} rounded up to 32, x n_l);
+    /// per-tile sums (16 bytes x tiles x B T). Then what the routes of the layers (`GradientRoute.chosen`) need: if
+    /// any takes the Gram route, the panels of a layer's scaled deltas (B T rounded up to 32, x max_l n_l Float32s),
+    /// the Float32 Gram matrix of the deltas ((B T)^2), and in Doubles the input's Gram matrix ((B T)^2), its spikes as
+    /// bits (B T x max_l n_{l-1} / 64, rounded up) and four values per column; if any takes the formed route, the
+    /// activity of a layer's input with its lists of columns and their values (3 max_l n_{l-1} x B T) and per-item sums
+    /// (16 x B). Plus the kept results, 16 bytes per network, layer and (step + 3). Saturates at `Int.max`.
+    /// (`Simulator.trace`, meant for small networks, also forms each layer's gradient, which this does not count.)
     public static func estimatedBytes(widths layerWidths: [Int], steps: Int, batch: Int, networks: Int,
                                       threads: Int) -> Int
     {
@@ -45,9 +50,17 @@ public struct GradientConfiguration: Sendable, Equatable {
         let transposed = (2..<max(2, widths.count)).map { Double(Simulator.paddedWidth(layerWidths[$0 - 1])) * widths[$0] }
             .max() ?? 0
         let tiles = (maxLayerWidth / Double(Simulator.rowsPerTile)).rounded(.up)
-        let floats = widths.reduce(0, +) * columns + (2 * maxLayerWidth + 3 * maxFanIn) * columns + transposed
-            + widths.last!
-        let perNetwork = 4 * floats + 16 * tiles * columns + 16 * Double(batch) + 8 * (maxFanIn + 1) + 16 * tiles
+        let routes = layerWidths.dropLast().map { GradientRoute.chosen(columns: batch * steps, fanIn: $0) }
+        var floats = widths.reduce(0, +) * columns + 3 * maxLayerWidth * columns + transposed + widths.last!
+            + maxLayerWidth
+        var doubles = columns
+        if routes.contains(.gram) {
+            floats += Double(Simulator.paddedWidth(batch * steps)) * maxLayerWidth + columns * columns
+            doubles += columns * columns + columns * (maxFanIn / 64).rounded(.up) + 4 * columns
+        }
+        if routes.contains(.formed) { floats += 3 * maxFanIn * columns }
+        let perNetwork = 4 * floats + 8 * doubles + 16 * tiles * columns + 16 * Double(batch) + 8 * (maxFanIn + 1)
+            + 16 * tiles
         let results = 16 * Double(networks) * Double(widths.count - 1) * Double(steps + 3)
         let total = Double(forward) + perNetwork * Double(min(threads, networks)) + results
         return total >= Double(Int.max) ? .max : Int(total)

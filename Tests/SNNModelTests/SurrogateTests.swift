@@ -103,4 +103,20 @@ import Testing
         #expect(try Surrogate(.sigmoid).derivative(Float(-5)) == Surrogate(.sigmoid).derivative(Float(5)))
         #expect(try !Surrogate(.sigmoid).derivative(Float(-50)).isNaN)
     }
+
+    /// The backward pass evaluates a column of potentials at a time: the same bits as one value at a time, for every
+    /// family, at potentials across each family's kinks and tails (and lengths that leave a partial vector).
+    @Test func columnEvaluationGivesTheSingleValuesBits() throws {
+        let potentials: [Float] = (0..<203).map { Float($0 - 101) * 0.031 + 1 } + [1, 0.5, 1.5, -40, 60, 1.0000001]
+        let theta: Float = 1
+        for kind in Surrogate.Kind.allCases {
+            for scale in kind == .straightThrough ? [nil] : [nil, 0.7, 4] as [Double?] {
+                let s = try Surrogate(kind, scale: scale, amplitude: kind == .straightThrough ? nil : 1.5)
+                var column = [Float](repeating: .nan, count: potentials.count)
+                s.derivatives(of: potentials, threshold: theta, into: &column, count: potentials.count)
+                let one = potentials.map { s.derivative($0 - theta) }
+                #expect(column.map(\.bitPattern) == one.map(\.bitPattern), "\(s)")
+            }
+        }
+    }
 }

@@ -1,6 +1,6 @@
 import Foundation
 import SNNModel
-import SNNSimulator
+@testable import SNNSimulator
 import Testing
 
 @Suite struct BackwardTests {
@@ -83,5 +83,63 @@ import Testing
         #expect(throws: SimulationError.insufficientMemory(estimatedBytes: g.estimatedBytes, limitBytes: limit)) {
             try Self.configuration(memoryLimit: limit)
         }
+    }
+
+    /// The two routes to the weight-gradient variances (Gram matrices of the columns, nothing formed; the batch-summed
+    /// gradient formed entry by entry) compute the same quantities: on spike and analog input, every layer's per-item
+    /// and batch-summed variances agree to 1e-5 relative (each route's Float32 sums carry at most about n 2^-24 ~ 1e-5
+    /// relative rounding for the n <= 150 terms here, and typically sqrt(n) 2^-24), and agree with those of the
+    /// per-item gradients G^b = sum_t delta[b, t] a[b, t]^T and their sum formed here in Double from the trace.
+    @Test(arguments: [InputEncoding.bernoulli(rate: 0.2), .gaussian(std: 1)])
+    func gramAndFormedRoutesAgree(input: InputEncoding) throws {
+        let g = try Self.configuration(input: input, reset: .zero, resetGradient: .attached, networks: 2)
+        let c = g.simulation, widths = c.architecture.widths, steps = c.steps, batch = c.batch
+        func relative(_ a: Double, _ b: Double) -> Double { abs(a - b) / max(abs(a), abs(b)) }
+        func variance(_ x: [Double]) -> Double {
+            let mean = x.reduce(0, +) / Double(x.count)
+            return x.reduce(0) { $0 + ($1 - mean) * ($1 - mean) } / Double(x.count - 1)
+        }
+        for r in 0..<c.networks {
+            let gram = Simulator.trace(g, network: r, route: .gram)
+            let formed = Simulator.trace(g, network: r, route: .formed)
+            #expect(gram.deltas == formed.deltas)
+            #expect(gram.weightGradients == formed.weightGradients)
+            for l in 1..<widths.count {
+                let width = widths[l], fanIn = widths[l - 1]
+                func activity(_ j: Int, _ column: Int) -> Double {
+                    if l > 1 { return gram.potentials[l - 2][column * fanIn + j] > 1 ? 1 : 0 }
+                    let stored = input.heldOverSteps ? column / steps : column
+                    return Double(gram.input[stored * fanIn + j])
+                }
+                var items: [Double] = [], summed = [Double](repeating: 0, count: width * fanIn)
+                for b in 0..<batch {
+                    for i in 0..<width {
+                        for j in 0..<fanIn {
+                            let entry = (0..<steps).reduce(0.0) {
+                                let column = b * steps + $1
+                                return $0 + Double(gram.deltas[l - 1][column * width + i]) * activity(j, column)
+                            }
+                            items.append(entry)
+                            summed[i * fanIn + j] += entry
+                        }
+                    }
+                }
+                let direct = (item: variance(items), batch: variance(summed))
+                let pairs = [(gram.itemGradientVariances[l - 1], formed.itemGradientVariances[l - 1], direct.item),
+                             (gram.batchGradientVariances[l - 1], formed.batchGradientVariances[l - 1], direct.batch)]
+                for (viaGram, viaFormed, exact) in pairs {
+                    #expect(relative(viaGram, viaFormed) <= 1e-5, "network \(r), layer \(l)")
+                    #expect(relative(viaGram, exact) <= 1e-5, "network \(r), layer \(l)")
+                    #expect(relative(viaFormed, exact) <= 1e-5, "network \(r), layer \(l)")
+                }
+            }
+        }
+    }
+
+    /// The route each layer takes: the Gram matrices when B T <= n_{l-1}, the formed gradient otherwise.
+    @Test func routeFollowsColumnsAgainstFanIn() {
+        #expect(GradientRoute.chosen(columns: 640, fanIn: 1000) == .gram)
+        #expect(GradientRoute.chosen(columns: 1000, fanIn: 1000) == .gram)
+        #expect(GradientRoute.chosen(columns: 1001, fanIn: 1000) == .formed)
     }
 }
