@@ -148,7 +148,7 @@ static void scale_columns_portable(const float *x, long stride, long count, long
     }
 }
 
-#if defined(__x86_64__) && (defined(__clang__) || defined(__GNUC__))
+#if defined(__x86_64__) && (defined(__clang__) || defined(__GNUC__)) && !defined(SNN_PORTABLE_KERNELS)
 /// Each half entry of the panel gathered from 16 columns (masked past `count`).
 __attribute__((target("avx512f")))
 static void transpose_panel_avx512(const float *x, long stride, long count, long k, float *panel) {

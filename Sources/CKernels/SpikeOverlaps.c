@@ -29,7 +29,7 @@ void snn_bit_overlaps_definition(const unsigned long long *bits, long words, lon
     bit_overlaps_portable(bits, words, first, count, out, ldOut);
 }
 
-#if defined(__x86_64__) && (defined(__clang__) || defined(__GNUC__))
+#if defined(__x86_64__) && (defined(__clang__) || defined(__GNUC__)) && !defined(SNN_PORTABLE_KERNELS)
 #include <immintrin.h>
 
 __attribute__((target("popcnt")))
