@@ -1,6 +1,8 @@
 #ifndef SNN_CKERNELS_H
 #define SNN_CKERNELS_H
 
+#include <stdint.h>
+
 /// out[c][i] = sum over m = 0..k-1, in increasing m, of fma(panel[32 m + i], input[c][m], .), from 0, for the
 /// rows i < rows (<= 32) of one panel and the columns c < columns: a panel of 32 rows of a matrix (entry m holds
 /// its 32 rows' values at column m) times `columns` vectors (column c at input + c * inputStride), each output written
@@ -26,5 +28,27 @@ void snn_list_sums(const float *delta, long stride, long rows, const long *start
 void snn_list_sums_definition(const float *delta, long stride, long rows, const long *starts, const unsigned *columns,
                               const float *values, long fanIn, double *sums, double *squares, float *store,
                               long storeStride);
+
+/// The fast path of the ziggurat for normals (Sources/SNNSimulator/Ziggurat.swift) over eight xoshiro256** lanes.
+/// `state` holds the lanes' 4 x 8 words, word-major (state[8 w + j] is word w of lane j), and is advanced. Step g
+/// advances every lane once; its 64-bit outputs, as 16 32-bit words in little-endian order (lane 0 low, lane 0 high,
+/// lane 1 low, ...), go to slots 16 g .. 16 g + 15; slots from `count` on are dropped. Per slot, from its word: layer
+/// = bits 0-7, sign = bit 8, abscissa = bits 9-31; with the layer's entry layers[layer] = (bits of w) << 32 | k,
+/// out[slot] = (+-abscissa * w) * scale, each product rounded once; when abscissa >= k (outside the layer's inner
+/// rectangle) it also appends slot << 32 | word to `missed` (room for `count` entries), in increasing slot. Returns
+/// the number appended. AVX-512 or AVX2 where the CPU has them (checked at run time), scalar otherwise, the same bits.
+long snn_normal_lanes(uint64_t *state, float *out, long count, float scale, const uint64_t *layers,
+                      uint64_t *missed);
+
+/// The same with a chosen kernel: 0 the scalar definition, 1 AVX2, 2 AVX-512; -1 when the CPU lacks it.
+long snn_normal_lanes_with(int kernel, uint64_t *state, float *out, long count, float scale, const uint64_t *layers,
+                           uint64_t *missed);
+
+/// The scalar definition the vector kernels are tested against, bit for bit.
+long snn_normal_lanes_definition(uint64_t *state, float *out, long count, float scale, const uint64_t *layers,
+                                 uint64_t *missed);
+
+/// The kernel snn_normal_lanes uses on this CPU: 2 AVX-512, 1 AVX2, 0 scalar.
+int snn_normal_lanes_best(void);
 
 #endif
