@@ -41,6 +41,11 @@ final class NetworkWorkspace: @unchecked Sendable {
     var spikeCountOut: UnsafeMutablePointer<Float>
     /// Indices of the active inputs of the current layer.
     let activeIndices: UnsafeMutablePointer<Int>
+    /// Per worker, the block of weight columns it draws before copying them into panels (`weightColumnsPerItem`
+    /// columns of max_l n_l): allocated once, so no draw frees a temporary (a 128 KB temporary per item made the C
+    /// library hand its pages back to the system, about 1,100 `madvise` calls per standard workload).
+    let drawBlocks: UnsafeMutablePointer<Float>
+    let drawBlockSize: Int
     /// Per (tile, column): sum of u, sum of u^2, spike count.
     let tileSums: UnsafeMutablePointer<Double>
     let tileSquares: UnsafeMutablePointer<Double>
@@ -82,6 +87,8 @@ final class NetworkWorkspace: @unchecked Sendable {
         spikeCountIn = .allocate(capacity: maxWidth)
         spikeCountOut = .allocate(capacity: maxWidth)
         activeIndices = .allocate(capacity: maxWidth)
+        drawBlockSize = Simulator.weightColumnsPerItem * maxLayerWidth
+        drawBlocks = .allocate(capacity: threads * drawBlockSize)
         tileSums = .allocate(capacity: tiles * columns)
         tileSquares = .allocate(capacity: tiles * columns)
         tileSpikes = .allocate(capacity: tiles * columns)
@@ -101,6 +108,7 @@ final class NetworkWorkspace: @unchecked Sendable {
         spikeCountIn.deallocate()
         spikeCountOut.deallocate()
         activeIndices.deallocate()
+        drawBlocks.deallocate()
         tileSums.deallocate()
         tileSquares.deallocate()
         tileSpikes.deallocate()
@@ -366,23 +374,22 @@ final class NetworkWorkspace: @unchecked Sendable {
         let perItem = Simulator.weightColumnsPerItem
         let items = (k + perItem - 1) / perItem
         let entries = compacted ? k : fanIn
-        parallelFor(items, threads: threads) { item in
-            withUnsafeTemporaryAllocation(of: Float.self, capacity: perItem * width) { buffer in
-                let block = item * perItem..<min(k, (item + 1) * perItem)
-                for m in block {
-                    var rng = Xoshiro256StarStar(seed: seed, network: r, layer: l, block: activeIndices[m])
-                    let column = buffer.baseAddress! + (m - block.lowerBound) * width
-                    switch distribution {
-                    case .gaussian: rng.fillNormal(column, count: width, scale: Float(variance.squareRoot()))
-                    case .uniform: rng.fillUniform(column, count: width, halfWidth: Float((3 * variance).squareRoot()))
-                    }
+        parallelFor(items, threads: threads) { worker, item in
+            let buffer = drawBlocks + worker * drawBlockSize
+            let block = item * perItem..<min(k, (item + 1) * perItem)
+            for m in block {
+                var rng = Xoshiro256StarStar(seed: seed, network: r, layer: l, block: activeIndices[m])
+                let column = buffer + (m - block.lowerBound) * width
+                switch distribution {
+                case .gaussian: rng.fillNormal(column, count: width, scale: Float(variance.squareRoot()))
+                case .uniform: rng.fillUniform(column, count: width, halfWidth: Float((3 * variance).squareRoot()))
                 }
-                for panel in 0..<(width + 31) / 32 {
-                    let rows = min(32, width - 32 * panel)
-                    for m in block {
-                        (weights + panel * 32 * entries + 32 * (compacted ? m : activeIndices[m]))
-                            .update(from: buffer.baseAddress! + (m - block.lowerBound) * width + 32 * panel, count: rows)
-                    }
+            }
+            for panel in 0..<(width + 31) / 32 {
+                let rows = min(32, width - 32 * panel)
+                for m in block {
+                    (weights + panel * 32 * entries + 32 * (compacted ? m : activeIndices[m]))
+                        .update(from: buffer + (m - block.lowerBound) * width + 32 * panel, count: rows)
                 }
             }
         }

@@ -100,13 +100,19 @@ final class WorkQueue: @unchecked Sendable {
 
 /// Runs `body(i)` for i in 0..<count on up to `threads` workers. The caller makes each item independent.
 func parallelFor(_ count: Int, threads: Int, _ body: @Sendable (Int) -> Void) {
+    parallelFor(count, threads: threads) { _, i in body(i) }
+}
+
+/// Runs `body(worker, i)` for i in 0..<count on up to `threads` workers, numbered 0..<min(threads, count): no two
+/// items run at once on the same worker number, so a worker's scratch may be indexed by it.
+func parallelFor(_ count: Int, threads: Int, _ body: @Sendable (_ worker: Int, _ item: Int) -> Void) {
     if threads <= 1 || count <= 1 {
-        for i in 0..<count { body(i) }
+        for i in 0..<count { body(0, i) }
         return
     }
     let queue = WorkQueue(count: count)
-    DispatchQueue.concurrentPerform(iterations: min(threads, count)) { _ in
-        while let i = queue.take() { body(i) }
+    DispatchQueue.concurrentPerform(iterations: min(threads, count)) { worker in
+        while let i = queue.take() { body(worker, i) }
     }
 }
 
