@@ -31,8 +31,9 @@ let package = Package(
         // Each library's README (its numerical choices) is documentation, not a resource.
         .target(name: "SNNTheory", dependencies: ["SNNSupport", "SNNModel", "CGSL"],
                 exclude: ["README.md", "THEORY.md"]),
-        // The backward pass's dense product W^T delta with fused multiply-adds: AVX2 where the CPU has it (a run-time
-        // check), the C library's fmaf otherwise, the same bits either way (see Sources/SNNSimulator/README.md).
+        // The simulator's C kernels, each with vector paths chosen by a run-time check of the CPU and a scalar
+        // definition, the same bits either way: the backward pass's dense product W^T delta with fused multiply-adds,
+        // the normal generator's fast path over eight lanes, the input lists (see Sources/SNNSimulator/README.md).
         .target(name: "CKernels"),
         .target(name: "SNNSimulator", dependencies: ["SNNSupport", "SNNModel", "SNNLinearAlgebra", "CKernels"],
                 exclude: ["README.md"]),

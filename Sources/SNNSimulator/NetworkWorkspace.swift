@@ -1,3 +1,4 @@
+import CKernels
 import SNNModel
 
 /// The buffers of one network in flight, sized for the largest layer and reused layer after layer and network
@@ -289,7 +290,8 @@ final class NetworkWorkspace: @unchecked Sendable {
                 let list = lists + 2 * c * stride, switchedOff = list + stride
                 var incremental = false
                 if c % steps != 0 {
-                    let (spikes, on, off) = Self.packChanges(now, now - fanIn, fanIn, list, switchedOff)
+                    var on = 0, off = 0
+                    let spikes = snn_list_changes(now, now - fanIn, fanIn, list, switchedOff, &on, &off)
                     if on + off < spikes {
                         (list + on).update(from: switchedOff, count: off)
                         listLengths[c] = on + off
@@ -298,69 +300,13 @@ final class NetworkWorkspace: @unchecked Sendable {
                     }
                 }
                 if !incremental {
-                    let n = Self.pack(now, fanIn, list)
+                    let n = snn_list_spikes(now, fanIn, list)
                     listLengths[c] = n
                     listAdditions[c] = n
                 }
                 listIncremental[c] = incremental
             }
         }
-    }
-
-    /// Four inputs at a time: the 4-bit pattern of a vector of 0/1 flags selects its packed lane indices, stored as
-    /// one vector at the list's end, so up to 3 slots past the end are written.
-    @inline(__always)
-    private static func put(_ list: UnsafeMutablePointer<UInt32>, _ length: inout Int, _ flags: SIMD4<Float>, _ j: Int) {
-        let pattern = Int((flags * SIMD4<Float>(1, 2, 4, 8)).sum())
-        UnsafeMutableRawPointer(list + length).storeBytes(of: Simulator.packedLanes[pattern] &+ UInt32(j),
-                                                          as: SIMD4<UInt32>.self)
-        length += pattern.nonzeroBitCount
-    }
-
-    /// Lists the j < count with now[j] = 1, increasing; returns the length.
-    @inline(__always)
-    private static func pack(_ now: UnsafeMutablePointer<Float>, _ count: Int, _ list: UnsafeMutablePointer<UInt32>) -> Int {
-        var n = 0
-        var j = 0
-        while j + 4 <= count {
-            put(list, &n, load(now + j), j)
-            j += 4
-        }
-        while j < count {
-            list[n] = UInt32(j)
-            n += now[j] != 0 ? 1 : 0
-            j += 1
-        }
-        return n
-    }
-
-    /// Lists the j < count that switched on (now 1, before 0) into `on` and those that switched off into `off`,
-    /// increasing; returns the number of spiking inputs and the two lengths.
-    @inline(__always)
-    private static func packChanges(_ now: UnsafeMutablePointer<Float>, _ before: UnsafeMutablePointer<Float>,
-                                    _ count: Int, _ on: UnsafeMutablePointer<UInt32>,
-                                    _ off: UnsafeMutablePointer<UInt32>) -> (spiking: Int, on: Int, off: Int) {
-        var spiking = SIMD4<Float>()
-        var nOn = 0, nOff = 0
-        var j = 0
-        while j + 4 <= count {
-            let s = load(now + j), p = load(before + j)
-            spiking += s
-            put(on, &nOn, s * (.one - p), j)
-            put(off, &nOff, p * (.one - s), j)
-            j += 4
-        }
-        var total = Int(spiking.sum())
-        while j < count {
-            let s = now[j], p = before[j]
-            total += s != 0 ? 1 : 0
-            on[nOn] = UInt32(j)
-            nOn += s != 0 && p == 0 ? 1 : 0
-            off[nOff] = UInt32(j)
-            nOff += s == 0 && p != 0 ? 1 : 0
-            j += 1
-        }
-        return (total, nOn, nOff)
     }
 
     /// Draws the weights from input j = activeIndices[m] to the n_l neurons from stream (seed, r, l, j):

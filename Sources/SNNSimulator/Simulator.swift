@@ -36,17 +36,6 @@ public enum Simulator {
     /// n_l rounded up to whole panels of 32 neurons (the sparse route's weight layout).
     static func paddedWidth(_ width: Int) -> Int { (width + 31) / 32 * 32 }
 
-    /// For each 4-bit pattern, the indices of its set bits packed to the front.
-    static let packedLanes: [SIMD4<UInt32>] = (0..<16).map { pattern in
-        var lanes = SIMD4<UInt32>()
-        var n = 0
-        for bit in 0..<4 where pattern & (1 << bit) != 0 {
-            lanes[n] = UInt32(bit)
-            n += 1
-        }
-        return lanes
-    }
-
     /// Runs the simulation. `progress` is called after each network with (networks finished, R) and `onNetwork` with
     /// each finished network's record, both from worker threads and possibly concurrently (the counts in order of
     /// finishing, the calls not necessarily), so both must be thread-safe. The networks in `completed` (from an earlier, interrupted run) are taken as they are.

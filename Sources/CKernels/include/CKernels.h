@@ -51,4 +51,20 @@ long snn_normal_lanes_definition(uint64_t *state, float *out, long count, float 
 /// The kernel snn_normal_lanes uses on this CPU: 2 AVX-512, 1 AVX2, 0 scalar.
 int snn_normal_lanes_best(void);
 
+/// The simulator's input lists (`NetworkWorkspace.buildInputLists`): the j < count with now[j] != 0, increasing, into
+/// `list`; returns their number. May write one slot past the list's end (room for count + 1 entries).
+/// AVX-512 where the CPU has it (checked at run time), the scalar definition otherwise, the same lists.
+long snn_list_spikes(const float *now, long count, uint32_t *list);
+
+/// The j < count that switched on (now[j] != 0, before[j] == 0) into `on` and those that switched off into `off`,
+/// increasing, their numbers in *switchedOn and *switchedOff; returns the number of j with now[j] != 0. May write one
+/// slot past each list's end. AVX-512 where the CPU has it, the scalar definition otherwise, the same lists.
+long snn_list_changes(const float *now, const float *before, long count, uint32_t *on, uint32_t *off,
+                      long *switchedOn, long *switchedOff);
+
+/// The scalar definitions the vector paths are tested against.
+long snn_list_spikes_definition(const float *now, long count, uint32_t *list);
+long snn_list_changes_definition(const float *now, const float *before, long count, uint32_t *on, uint32_t *off,
+                                 long *switchedOn, long *switchedOff);
+
 #endif
