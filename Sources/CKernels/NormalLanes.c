@@ -26,6 +26,19 @@ static inline int fast_one(uint32_t bits, float scale, const uint64_t *layers, f
 
 static inline uint64_t rotl(uint64_t x, int r) { return (x << r) | (x >> (64 - r)); }
 
+/// SplitMix64's increment and finalizer (Sources/SNNSupport/SplitMix64.swift).
+static const uint64_t golden = 0x9E3779B97F4A7C15ull;
+static inline uint64_t mix(uint64_t z) {
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+    return z ^ (z >> 31);
+}
+
+void snn_normal_lanes_seed_definition(uint64_t key, uint64_t *state) {
+    for (int lane = 0; lane < 8; lane++)
+        for (int w = 0; w < 4; w++) state[8 * w + lane] = mix(key + (uint64_t)(4 * lane + w + 1) * golden);
+}
+
 long snn_normal_lanes_definition(uint64_t *state, float *out, long count, float scale, const uint64_t *layers,
                                  uint64_t *missed) {
     uint64_t *s0 = state, *s1 = state + 8, *s2 = state + 16, *s3 = state + 24;
@@ -138,6 +151,7 @@ static long normal_lanes_avx512(uint64_t *state, float *out, long count, float s
     const __m512i low8 = _mm512_set1_epi32(0xFF), signBit = _mm512_set1_epi32(0x100);
     const __m512i even = _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
     const __m512i odd = _mm512_setr_epi32(1, 3, 5, 7, 9, 11, 13, 15, 17, 19, 21, 23, 25, 27, 29, 31);
+    const __m512i iota = _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
     const __m512 scales = _mm512_set1_ps(scale);
     long misses = 0;
     for (long base = 0; base < count; base += 16) {
@@ -166,15 +180,20 @@ static long normal_lanes_avx512(uint64_t *state, float *out, long count, float s
         long valid = count - base;
         __mmask16 keep = valid >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << valid) - 1);
         _mm512_mask_storeu_ps(out + base, keep, x);
+        // The misses (one group in six has one) appended without a branch: entries slot << 32 | word for the two
+        // halves of the group, compressed to the front and stored under a mask of exactly as many lanes.
         unsigned miss = (unsigned)_mm512_mask_cmpge_epi32_mask(keep, abscissa, inner);
-        if (miss) {
-            uint32_t words[16];
-            _mm512_storeu_si512(words, word);
-            while (miss) {
-                int i = __builtin_ctz(miss);
-                missed[misses++] = (uint64_t)(base + i) << 32 | words[i];
-                miss &= miss - 1;
-            }
+        __m512i slots = _mm512_add_epi32(iota, _mm512_set1_epi32((int)base));
+        for (int h = 0; h < 2; h++) {
+            __m256i w8 = h ? _mm512_extracti64x4_epi64(word, 1) : _mm512_castsi512_si256(word);
+            __m256i s8 = h ? _mm512_extracti64x4_epi64(slots, 1) : _mm512_castsi512_si256(slots);
+            __m512i entries = _mm512_or_si512(_mm512_slli_epi64(_mm512_cvtepu32_epi64(s8), 32),
+                                              _mm512_cvtepu32_epi64(w8));
+            __mmask8 m = (__mmask8)(miss >> (8 * h));
+            int count = __builtin_popcount(m);
+            _mm512_mask_storeu_epi64(missed + misses, (__mmask8)((1u << count) - 1),
+                                     _mm512_maskz_compress_epi64(m, entries));
+            misses += count;
         }
     }
     _mm512_storeu_si512(state, s0);
@@ -182,6 +201,28 @@ static long normal_lanes_avx512(uint64_t *state, float *out, long count, float s
     _mm512_storeu_si512(state + 16, s2);
     _mm512_storeu_si512(state + 24, s3);
     return misses;
+}
+
+/// The 32 finalizers at once: word w of the eight lanes in one register (64-bit products need AVX-512 DQ).
+__attribute__((target("avx512f,avx512dq")))
+static void normal_lanes_seed_avx512(uint64_t key, uint64_t *state) {
+    const __m512i lane = _mm512_setr_epi64(0, 4, 8, 12, 16, 20, 24, 28);
+    const __m512i m1 = _mm512_set1_epi64((long long)0xBF58476D1CE4E5B9ull),
+                  m2 = _mm512_set1_epi64((long long)0x94D049BB133111EBull), gamma = _mm512_set1_epi64((long long)golden);
+    for (int w = 0; w < 4; w++) {
+        __m512i n = _mm512_add_epi64(lane, _mm512_set1_epi64(w + 1));
+        __m512i z = _mm512_add_epi64(_mm512_set1_epi64((long long)key), _mm512_mullo_epi64(n, gamma));
+        z = _mm512_mullo_epi64(_mm512_xor_si512(z, _mm512_srli_epi64(z, 30)), m1);
+        z = _mm512_mullo_epi64(_mm512_xor_si512(z, _mm512_srli_epi64(z, 27)), m2);
+        _mm512_storeu_si512(state + 8 * w, _mm512_xor_si512(z, _mm512_srli_epi64(z, 31)));
+    }
+}
+
+void snn_normal_lanes_seed(uint64_t key, uint64_t *state) {
+    if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512dq"))
+        normal_lanes_seed_avx512(key, state);
+    else
+        snn_normal_lanes_seed_definition(key, state);
 }
 
 long snn_normal_lanes_with(int kernel, uint64_t *state, float *out, long count, float scale, const uint64_t *layers,
@@ -204,6 +245,8 @@ int snn_normal_lanes_best(void) {
     return 0;
 }
 #else
+void snn_normal_lanes_seed(uint64_t key, uint64_t *state) { snn_normal_lanes_seed_definition(key, state); }
+
 long snn_normal_lanes_with(int kernel, uint64_t *state, float *out, long count, float scale, const uint64_t *layers,
                            uint64_t *missed) {
     return kernel == 0 ? snn_normal_lanes_definition(state, out, count, scale, layers, missed) : -1;

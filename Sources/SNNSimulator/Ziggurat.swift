@@ -1,6 +1,5 @@
 import CKernels
 import Foundation
-import SNNSupport
 
 /// Marsaglia and Tsang's ziggurat (2000) for the standard normal, 256 layers, in the 32-bit form NumPy uses for
 /// `standard_normal(dtype=float32)`: from one 32-bit word, 8 bits choose the layer, 1 bit the sign and 23 bits the
@@ -108,13 +107,11 @@ extension Xoshiro256StarStar {
         let tables = Ziggurat.tables
         let k = UnsafePointer(tables.k), w = UnsafePointer(tables.w), f = UnsafePointer(tables.f)
         let layers = UnsafePointer(tables.layers)
-        var seeder = SplitMix64(state: next())
+        let key = next()
         // Lanes and misses share one small stack allocation: nothing reaches the heap per call.
         withUnsafeTemporaryAllocation(of: UInt64.self, capacity: 32 + Ziggurat.chunk) { space in
             let lanes = space.baseAddress!, missed = lanes + 32
-            for lane in 0..<8 {
-                for word in 0..<4 { lanes[8 &* word &+ lane] = seeder.next() }
-            }
+            snn_normal_lanes_seed(key, lanes)
             var start = 0
             while start < count {
                 let length = min(count - start, Ziggurat.chunk)

@@ -2,6 +2,7 @@ import CKernels
 import Dispatch
 import Foundation
 import SNNSimulator
+import SNNSupport
 import Testing
 
 /// The normal generator (`fillNormal`: a ziggurat over eight xoshiro256** lanes) against the standard normal law,
@@ -122,6 +123,22 @@ import Testing
                 #expect(kernelState == definitionState, "kernel \(kernel)")
             }
         }
+    }
+
+    /// The lanes' seeding (AVX-512 where the CPU has it) gives the definition's words, and those are SplitMix64's
+    /// outputs from the key, four per lane: lane j is xoshiro256** seeded with key + 4 j 0x9E3779B97F4A7C15.
+    @Test(arguments: [0, 1, 0x9E37_79B9_7F4A_7C15, .max] as [UInt64])
+    func lanesAreSeededBySplitMix64(key: UInt64) {
+        var fast = [UInt64](repeating: 0, count: 32), definition = fast
+        snn_normal_lanes_seed(key, &fast)
+        snn_normal_lanes_seed_definition(key, &definition)
+        #expect(fast == definition)
+        var splitMix = SplitMix64(state: key)
+        var expected = [UInt64](repeating: 0, count: 32)
+        for lane in 0..<8 {
+            for word in 0..<4 { expected[8 * word + lane] = splitMix.next() }
+        }
+        #expect(definition == expected)
     }
 
     /// Columns drawn on several threads at once, in any order, are the columns drawn one after another.

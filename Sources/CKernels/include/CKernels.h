@@ -48,6 +48,12 @@ long snn_normal_lanes_with(int kernel, uint64_t *state, float *out, long count, 
 long snn_normal_lanes_definition(uint64_t *state, float *out, long count, float scale, const uint64_t *layers,
                                  uint64_t *missed);
 
+/// The lanes' state for the key `key`: lane j takes SplitMix64's outputs 4 j + 1 .. 4 j + 4 from `key`, i.e.
+/// state[8 w + j] = mix(key + (4 j + w + 1) 0x9E3779B97F4A7C15) with mix SplitMix64's finalizer: lane j is
+/// xoshiro256** seeded with key + 4 j 0x9E3779B97F4A7C15. AVX-512 (with DQ) where the CPU has it, the same words.
+void snn_normal_lanes_seed(uint64_t key, uint64_t *state);
+void snn_normal_lanes_seed_definition(uint64_t key, uint64_t *state);
+
 /// The kernel snn_normal_lanes uses on this CPU: 2 AVX-512, 1 AVX2, 0 scalar.
 int snn_normal_lanes_best(void);
 
