@@ -162,7 +162,7 @@ def row(label, unit, ours, numpy, higher_is_better):
     best = "max" if higher_is_better else "min"
     print(f"  {label:34s} ours {best} {om:8.3f} median {od:8.3f} | numpy {best} {nm:8.3f} median {nd:8.3f} {unit:10s}"
           f" | {how} {ratio_best:5.2f}x {best}, {ratio_median:5.2f}x median")
-keys = sorted({(p, s) for p, _, s in per_run}, key=lambda k: ["workload", "blas", "normals"].index(k[0]))
+keys = list(dict.fromkeys((p, s) for p, _, s in per_run))  # parts and shapes in the order they ran
 for part, shape in keys:
     ours, numpy = per_run[part, "ours", shape], per_run[part, "numpy", shape]
     if part == "workload":
