@@ -1,5 +1,13 @@
 // swift-tools-version: 6.0
+import Foundation
 import PackageDescription
+
+// SNN_THEORY_PORTABLE=1 at build time leaves the vector kernels out of CSGEMM and CKernels: the binary then runs only
+// their portable C paths, the ones a CPU without AVX2 takes. The default build chooses kernels at run time by CPU
+// feature and runs on any x86-64 CPU; this build exists to check that both give the same bytes
+// (scripts/check-portable.sh). See README.md, "Building".
+let portableKernels: [CSetting] = ProcessInfo.processInfo.environment["SNN_THEORY_PORTABLE"].map { $0 != "" && $0 != "0" } == true
+    ? [.define("SNN_PORTABLE_KERNELS")] : []
 
 let package = Package(
     name: "snn-theory",
@@ -22,7 +30,7 @@ let package = Package(
         // pool (see Sources/CSGEMM/README.md); the Swift face is SNNLinearAlgebra. Optimized in debug builds too:
         // unoptimized, its kernels run 100-200 times slower.
         .target(name: "CSGEMM", exclude: ["README.md"],
-                cSettings: [.unsafeFlags(["-O2"], .when(configuration: .debug))]),
+                cSettings: [.unsafeFlags(["-O2"], .when(configuration: .debug))] + portableKernels),
         .target(name: "SNNLinearAlgebra", dependencies: ["CSGEMM"], exclude: ["README.md"]),
         // Small pieces the libraries share that belong to none of them; it imports nothing of the project.
         .target(name: "SNNSupport", exclude: ["README.md"]),
@@ -31,10 +39,11 @@ let package = Package(
         // Each library's README (its numerical choices) is documentation, not a resource.
         .target(name: "SNNTheory", dependencies: ["SNNSupport", "SNNModel", "CGSL"],
                 exclude: ["README.md", "THEORY.md"]),
-        // The simulator's C kernels, each with vector paths chosen by a run-time check of the CPU and a scalar
-        // definition, the same bits either way: the backward pass's dense product W^T delta with fused multiply-adds,
-        // the normal generator's fast path over eight lanes, the input lists (see Sources/SNNSimulator/README.md).
-        .target(name: "CKernels"),
+        // The simulator's hot loops in C: the forward pass's sparse sums (AVX-512, AVX2 or SSE2), the normal
+        // generator's fast path over eight lanes and the input lists (AVX-512 or AVX2), and the backward pass's dense
+        // product W^T delta with fused multiply-adds (AVX2, or the C library's fmaf), each path chosen by a run-time
+        // check of the CPU and giving the same bits as the others (see Sources/SNNSimulator/README.md).
+        .target(name: "CKernels", cSettings: portableKernels),
         .target(name: "SNNSimulator", dependencies: ["SNNSupport", "SNNModel", "SNNLinearAlgebra", "CKernels"],
                 exclude: ["README.md"]),
         // Sweeps, shards, their record files and the verdicts; the file formats come from SNNFormats.

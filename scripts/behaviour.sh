@@ -86,6 +86,17 @@ head -n 3 "$resume/full.jsonl" >"$resume/cut.jsonl"
 (cd "$resume" && "$binary" "${run_args[@]}" --resume cut.jsonl >resumed.json 2>/dev/null)
 n=$((n + 1))
 
+# The backward pass and NIR graphs (fixtures of Tests/Fixtures/nir, read in place).
+fixtures=$(cd "$(dirname "$0")/../Tests/Fixtures/nir" && pwd)
+run simulate-gradients simulate --depth 6 --width 200 --steps 3 --networks 3 --gradients --surrogate fast_sigmoid:25 --format json
+run simulate-gradients-attached simulate --depth 4 --width 150 --steps 4 --networks 2 --gradients --reset-grad attached --format csv
+run nir-inspect nir inspect "$fixtures/real/cnn_sinabs.nir" --format json
+run nir-predict predict --nir "$fixtures/mlp_pytorch_default.nir" --format json
+run nir-simulate simulate --nir "$fixtures/real/cnn_sinabs.nir" --batch 8 --steps 4 --networks 2 --format json
+run nir-compare compare --nir "$fixtures/conv_net.nir" --batch 16 --networks 3 --format json --plot compare.svg
+run nir-init init --nir "$fixtures/conv_net.nir" --init paper --out conv_paper.nir --seed 7 --format json
+run nir-init-out init --widths 20,30,30 --init paper --out net.nir --convention snntorch
+
 # Networks and cells are appended as they finish, in an order that depends on the threads: compare them sorted.
 find "$out" -name '*.jsonl' -exec sort -o {} {} \;
 echo "behaviour.sh: $n commands recorded in $out" >&2

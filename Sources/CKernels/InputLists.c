@@ -27,7 +27,7 @@ long snn_list_changes_definition(const float *now, const float *before, long cou
     return spiking;
 }
 
-#if defined(__x86_64__) && (defined(__clang__) || defined(__GNUC__))
+#if defined(__x86_64__) && (defined(__clang__) || defined(__GNUC__)) && !defined(SNN_PORTABLE_KERNELS)
 #include <immintrin.h>
 
 /// Sixteen flags per compare: their set lanes' indices packed to the front of a register (vpcompressd) and stored

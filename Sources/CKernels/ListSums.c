@@ -33,7 +33,7 @@ void snn_list_sums_definition(const float *delta, long stride, long rows, const 
         list_sums_rows(delta, stride, 0, rows, j, starts, columns, values, sums, squares, store, storeStride);
 }
 
-#if defined(__x86_64__) && (defined(__clang__) || defined(__GNUC__))
+#if defined(__x86_64__) && (defined(__clang__) || defined(__GNUC__)) && !defined(SNN_PORTABLE_KERNELS)
 #include <immintrin.h>
 
 /// Adds the eight lanes of g (rows first..first+7) to the buckets, as the definition does row by row.

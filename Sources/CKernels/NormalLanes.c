@@ -64,7 +64,7 @@ long snn_normal_lanes_definition(uint64_t *state, float *out, long count, float 
     return misses;
 }
 
-#if defined(__x86_64__) && (defined(__clang__) || defined(__GNUC__))
+#if defined(__x86_64__) && (defined(__clang__) || defined(__GNUC__)) && !defined(SNN_PORTABLE_KERNELS)
 #include <immintrin.h>
 
 /// The lanes' words of one step in slot order (lane 0 low, lane 0 high, lane 1 low, ...): the little-endian layout

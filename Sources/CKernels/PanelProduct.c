@@ -21,7 +21,7 @@ void snn_panel_product_definition(const float *panel, long k, const float *input
     }
 }
 
-#if defined(__x86_64__) && (defined(__clang__) || defined(__GNUC__))
+#if defined(__x86_64__) && (defined(__clang__) || defined(__GNUC__)) && !defined(SNN_PORTABLE_KERNELS)
 #include <immintrin.h>
 
 /// Three columns at a time: 12 eight-lane accumulators, each weight vector loaded once for three fused

@@ -5,7 +5,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#if defined(__x86_64__)
+#include <math.h>
+
+#if defined(__x86_64__) && !defined(SNN_PORTABLE_KERNELS)
 #include <cpuid.h>
 #include <immintrin.h>
 #define CSGEMM_X86_64 1
@@ -35,8 +37,9 @@ typedef struct {
 #define CSGEMM_A_BLOCK (1L << 16) /* floats of packed A up to which a product counts as having few rows (256 KiB) */
 
 /* ---------------------------------------------------------------------------------------------------------------
-   Portable kernel: plain C the compiler vectorizes for the build's baseline. Multiply and add stay separate
-   operations here (no FMA on baseline x86-64), so its last bits can differ from the other families'. */
+   Portable kernel: plain C, each product fused with its addition through fmaf (one rounding, as the vector
+   families' fused multiply-adds), in the same order, so it gives their bits on every CPU. Where the build's
+   baseline has no FMA instruction (x86-64 before AVX2) fmaf is the C library's, exact and slower. */
 
 #define PORTABLE_MR 4
 #define PORTABLE_NR 16
@@ -48,7 +51,7 @@ static inline void portable_tile(long kc, const float *a, long rsa, long csa, co
         const float *bp = b + p * rsb;
         for (int r = 0; r < PORTABLE_MR; r++) {
             float ar = a[r * rsa + p * csa];
-            for (int j = 0; j < PORTABLE_NR; j++) acc[r][j] += ar * bp[j];
+            for (int j = 0; j < PORTABLE_NR; j++) acc[r][j] = fmaf(ar, bp[j], acc[r][j]);
         }
     }
     for (int r = 0; r < PORTABLE_MR; r++)

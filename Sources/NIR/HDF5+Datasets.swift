@@ -418,6 +418,13 @@ extension HDF5Group {
     private func creationProperties(for array: HDF5Array, object: String) throws -> HDF5Handle {
         let list = try HDF5Handle(H5Pcreate(chdf5_p_dataset_create()), .propertyList, "H5Pcreate", file: file,
                                   object: object)
+        // No modification times in the object headers: the same graph written twice gives the same bytes.
+        do {
+            try HDF5.check(H5Pset_obj_track_times(list.id, false), "H5Pset_obj_track_times", file: file, object: object)
+        } catch {
+            try? list.close()
+            throw error
+        }
         guard let level = array.storage.gzipLevel, !array.shape.isEmpty, array.elements.count > 0 else { return list }
         do {
             let chunk = array.shape.map { hsize_t($0) }

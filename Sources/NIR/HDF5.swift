@@ -189,8 +189,15 @@ public struct HDF5Group: Sendable {
     public func createGroup(_ name: String) throws -> HDF5Group {
         HDF5.prepare()
         let object = HDF5.join(path, name)
-        let id = try HDF5.withUTF8Names(file: file, object: object) { names in
-            H5Gcreate2(handle.id, name, names, chdf5_p_default(), chdf5_p_default())
+        // No modification times in the object header: the same graph written twice gives the same bytes.
+        let properties = try HDF5Handle(H5Pcreate(chdf5_p_group_create()), .propertyList, "H5Pcreate", file: file,
+                                        object: object)
+        let id = try properties.closeAfter { properties in
+            try HDF5.check(H5Pset_obj_track_times(properties.id, false), "H5Pset_obj_track_times", file: file,
+                           object: object)
+            return try HDF5.withUTF8Names(file: file, object: object) { names in
+                H5Gcreate2(handle.id, name, names, properties.id, chdf5_p_default())
+            }
         }
         return HDF5Group(file: file, path: object, handle: try HDF5Handle(id, .group, "H5Gcreate2", file: file,
                                                                           object: object))

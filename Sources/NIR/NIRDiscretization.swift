@@ -55,6 +55,8 @@ public struct NIRDiscreteNeuron: Equatable, Sendable {
     public var firing: NIRFiring?
     /// Per-step drive from v_leak (zero when the convention drops it).
     public var bias: Double
+    /// The least membrane kept after each step's reset (Sinabs' min_v_mem), or nil.
+    public var lowerBound: Double? = nil
     /// False when the framework's importer has no mapping for the node or fails on it; the other fields then hold
     /// what its neuron would run were the import patched, where that is defined.
     public var imported: Bool
@@ -254,7 +256,11 @@ extension NIRNeuronParameters {
                 }
                 if r != 1 { neuron.notes.append("Sinabs ignores r = \(NIRDiscreteNeuron.format(r))") }
                 if vLeak != 0 { neuron.notes.append("Sinabs ignores v_leak = \(NIRDiscreteNeuron.format(vLeak))") }
-                if kind == .if { neuron.notes.append("Sinabs clamps the membrane at -threshold") }
+                if kind == .if, let vThreshold {
+                    // sinabs/nir.py builds IAFSqueeze(min_v_mem=-v_threshold); lif_forward_single clamps after the reset.
+                    neuron.lowerBound = -vThreshold
+                    neuron.notes.append("Sinabs clamps the membrane at -threshold")
+                }
             default:
                 return unsupported("Sinabs has no importer for \(kind.rawValue)")
             }

@@ -176,6 +176,7 @@ private struct GraphBuilder {
                 if case .to(let value)? = element.reset { Float(value) } else { 0 }
             },
             bias: elements.map { Float($0.bias) },
-            multiSpike: first.firing == .multiSpike)
+            multiSpike: first.firing == .multiSpike,
+            lowerBound: first.lowerBound == nil ? nil : elements.map { Float($0.lowerBound ?? -.infinity) })
     }
 }

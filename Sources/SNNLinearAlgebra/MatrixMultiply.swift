@@ -7,12 +7,11 @@ import CSGEMM
 /// Summation order: every entry of C is a sum over k taken in blocks (256 terms, or all of k when k ≤ 384), each
 /// block summed in increasing k from zero with fused multiply-adds, then added to C. The order does not depend on the
 /// thread count nor on which part of C a thread computes, so a product gives the same bits on 1 or N threads, and the
-/// AVX2 and AVX-512 kernels give the same bits as each other. The portable kernel multiplies and adds separately on
-/// x86-64 (the baseline has no FMA), so its last bits can differ.
+/// AVX2 and AVX-512 kernels give the same bits as each other and as the portable kernel, which fuses through fmaf.
 public enum MatrixMultiply {
     /// A family of kernels, from the most portable up.
     public enum Kernel: Int, CaseIterable, Sendable, CustomStringConvertible {
-        /// Plain C vectorized by the compiler for the build's baseline (SSE2 on x86-64, NEON on arm64).
+        /// Plain C for the build's baseline (SSE2 on x86-64, NEON on arm64), products fused with fmaf.
         case portable = 0
         /// 256-bit AVX2 with fused multiply-add.
         case avx2 = 1

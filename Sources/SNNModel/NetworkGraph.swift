@@ -126,7 +126,8 @@ public struct NetworkGraph: Sendable, Equatable, Codable {
     ///     I[t] = alpha I[t-1] + x[t]                   (when `synapticLeak` is set; else I[t] = x[t])
     ///     v[t] = leak v[t-1] + gain I[t] + bias
     ///     spikes: v > threshold gives 1 (or, `multiSpike`, floor(v / threshold) when v >= threshold); then
-    ///     reset: v -= threshold x spikes (subtract), or v = resetValue where it spiked.
+    ///     reset: v -= threshold x spikes (subtract), or v = resetValue where it spiked;
+    ///     then, with `lowerBound`, v = max(v, lowerBound) (Sinabs' min_v_mem, after the reset).
     /// Every array holds one value per element.
     public struct NeuronLayer: Sendable, Equatable, Codable {
         public let leak: [Float]
@@ -138,9 +139,12 @@ public struct NetworkGraph: Sendable, Equatable, Codable {
         public let resetValue: [Float]?
         public let bias: [Float]
         public let multiSpike: Bool
+        /// nil: unbounded; else the least value the membrane keeps after each step's reset.
+        public let lowerBound: [Float]?
 
         public init(leak: [Float], synapticLeak: [Float]?, gain: [Float], threshold: [Float]?, resetValue: [Float]?,
-                    bias: [Float], multiSpike: Bool) {
+                    bias: [Float], multiSpike: Bool, lowerBound: [Float]? = nil) {
+            self.lowerBound = lowerBound
             self.leak = leak
             self.synapticLeak = synapticLeak
             self.gain = gain

@@ -24,9 +24,25 @@ public struct GraphPredictReport {
     /// Below this mean rate a layer counts as silent.
     public static let silentRate = 1e-6
 
-    /// The assumptions a layer visibly breaks, in words.
+    /// The tails used, in words: "4096 exact", "12 saddle point, 500 Gaussian".
+    public static func tails(_ layer: GraphPrediction.Layer) -> String {
+        let parts = BernoulliSum.Method.allCases.compactMap { method in
+            layer.tailMethods[method].map { "\($0) \(method == .saddlePoint ? "saddle point" : method.rawValue)" }
+        }
+        return parts.isEmpty ? "-" : parts.joined(separator: ", ")
+    }
+
+    /// The assumptions a layer visibly breaks, in words. Where every neuron's law came from its spike inputs (exact or
+    /// saddle point, section 9.1), a small fan-in or a dominant input no longer makes the first step doubtful.
     public static func warnings(_ layer: GraphPrediction.Layer) -> [String] {
         var warnings: [String] = []
+        let gaussian = layer.tailMethods[.gaussian] ?? 0
+        let notGaussian = layer.tailMethods.values.reduce(0, +) - gaussian
+        if notGaussian > 0, let fanIn = layer.fanIn, fanIn < 30 || layer.dominatedFraction > 0.05 {
+            warnings.append("fan-in \(fanIn): the sum's own law used for \(notGaussian) neurons (\(tails(layer)); "
+                + "section 9.1), not the Gaussian (A2)")
+        }
+        guard gaussian > 0 || layer.rates == nil else { return warnings }
         if let fanIn = layer.fanIn, fanIn < 30 { warnings.append("fan-in \(fanIn) < 30: the Gaussian sum is doubtful") }
         if layer.dominatedFraction > 0.05 {
             warnings.append("\(Format.number(100 * layer.dominatedFraction, digits: 3))% of neurons have one input "
@@ -72,6 +88,9 @@ public struct GraphPredictReport {
                                                 ("q50", .number(layer.rateQuantile(0.5) ?? 0)),
                                                 ("q95", .number(layer.rateQuantile(0.95) ?? 0))])),
                     ("silent_fraction", .number(layer.silentFraction ?? 0)),
+                    ("tails", .object(BernoulliSum.Method.allCases.map { method in
+                        (method.rawValue, .integer(layer.tailMethods[method] ?? 0))
+                    })),
                 ]
             }
             pairs.append(("warnings", .array(Self.warnings(layer).map { .string($0) })))
@@ -84,7 +103,7 @@ public struct GraphPredictReport {
         var lines = ["# snn-theory \(ToolVersion.current) predict --nir \(file): first step, per neuron; convention "
             + "\(convention), dt \(Format.exact(step)), input \(input)",
                      "layer,node,neurons,fan_in,mean_rate,rate_q05,rate_q50,rate_q95,silent_fraction,membrane_variance,"
-                         + "mean_field_membrane_variance,mean_field_rate"]
+                         + "mean_field_membrane_variance,mean_field_rate,tails_exact,tails_saddle_point,tails_gaussian"]
         let number = { (value: Double?) -> String in value.map(Format.exact) ?? "" }
         for (index, layer) in prediction.layers.enumerated() {
             let cells: [String] = [
@@ -92,7 +111,7 @@ public struct GraphPredictReport {
                 number(layer.meanRate), number(layer.rateQuantile(0.05)), number(layer.rateQuantile(0.5)),
                 number(layer.rateQuantile(0.95)), number(layer.silentFraction), Format.exact(layer.membraneVariance),
                 Format.exact(layer.meanFieldVariance), number(layer.meanFieldRate),
-            ]
+            ] + BernoulliSum.Method.allCases.map { layer.rates == nil ? "" : "\(layer.tailMethods[$0] ?? 0)" }
             lines.append(cells.joined(separator: ","))
         }
         return lines.joined(separator: "\n") + "\n"
@@ -108,18 +127,19 @@ public struct GraphPredictReport {
         let number = { (value: Double?) -> String in value.map { Format.number($0) } ?? "-" }
         out.append(Format.table(
             header: ["layer", "node", "neurons", "fan-in", "mean rate", "q05", "q50", "q95", "silent", "Var[u]",
-                     "iid Var[u]", "iid rate"],
+                     "iid Var[u]", "iid rate", "tails"],
             rows: prediction.layers.enumerated().map { index, layer in
                 let cells: [String] = [
                     "\(index + 1)", layer.name, "\(layer.membraneMeans.count)", layer.fanIn.map(String.init) ?? "-",
                     number(layer.meanRate), number(layer.rateQuantile(0.05)), number(layer.rateQuantile(0.5)),
                     number(layer.rateQuantile(0.95)), number(layer.silentFraction), number(layer.membraneVariance),
-                    number(layer.meanFieldVariance), number(layer.meanFieldRate),
+                    number(layer.meanFieldVariance), number(layer.meanFieldRate), Self.tails(layer),
                 ]
                 return cells
             }))
         out.append("(iid: the paper's mean field from each layer's weight variance alone, zero-mean currents; the "
-            + "columns before it use every weight and bias)")
+            + "columns before it use every weight and bias; tails: how many neurons' spike probabilities came from the "
+            + "exact law of their spike inputs, its saddle point, or the Gaussian, section 9.1)")
         let warned = prediction.layers.enumerated().flatMap { index, layer in
             Self.warnings(layer).map { "layer \(index + 1) (\(layer.name)): \($0)" }
         }

@@ -17,9 +17,12 @@ public struct GraphSimulationReport {
     public let statistics: GraphStatistics
     /// For `compare --nir`: the first-step prediction of the same graph and input.
     public let prediction: GraphPrediction?
+    /// For `compare --nir --steps T`: every step predicted (section 9.2).
+    public let stepsPrediction: GraphStepsPrediction?
 
     public init(file: String, convention: String, step: Double, input: String, statistics: GraphStatistics,
-                prediction: GraphPrediction?) {
+                prediction: GraphPrediction?, stepsPrediction: GraphStepsPrediction? = nil) {
+        self.stepsPrediction = stepsPrediction
         self.file = file
         self.convention = convention
         self.step = step
@@ -60,6 +63,44 @@ public struct GraphSimulationReport {
                           agrees: holds || close)
     }
 
+    /// One layer and step of the multi-step comparison: predicted and simulated mean rate, the deviation in the
+    /// combined standard error sqrt(se_simulation^2 + se_Monte Carlo^2).
+    public struct StepComparison {
+        public let t: Int
+        public let predicted: Double
+        public let predictedError: Double
+        public let simulated: Estimate
+        public let predictedMembraneVariance: Double
+        public let deviation: Double?
+    }
+
+    public func stepComparisons(_ layer: GraphLayerStatistics) -> [StepComparison] {
+        guard let predicted = stepsPrediction?.layers.first(where: { $0.node == layer.node }) else { return [] }
+        return zip(predicted.steps, layer.steps).compactMap { p, s in
+            guard let rate = p.meanRate, let simulated = s.rate else { return nil }
+            let error = ((simulated.standardError ?? 0) * (simulated.standardError ?? 0)
+                + (p.meanRateError ?? 0) * (p.meanRateError ?? 0)).squareRoot()
+            return StepComparison(t: p.t, predicted: rate, predictedError: p.meanRateError ?? 0, simulated: simulated,
+                                  predictedMembraneVariance: p.membraneVariance,
+                                  deviation: error > 0 ? (rate - simulated.mean) / error : nil)
+        }
+    }
+
+    /// The steps block of the table: per layer and step, simulated and predicted rate and Var[u], the deviation.
+    func stepsTable() -> String {
+        var rows: [[String]] = []
+        for (index, layer) in statistics.layers.enumerated() {
+            for (c, step) in zip(stepComparisons(layer), layer.steps) {
+                rows.append([c.t == 1 ? "\(index + 1)" : "", c.t == 1 ? layer.name : "", "\(c.t)",
+                             Self.text(c.simulated), Format.number(c.predicted) + " +- " + Format.number(c.predictedError, digits: 2),
+                             c.deviation.map { Format.number($0, digits: 3) } ?? "-",
+                             Self.text(step.membraneVariance), Format.number(c.predictedMembraneVariance)])
+            }
+        }
+        return Format.table(header: ["layer", "node", "t", "simulated rate", "predicted rate", "deviation (se)",
+                                     "simulated Var[u]", "predicted Var[u]"], rows: rows)
+    }
+
     public var verdict: String {
         let spiking = statistics.layers.filter(\.spiking)
         if prediction != nil {
@@ -96,10 +137,14 @@ public struct GraphSimulationReport {
     /// A1 (independent inputs) past the first neuron layer, whose neurons share the inputs of the layer below.
     func reasons(index: Int, node: Int) -> [String] {
         var reasons = prediction?.layers.first { $0.node == node }.map(GraphPredictReport.warnings) ?? []
+        let gaussian = prediction?.layers.first { $0.node == node }.map { $0.tailMethods[.gaussian] ?? 0 } ?? 1
         if index > 0 {
             reasons.append("its inputs are correlated (neurons below share inputs; A1)")
-        } else if reasons.isEmpty {
-            reasons.append("the input current is not Gaussian (A2)")
+        } else if gaussian > 0 {
+            if reasons.isEmpty { reasons.append("the input current is not Gaussian (A2)") }
+        } else {
+            reasons.append("no assumption is left here (independent spike inputs, the sum's exact law): sampling, or "
+                + "the neurons as the simulation discretizes them")
         }
         return reasons
     }
@@ -135,6 +180,15 @@ public struct GraphSimulationReport {
                      prediction?.layers.first { $0.node == layer.node }.map { .number($0.membraneVariance) } ?? .null),
                 ])))
             }
+            let steps = stepComparisons(layer)
+            if !steps.isEmpty {
+                pairs.append(("predicted_steps", .array(steps.map { c in
+                    .object([("t", .integer(c.t)), ("predicted_rate", .number(c.predicted)),
+                             ("predicted_rate_standard_error", .number(c.predictedError)),
+                             ("predicted_membrane_variance", .number(c.predictedMembraneVariance)),
+                             ("deviation_standard_errors", c.deviation.map { .number($0) } ?? .null)])
+                })))
+            }
             return .object(pairs)
         }
         return .object([
@@ -154,16 +208,19 @@ public struct GraphSimulationReport {
             + "convention \(convention), dt \(Format.exact(step)), input \(input), T \(statistics.steps), "
             + "batch \(statistics.batch), seed \(statistics.seed)",
                      "layer,node,t,rate,rate_se,membrane_mean,membrane_mean_se,membrane_variance,membrane_variance_se,"
-                         + "silent_fraction,predicted_rate"]
+                         + "silent_fraction,predicted_rate,predicted_rate_se,predicted_membrane_variance,deviation_se"]
         let number = { (value: Double?) -> String in value.map(Format.exact) ?? "" }
         for (index, layer) in statistics.layers.enumerated() {
+            let steps = stepComparisons(layer)
             for step in layer.steps {
-                let predicted = step.step == 1 ? comparison(layer)?.predicted : nil
+                let multi = steps.first { $0.t == step.step }
+                let predicted = multi?.predicted ?? (step.step == 1 ? comparison(layer)?.predicted : nil)
                 let cells: [String] = [
                     "\(index + 1)", layer.name, "\(step.step)", number(step.rate?.mean), number(step.rate?.standardError),
                     number(step.membraneMean.mean), number(step.membraneMean.standardError),
                     number(step.membraneVariance.mean), number(step.membraneVariance.standardError),
-                    number(step.silentFraction), number(predicted),
+                    number(step.silentFraction), number(predicted), number(multi?.predictedError),
+                    number(multi?.predictedMembraneVariance), number(multi?.deviation),
                 ]
                 lines.append(cells.joined(separator: ","))
             }
@@ -194,6 +251,12 @@ public struct GraphSimulationReport {
             }
             return cells
         }))
+        if stepsPrediction != nil {
+            out.append("")
+            out.append("every step, predicted per neuron (THEORY.md section 9.2; +-: Monte Carlo standard error; deviation "
+                + "over the combined standard error):")
+            out.append(stepsTable())
+        }
         out.append("")
         out.append(verdict)
         return out.joined(separator: "\n")
@@ -223,15 +286,33 @@ extension GraphSimulationReport {
             variances.append(PlotSeries(name: "iid mean field", x: x, y: predicted.map { $0?.meanFieldVariance ?? .nan },
                                         colorIndex: 1))
         }
+        var panels: [any SVGFigure] = [
+            LinePlot(title: "Spike rate at t = 1", xLabel: "neuron layer", yLabel: "spikes per neuron per step",
+                     legend: .right, series: rates),
+            LinePlot(title: "Membrane variance at t = 1", xLabel: "neuron layer", yLabel: "Var[u]",
+                     legend: .hidden, series: variances),
+        ]
+        if stepsPrediction != nil {
+            // Every step: per layer, the simulation as points with bars and the prediction (section 9.2) as a line.
+            var series: [PlotSeries] = []
+            for (index, layer) in spiking.enumerated() {
+                let steps = stepComparisons(layer)
+                guard !steps.isEmpty else { continue }
+                let t = steps.map { Double($0.t) }
+                series.append(PlotSeries(name: "layer \(index + 1), simulation", x: t, y: steps.map(\.simulated.mean),
+                                         yError: steps.map { 2 * ($0.simulated.standardError ?? 0) }, style: .markers,
+                                         colorIndex: index))
+                series.append(PlotSeries(name: "layer \(index + 1), prediction", x: t, y: steps.map(\.predicted),
+                                         colorIndex: index))
+            }
+            panels.append(LinePlot(title: "Spike rate by step (points: simulation; lines: prediction, section 9.2)",
+                                   xLabel: "step t", yLabel: "spikes per neuron per step", legend: .right,
+                                   series: series))
+        }
         let name = (file as NSString).lastPathComponent
         return SmallMultiples(
             title: "snn-theory \(prediction == nil ? "simulate" : "compare") --nir \(name): \(convention), "
-                + "\(statistics.batch) inputs (bars: 2 s.e.)",
-            panels: [
-                LinePlot(title: "Spike rate at t = 1", xLabel: "neuron layer", yLabel: "spikes per neuron per step",
-                         legend: .right, series: rates),
-                LinePlot(title: "Membrane variance at t = 1", xLabel: "neuron layer", yLabel: "Var[u]",
-                         legend: .hidden, series: variances),
-            ])
+                + "\(statistics.batch) inputs (bars: 2 s.e.)", columns: panels.count > 2 ? 2 : nil,
+            panels: panels)
     }
 }

@@ -10,6 +10,10 @@ public struct InitReport {
     /// The .npy file names per initialization, in layer order (empty without `--npy`).
     public let files: [String: [String]]
 
+    /// With `init --surrogate`: per initialization's name, the surrogate whose scale holds the first step's gradient
+    /// (Var[delta_1] = Var[delta_L] at these weights, THEORY.md section 10), nil where no scale in 1e-3...1e3 does.
+    public var surrogates: [String: Surrogate?] = [:]
+
     public init(plan: InitPlan, widthsSpec: String, npyDirectory: String?, files: [String: [String]]) {
         self.plan = plan
         self.widthsSpec = widthsSpec
@@ -65,14 +69,19 @@ public struct InitReport {
     /// Like `predict`: one initialization puts `layers` at the top, several go under `initializations`.
     public func json() -> JSON {
         func layers(_ s: SchemeScales) -> JSON { .array(plan.layers.indices.map { layerJSON(s, $0) }) }
+        func surrogate(_ s: SchemeScales) -> [(String, JSON)] {
+            guard let solved = surrogates[s.name] else { return [] }
+            guard let h = solved else { return [("surrogate", .null), ("surrogate_scale", .null)] }
+            return [("surrogate", .string(h.description)), ("surrogate_scale", .number(h.scale))]
+        }
         if plan.scales.count == 1, let only = plan.scales.first {
-            return .object([("model", modelJSON), ("layers", layers(only))])
+            return .object([("model", modelJSON)] + surrogate(only) + [("layers", layers(only))])
         }
         return .object([
             ("model", modelJSON),
             ("initializations", .array(plan.scales.map { s in
-                .object([("init", .string(s.name)), ("distribution", .string(s.distribution.rawValue)),
-                         ("layers", layers(s))])
+                .object([("init", .string(s.name)), ("distribution", .string(s.distribution.rawValue))] + surrogate(s)
+                    + [("layers", layers(s))])
             })),
         ])
     }
@@ -127,7 +136,12 @@ public struct InitReport {
         for s in plan.scales {
             let how = s.distribution == .uniform ? "Uniform(-b, b) with b = sqrt(3) std" : "Gaussian N(0, std^2)"
             let location = files[s.name].map { "; written to \($0.first!) ... \($0.last!) in \(npyDirectory ?? ".")" } ?? ""
-            out.append("\(s.name): \(how)\(location)")
+            var h = ""
+            if let solved = surrogates[s.name] {
+                h = solved.map { "; surrogate \($0) holds the first step's gradient (Var[delta_1] = Var[delta_L])" }
+                    ?? "; no surrogate scale in 1e-3...1e3 holds the first step's gradient at these weights"
+            }
+            out.append("\(s.name): \(how)\(location)\(h)")
         }
         return out.joined(separator: "\n")
     }

@@ -12,6 +12,8 @@ public struct SchemePrediction {
     public let temporal: TemporalPrediction?
     /// The exact finite-width chain's layers (first step), when asked for.
     public let finiteWidth: [FiniteWidthLayer]?
+    /// The backward mean field, with `--gradients`.
+    public var gradient: SchemeGradient?
 
     public init(scheme: String, layers: [FirstStepLayer], temporal: TemporalPrediction?,
                 finiteWidth: [FiniteWidthLayer]?)
@@ -69,6 +71,7 @@ public struct SchemePrediction {
             parts.append("solved for infinitely wide layers, so at finite width the rate drifts with depth; "
                 + "`simulate --target-rate R --solve-on sampler` solves for the expected rate at your width")
         }
+        if let gradient { parts.append(gradient.verdict) }
         return parts.joined(separator: "; ")
     }
 }
@@ -185,7 +188,12 @@ public struct PredictReport {
     }
 
     func layerRecords(_ p: SchemePrediction) -> [JSON] {
-        p.layers.enumerated().map { i, l in layerJSON(l, p.temporal?.layers[i], p.finiteWidth?[i]) }
+        p.layers.enumerated().map { i, l in
+            let record = layerJSON(l, p.temporal?.layers[i], p.finiteWidth?[i])
+            guard let gradient = p.gradient, case var .object(fields) = record else { return record }
+            fields.append(("gradient", gradient.layerJSON(i)))
+            return .object(fields)
+        }
     }
 
     public func json() -> JSON {
@@ -193,14 +201,16 @@ public struct PredictReport {
             return .object([
                 ("model", modelJSON),
                 ("verdict", .string(only.verdict)),
+            ] + (only.gradient.map { [("gradients", $0.summaryJSON)] } ?? []) + [
                 ("layers", .array(layerRecords(only))),
             ])
         }
         return .object([
             ("model", modelJSON),
             ("predictions", .array(predictions.map { p in
-                .object([("init", .string(p.scheme)), ("verdict", .string(p.verdict)),
-                         ("layers", .array(layerRecords(p)))])
+                .object([("init", .string(p.scheme)), ("verdict", .string(p.verdict))]
+                    + (p.gradient.map { [("gradients", $0.summaryJSON)] } ?? [])
+                    + [("layers", .array(layerRecords(p)))])
             })),
         ])
     }
@@ -230,6 +240,7 @@ public struct PredictReport {
     public func csv() -> String {
         var lines = provenance.map { "# " + $0 }
         let temporal = predictions.first?.temporal != nil, chain = predictions.first?.finiteWidth != nil
+        let gradients = predictions.first?.gradient != nil
         lines.append("init,layer,fan_in,width,weight_variance,weight_std,membrane_variance,log10_membrane_variance,"
             + "rate,log10_rate,silent,fixed_point_slope,depth_scale"
             // The exact chain's fields, as in the JSON's finite_width record.
@@ -237,7 +248,8 @@ public struct PredictReport {
                 + "finite_width_rate_std,finite_width_rate_p05,finite_width_rate_p50,finite_width_rate_p95,"
                 + "finite_width_membrane_variance_mean,finite_width_membrane_variance_std,saturated_probability" : "")
             + (temporal ? ",t,step_rate,step_rate_error,step_membrane_mean,step_membrane_variance,"
-                + "step_membrane_variance_error,step_spike_correlation_previous" : ""))
+                + "step_membrane_variance_error,step_spike_correlation_previous" : "")
+            + (gradients ? SchemeGradient.csvHeader + (temporal ? ",gradient_step_membrane_variance" : "") : ""))
         for p in predictions {
             for (i, l) in p.layers.enumerated() {
                 var layerFields = [
@@ -255,14 +267,18 @@ public struct PredictReport {
                 if let t = p.temporal?.layers[i] {
                     // One row per time step; the layer's first-step fields repeat on each.
                     for s in t.steps {
-                        lines.append((layerFields + [
+                        var stepFields = [
                             "\(s.t)", Format.exact(s.rate), Format.exact(s.rateError), Format.exact(s.membraneMean),
                             Format.exact(s.membraneVariance), Format.exact(s.membraneVarianceError),
                             Format.exact(s.spikeCorrelationWithPrevious),
-                        ]).joined(separator: ","))
+                        ]
+                        if let g = p.gradient {
+                            stepFields += g.csvFields(i) + [Format.exact(g.prediction.layers[i].membraneVariance[s.t - 1])]
+                        }
+                        lines.append((layerFields + stepFields).joined(separator: ","))
                     }
                 } else {
-                    lines.append(layerFields.joined(separator: ","))
+                    lines.append((layerFields + (p.gradient?.csvFields(i) ?? [])).joined(separator: ","))
                 }
             }
         }
@@ -339,6 +355,12 @@ public struct PredictReport {
         out.append("")
         out.append(Format.table(header: header, rows: cells))
         out.append("")
+        for p in predictions {
+            if let g = p.gradient {
+                out.append(g.table(rows: rows, scheme: p.scheme))
+                out.append("")
+            }
+        }
         for p in predictions { out.append("\(p.scheme): \(p.verdict)") }
         return out.joined(separator: "\n")
     }

@@ -211,7 +211,7 @@ struct GraphPlan {
         case .neurons(let neurons):
             try passes("a neuron node")
             let counts = [neurons.leak.count, neurons.gain.count, neurons.bias.count, neurons.synapticLeak?.count ?? n,
-                          neurons.threshold?.count ?? n, neurons.resetValue?.count ?? n]
+                          neurons.threshold?.count ?? n, neurons.resetValue?.count ?? n, neurons.lowerBound?.count ?? n]
             guard counts.allSatisfy({ $0 == n }) else {
                 throw fail("neuron parameters of \(counts) values for \(n) neurons")
             }

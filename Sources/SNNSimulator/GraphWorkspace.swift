@@ -60,7 +60,7 @@ final class GraphWorkspace: @unchecked Sendable {
     final class NeuronState: @unchecked Sendable {
         let count: Int
         let leak: FloatBuffer, gain: FloatBuffer, bias: FloatBuffer
-        let synapticLeak: FloatBuffer?, threshold: FloatBuffer?, resetValue: FloatBuffer?
+        let synapticLeak: FloatBuffer?, threshold: FloatBuffer?, resetValue: FloatBuffer?, lowerBound: FloatBuffer?
         let multiSpike: Bool
         /// v and I for the batch (B x N).
         let membrane: FloatBuffer
@@ -83,6 +83,7 @@ final class GraphWorkspace: @unchecked Sendable {
             synapticLeak = n.synapticLeak.map(FloatBuffer.init)
             threshold = n.threshold.map(FloatBuffer.init)
             resetValue = n.resetValue.map(FloatBuffer.init)
+            lowerBound = n.lowerBound.map(FloatBuffer.init)
             multiSpike = n.multiSpike
             membrane = FloatBuffer(batch * count)
             current = n.synapticLeak == nil ? nil : FloatBuffer(batch * count)
@@ -432,6 +433,9 @@ final class GraphWorkspace: @unchecked Sendable {
             }
         }
         for i in 0..<size { counts[i] += Double(y[i]) }
+        if let bound = s.lowerBound?.pointer {
+            for i in 0..<size { v[i] = max(v[i], bound[first + i]) }
+        }
     }
 
     /// floor(q) for q >= 0, exactly, without a library call (the baseline x86-64 target has no floor instruction): r =

@@ -473,9 +473,10 @@ final class NetworkWorkspace: @unchecked Sendable {
     /// The sparse route for the neurons `rows`: currents[rows, c] = (the previous column's currents, when the list is
     /// incremental, else 0) plus the weights of the list's first `listAdditions[c]` entries, minus those of the rest,
     /// in list order (so every neuron's sum runs in the same order whatever its block). A full panel of 32 neurons
-    /// walks the lists of two batch items side by side, 16 four-lane accumulators in registers, so twice as many
-    /// independent loads are in flight; partial panels go 4 neurons, then 1, at a time. Batch items are taken 16 at
-    /// a time, so a panel stays in cache while their columns use it.
+    /// goes to `snn_accumulate_panel` (CKernels: AVX-512, AVX2 or SSE2 by CPU features, the same bits on each) for four
+    /// batch items at a time, whose lists it walks side by side so that independent additions are in flight;
+    /// partial panels go 4 neurons, then 1, at a time. Batch items are taken 16 at a time, so a panel stays in cache
+    /// while their columns use it.
     private func accumulate(rows: Range<Int>, width: Int, fanIn: Int) {
         let lists = UnsafePointer(scratch.assumingMemoryBound(to: UInt32.self))
         let stride = 2 * (fanIn + 4)
@@ -492,13 +493,23 @@ final class NetworkWorkspace: @unchecked Sendable {
                                 incremental: listIncremental[c], width: width)
                 }
                 if panelRows == 32 {
-                    var b = firstItem
-                    while b + 2 <= lastItem {
-                        for t in 0..<steps { Self.accumulatePanel(base, column(b * steps + t), column((b + 1) * steps + t)) }
-                        b += 2
-                    }
-                    if b < lastItem {
-                        for t in 0..<steps { Self.accumulatePanel(base, column(b * steps + t), nil) }
+                    let panelWeights = base.assumingMemoryBound(to: Float.self)
+                    withUnsafeTemporaryAllocation(of: snn_panel_column.self, capacity: 4) { group in
+                        var b = firstItem
+                        while b < lastItem {
+                            let count = min(4, lastItem - b)
+                            for t in 0..<steps {
+                                for i in 0..<count {
+                                    let x = column((b + i) * steps + t)
+                                    group[i] = snn_panel_column(
+                                        list: x.list, length: x.length, additions: x.additions,
+                                        output: x.output.assumingMemoryBound(to: Float.self),
+                                        previous: x.incremental ? x.previous.assumingMemoryBound(to: Float.self) : nil)
+                                }
+                                snn_accumulate_panel(panelWeights, group.baseAddress!, count)
+                            }
+                            b += count
+                        }
                     }
                     continue
                 }
@@ -544,91 +555,6 @@ final class NetworkWorkspace: @unchecked Sendable {
         let incremental: Bool
         let width: Int
         var previous: UnsafeRawPointer { UnsafeRawPointer(output - 4 * width) }
-    }
-
-    /// Eight 4-lane accumulators: the currents of a 32-neuron panel for one column.
-    struct Panel32 {
-        var a0 = SIMD4<Float>(), a1 = SIMD4<Float>(), a2 = SIMD4<Float>(), a3 = SIMD4<Float>()
-        var a4 = SIMD4<Float>(), a5 = SIMD4<Float>(), a6 = SIMD4<Float>(), a7 = SIMD4<Float>()
-
-        @inline(__always)
-        init(_ column: PanelColumn?) {
-            guard let column, column.incremental else { return }
-            let p = column.previous
-            a0 = p.loadUnaligned(fromByteOffset: 0, as: SIMD4<Float>.self)
-            a1 = p.loadUnaligned(fromByteOffset: 16, as: SIMD4<Float>.self)
-            a2 = p.loadUnaligned(fromByteOffset: 32, as: SIMD4<Float>.self)
-            a3 = p.loadUnaligned(fromByteOffset: 48, as: SIMD4<Float>.self)
-            a4 = p.loadUnaligned(fromByteOffset: 64, as: SIMD4<Float>.self)
-            a5 = p.loadUnaligned(fromByteOffset: 80, as: SIMD4<Float>.self)
-            a6 = p.loadUnaligned(fromByteOffset: 96, as: SIMD4<Float>.self)
-            a7 = p.loadUnaligned(fromByteOffset: 112, as: SIMD4<Float>.self)
-        }
-
-        @inline(__always)
-        mutating func add(_ p: UnsafeRawPointer, subtract: Bool) {
-            if subtract {
-                a0 -= p.load(fromByteOffset: 0, as: SIMD4<Float>.self)
-                a1 -= p.load(fromByteOffset: 16, as: SIMD4<Float>.self)
-                a2 -= p.load(fromByteOffset: 32, as: SIMD4<Float>.self)
-                a3 -= p.load(fromByteOffset: 48, as: SIMD4<Float>.self)
-                a4 -= p.load(fromByteOffset: 64, as: SIMD4<Float>.self)
-                a5 -= p.load(fromByteOffset: 80, as: SIMD4<Float>.self)
-                a6 -= p.load(fromByteOffset: 96, as: SIMD4<Float>.self)
-                a7 -= p.load(fromByteOffset: 112, as: SIMD4<Float>.self)
-            } else {
-                a0 += p.load(fromByteOffset: 0, as: SIMD4<Float>.self)
-                a1 += p.load(fromByteOffset: 16, as: SIMD4<Float>.self)
-                a2 += p.load(fromByteOffset: 32, as: SIMD4<Float>.self)
-                a3 += p.load(fromByteOffset: 48, as: SIMD4<Float>.self)
-                a4 += p.load(fromByteOffset: 64, as: SIMD4<Float>.self)
-                a5 += p.load(fromByteOffset: 80, as: SIMD4<Float>.self)
-                a6 += p.load(fromByteOffset: 96, as: SIMD4<Float>.self)
-                a7 += p.load(fromByteOffset: 112, as: SIMD4<Float>.self)
-            }
-        }
-
-        @inline(__always)
-        func store(_ out: UnsafeMutableRawPointer) {
-            out.storeBytes(of: a0, toByteOffset: 0, as: SIMD4<Float>.self)
-            out.storeBytes(of: a1, toByteOffset: 16, as: SIMD4<Float>.self)
-            out.storeBytes(of: a2, toByteOffset: 32, as: SIMD4<Float>.self)
-            out.storeBytes(of: a3, toByteOffset: 48, as: SIMD4<Float>.self)
-            out.storeBytes(of: a4, toByteOffset: 64, as: SIMD4<Float>.self)
-            out.storeBytes(of: a5, toByteOffset: 80, as: SIMD4<Float>.self)
-            out.storeBytes(of: a6, toByteOffset: 96, as: SIMD4<Float>.self)
-            out.storeBytes(of: a7, toByteOffset: 112, as: SIMD4<Float>.self)
-        }
-    }
-
-    /// A full 32-neuron panel for one or two columns: additions side by side, the rest of the longer list, then
-    /// subtractions likewise.
-    @inline(__always)
-    private static func accumulatePanel(_ base: UnsafeRawPointer, _ x: PanelColumn, _ y: PanelColumn?) {
-        var a = Panel32(x), b = Panel32(y)
-        let xs = x.list, ys = y?.list ?? x.list
-        @inline(__always) func walk(_ x: Range<Int>, _ y: Range<Int>, subtract: Bool) {
-            var e = x.lowerBound, f = y.lowerBound
-            while e < x.upperBound && f < y.upperBound {
-                a.add(base + 128 * Int(xs[e]), subtract: subtract)
-                b.add(base + 128 * Int(ys[f]), subtract: subtract)
-                e += 1
-                f += 1
-            }
-            while e < x.upperBound {
-                a.add(base + 128 * Int(xs[e]), subtract: subtract)
-                e += 1
-            }
-            while f < y.upperBound {
-                b.add(base + 128 * Int(ys[f]), subtract: subtract)
-                f += 1
-            }
-        }
-        let yAdditions = y?.additions ?? 0, yLength = y?.length ?? 0
-        walk(0..<x.additions, 0..<yAdditions, subtract: false)
-        walk(x.additions..<x.length, yAdditions..<yLength, subtract: true)
-        a.store(x.output)
-        if let y { b.store(y.output) }
     }
 
     /// The LIF scan of the neurons `rows` over steps, for every batch item, from `currents` (the current of batch

@@ -31,6 +31,9 @@ public struct GraphPrediction: Sendable {
         /// The fraction of neurons for which one input's share of sigma_i^2 exceeds 10%: the central limit
         /// theorem's Gaussian sum is doubtful there.
         public let dominatedFraction: Double
+        /// How many neurons' spike probabilities came from each tail (`BernoulliSum.Method`, section 9.1): exact or
+        /// saddle point where the elements reaching them are spikes and few, else the Gaussian.
+        public let tailMethods: [BernoulliSum.Method: Int]
 
         public var meanRate: Double? { rates.map { $0.reduce(0, +) / Double(max($0.count, 1)) } }
 
@@ -65,12 +68,19 @@ public struct GraphPrediction: Sendable {
         /// Per element: the largest single term's share of the variance (dense and convolution outputs).
         var largestShare: [Double]?
         var fanIn: Int?
+        /// Every element is a spike, 0 or 1, with probability `mean` (Bernoulli inputs, single-spike neurons).
+        var spikes = false
+        /// Per element of a dense or convolution output fed by spikes with at most `BernoulliSum.saddlePointLimit`
+        /// inputs: its law, bias included (section 9.1).
+        var sums: [BernoulliSum]?
     }
 
     /// Input elements are Bernoulli(p) spikes or N(0, s^2) values, independent. With `reinitialize`, each dense and
     /// convolution node gets the weights it returns before the prediction reaches it, so that an initialization can
     /// be set layer by layer from the rates the new weights give upstream.
-    public init(_ graph: NetworkGraph, input: InputEncoding, reinitialize: Reinitialization? = nil) {
+    /// `exactTails` false takes every neuron's input as Gaussian (section 9's A2 everywhere), for comparison.
+    public init(_ graph: NetworkGraph, input: InputEncoding, exactTails: Bool = true,
+                reinitialize: Reinitialization? = nil) {
         var moments: [Moments] = []
         var layers: [Layer] = []
         var nodes = graph.nodes
@@ -91,6 +101,10 @@ public struct GraphPrediction: Sendable {
                 if let share = m.largestShare { sum.largestShare = share }
                 if let fanIn = m.fanIn { sum.fanIn = min(sum.fanIn ?? fanIn, fanIn) }
             }
+            if incoming.count == 1 {
+                sum.spikes = incoming[0].spikes
+                sum.sums = exactTails ? incoming[0].sums : nil
+            }
             let elements = Double(max(sum.mean.count, 1))
             let secondMoment = zip(sum.mean, sum.variance).reduce(0.0) { $0 + $1.0 * $1.0 + $1.1 } / elements
             inputMoments.append((sum.mean.reduce(0, +) / elements, secondMoment))
@@ -109,9 +123,12 @@ public struct GraphPrediction: Sendable {
             case .input:
                 switch input {
                 case .bernoulli(let p):
+                    // A neuron fed by the input directly has one term: its law is exact.
                     moments.append(Moments(mean: Array(repeating: p, count: count),
                                            variance: Array(repeating: p * (1 - p), count: count),
-                                           meanField: (p, p * (1 - p))))
+                                           meanField: (p, p * (1 - p)), spikes: true,
+                                           sums: exactTails ? Array(repeating: BernoulliSum(weights: [1], probabilities: [p]),
+                                                                    count: count) : nil))
                 case .gaussian(let s):
                     moments.append(Moments(mean: Array(repeating: 0, count: count),
                                            variance: Array(repeating: s * s, count: count), meanField: (0, s * s)))
@@ -127,6 +144,8 @@ public struct GraphPrediction: Sendable {
                 moments.append(sum)
             case .scale(let scale):
                 var scaled = sum
+                scaled.spikes = false
+                scaled.sums = nil
                 for j in 0..<count {
                     scaled.mean[j] *= Double(scale[j])
                     scaled.variance[j] *= Double(scale[j] * scale[j])
@@ -167,9 +186,17 @@ public struct GraphPrediction: Sendable {
         }
         let secondMoment = squares / Double(dense.weight.count)
         let inputSecond = input.meanField.variance + input.meanField.mean * input.meanField.mean
+        var sums: [BernoulliSum]?
+        if input.spikes, dense.inputs <= BernoulliSum.saddlePointLimit {
+            sums = (0..<dense.outputs).map { i in
+                BernoulliSum(weights: (0..<dense.inputs).map { Double(dense.weight[i * dense.inputs + $0]) }
+                                 + [dense.bias.isEmpty ? 0 : Double(dense.bias[i])],
+                             probabilities: input.mean + [1])
+            }
+        }
         return Moments(mean: mean, variance: variance,
                        meanField: (0, Double(dense.inputs) * secondMoment * inputSecond), largestShare: largest,
-                       fanIn: dense.inputs)
+                       fanIn: dense.inputs, sums: sums)
     }
 
     /// Direct cross-correlation with zero padding, channels first; one or two spatial dimensions.
@@ -187,11 +214,16 @@ public struct GraphPrediction: Sendable {
         var mean = [Double](repeating: 0, count: count)
         var variance = [Double](repeating: 0, count: count)
         var largest = [Double](repeating: 0, count: count)
+        let keepSums = input.spikes && c.fanIn <= BernoulliSum.saddlePointLimit
+        var sums: [BernoulliSum] = []
+        var rowWeights: [Double] = [], rowProbabilities: [Double] = []
         for o in 0..<c.outputChannels {
             let group = o / perGroupOut
             for y in 0..<outSize.0 {
                 for x in 0..<outSize.1 {
                     var m = c.bias.isEmpty ? 0 : Double(c.bias[o]), v = 0.0, top = 0.0
+                    rowWeights.removeAll(keepingCapacity: true)
+                    rowProbabilities.removeAll(keepingCapacity: true)
                     for ci in 0..<perGroupIn {
                         let channel = group * perGroupIn + ci
                         for ky in 0..<kernel.0 {
@@ -206,8 +238,16 @@ public struct GraphPrediction: Sendable {
                                 let term = w * w * input.variance[j]
                                 v += term
                                 top = max(top, term)
+                                if keepSums {
+                                    rowWeights.append(w)
+                                    rowProbabilities.append(input.mean[j])
+                                }
                             }
                         }
+                    }
+                    if keepSums {
+                        sums.append(BernoulliSum(weights: rowWeights + [c.bias.isEmpty ? 0 : Double(c.bias[o])],
+                                                 probabilities: rowProbabilities + [1]))
                     }
                     let i = (o * outSize.0 + y) * outSize.1 + x
                     mean[i] = m
@@ -220,7 +260,7 @@ public struct GraphPrediction: Sendable {
         let inputSecond = input.meanField.variance + input.meanField.mean * input.meanField.mean
         return Moments(mean: mean, variance: variance,
                        meanField: (0, Double(c.fanIn) * secondMoment * inputSecond), largestShare: largest,
-                       fanIn: c.fanIn)
+                       fanIn: c.fanIn, sums: keepSums ? sums : nil)
     }
 
     static func pool(_ p: NetworkGraph.Pooling, _ input: Moments, inputShape: [Int], outputShape: [Int]) -> Moments {
@@ -278,14 +318,27 @@ public struct GraphPrediction: Sendable {
         guard let threshold = neurons.threshold else {
             let layer = Layer(node: node, name: name, rates: nil, membraneMeans: uMean, membraneVariances: uVariance,
                               membraneVariance: membraneVariance, meanFieldVariance: fieldVariance, meanFieldRate: nil,
-                              fanIn: input.fanIn, dominatedFraction: dominated)
+                              fanIn: input.fanIn, dominatedFraction: dominated, tailMethods: [:])
             return (Moments(mean: uMean, variance: uVariance, meanField: (fieldMean, fieldVariance)), layer)
         }
         var rates = [Double](repeating: 0, count: count), outMean = rates, outVariance = rates
+        var methods: [BernoulliSum.Method: Int] = [:]
         for i in 0..<count {
             let theta = Double(threshold[i])
-            let (first, second) = spikeMoments(mean: uMean[i], sd: uVariance[i].squareRoot(), threshold: theta,
+            let gain = Double(neurons.gain[i])
+            let (first, second): (Double, Double)
+            if let sum = input.sums?[i], gain > 0, sum.method != .gaussian {
+                // u >= x  <=>  S >= (x - bias) / gain.
+                let bias = Double(neurons.bias[i])
+                (first, second) = spikeMoments(threshold: theta, multiSpike: neurons.multiSpike) { x, inclusive in
+                    sum.tail((x - bias) / gain, inclusive: inclusive)
+                }
+                methods[sum.method, default: 0] += 1
+            } else {
+                (first, second) = spikeMoments(mean: uMean[i], sd: uVariance[i].squareRoot(), threshold: theta,
                                                multiSpike: neurons.multiSpike)
+                methods[.gaussian, default: 0] += 1
+            }
             rates[i] = first
             outMean[i] = first
             outVariance[i] = max(0, second - first * first)
@@ -296,9 +349,10 @@ public struct GraphPrediction: Sendable {
         let layer = Layer(node: node, name: name, rates: rates, membraneMeans: uMean, membraneVariances: uVariance,
                           membraneVariance: membraneVariance, meanFieldVariance: fieldVariance,
                           meanFieldRate: fieldFirst,
-                          fanIn: input.fanIn, dominatedFraction: dominated)
+                          fanIn: input.fanIn, dominatedFraction: dominated, tailMethods: methods)
         return (Moments(mean: outMean, variance: outVariance,
-                        meanField: (fieldFirst, max(0, fieldSecond - fieldFirst * fieldFirst))), layer)
+                        meanField: (fieldFirst, max(0, fieldSecond - fieldFirst * fieldFirst)),
+                        spikes: !neurons.multiSpike), layer)
     }
 
     /// P(u > theta) (or u >= theta) for u ~ N(mean, sd^2); a point mass when sd is 0.
@@ -311,15 +365,23 @@ public struct GraphPrediction: Sendable {
     /// (E[n] = sum_k P(u >= k theta), E[n^2] = sum_k (2k - 1) P(u >= k theta), summed until the terms vanish).
     static func spikeMoments(mean: Double, sd: Double, threshold theta: Double,
                              multiSpike: Bool) -> (Double, Double) {
+        spikeMoments(threshold: theta, multiSpike: multiSpike, beyond: mean) { x, inclusive in
+            exceeds(mean, sd, x, inclusive: inclusive)
+        }
+    }
+
+    /// The same from any tail P(u > x) (or u >= x, `inclusive`); the sum stops once the terms vanish past `beyond`.
+    static func spikeMoments(threshold theta: Double, multiSpike: Bool, beyond: Double = -.infinity,
+                             tail: (Double, Bool) -> Double) -> (Double, Double) {
         guard multiSpike, theta > 0 else {
-            let p = exceeds(mean, sd, theta, inclusive: false)
+            let p = tail(theta, false)
             return (p, p)
         }
         var first = 0.0, second = 0.0
         var k = 1
         while k < 100_000 {
-            let p = exceeds(mean, sd, Double(k) * theta, inclusive: true)
-            if p < 1e-17 && Double(k) * theta > mean { break }
+            let p = tail(Double(k) * theta, true)
+            if p < 1e-17 && Double(k) * theta > beyond { break }
             first += p
             second += Double(2 * k - 1) * p
             k += 1

@@ -167,7 +167,7 @@ public enum SweepLists {
 
 /// Slice `index` (0-based) of `count`: the cells whose position in the sweep is index mod count. The slices of one
 /// count partition the sweep, whatever its size.
-public struct Shard: Sendable, Equatable {
+public struct Shard: Sendable, Equatable, CustomStringConvertible {
     public let index: Int
     public let count: Int
     public static let whole = Shard(index: 0, count: 1)
@@ -190,6 +190,9 @@ public struct Shard: Sendable, Equatable {
     }
 
     public func contains(_ position: Int) -> Bool { position % count == index }
+
+    /// As written on the command line: I/N, I from 1.
+    public var description: String { "\(index + 1)/\(count)" }
 }
 
 /// A cell's weight variances as planned: a fixed scheme's, computed and checked once when the sweep is planned, or

@@ -119,7 +119,8 @@ enum ArgumentFuzz {
         Command(base: ["nir", "inspect", "@nir"],
                 options: [("dt", reals), ("format", formats), ("convention", ["sinabs", "lava", ""]), ("input", inputs)]),
         Command(base: ["predict", "--nir", "@nir"],
-                options: [("convention", ["snntorch", "norse", "x", ""]), ("dt", reals), ("steps", ["1", "2", "0"]),
+                options: [("convention", ["snntorch", "norse", "x", ""]), ("dt", reals),
+                          ("steps", ["1", "2", "0", "65"]), ("neuron-samples", ["16", "15", "1048577", "x", ""]),
                           ("input", inputs), ("format", formats)]),
         Command(base: ["simulate", "--nir", "@nir", "--batch", "4"],
                 options: [("batch", ints), ("steps", ["0", "2", "1025"]), ("seed", seeds), ("threads", ["0", "1", "257"]),
@@ -128,7 +129,8 @@ enum ArgumentFuzz {
                           ("plot", ["@directory/p.svg", "/nonexistent/p.svg"])]),
         Command(base: ["compare", "--nir", "@nir", "--batch", "4"],
                 options: [("batch", ints), ("seed", seeds), ("input", inputs), ("input-file", ["@missing", "@garbage"]),
-                          ("format", formats), ("shard", ["1/2"]), ("plot", ["/nonexistent/p.svg"])]),
+                          ("format", formats), ("shard", ["1/2"]), ("plot", ["/nonexistent/p.svg"]),
+                          ("steps", ["2", "65"]), ("neuron-samples", ["16", "0"])]),
     ]
 
     /// Refusals of ArgumentParser or of the tool may name the option or say "memory" (size refusals).

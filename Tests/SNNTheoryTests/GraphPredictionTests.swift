@@ -36,7 +36,8 @@ import Testing
             (.neurons(Self.neurons(2, theta: 0.8, gain: 1.5, bias: 0.05)), [2]),
         ])
         let p = 0.3
-        let layer = GraphPrediction(graph, input: .bernoulli(rate: p)).layers[0]
+        let layer = GraphPrediction(graph, input: .bernoulli(rate: p), exactTails: false).layers[0]
+        #expect(layer.tailMethods == [.gaussian: 2])
         for i in 0..<2 {
             let w = weight[(3 * i)..<(3 * i + 3)].map(Double.init)
             let mean = 1.5 * (w.reduce(0, +) * p + Double(bias[i])) + Double(Float(0.05))
@@ -54,7 +55,7 @@ import Testing
         ])
         // Taken as Gaussian (A2): u = 4 s + 0.5 with s ~ Bernoulli(0.5) has mean 2.5 and variance 16 / 4 = 4; the
         // spike count floor(u) at u >= 1 has E[n] = sum_k P(u >= k), E[n^2] = sum_k (2k - 1) P(u >= k).
-        let prediction = GraphPrediction(graph, input: .bernoulli(rate: 0.5))
+        let prediction = GraphPrediction(graph, input: .bernoulli(rate: 0.5), exactTails: false)
         let tail = { (k: Double) in Self.q((k - 2.5) / 2) }
         let first = (1...60).reduce(0.0) { $0 + tail(Double($1)) }
         #expect(abs(prediction.layers[0].rates![0] - first) < 1e-12)
@@ -62,6 +63,58 @@ import Testing
         let next = prediction.layers[1]
         #expect(abs(next.membraneMeans[0] - first) < 1e-12)
         #expect(abs(next.membraneVariances[0] - (second - first * first)) < 1e-12)
+    }
+
+    /// Section 9.1: with few spike inputs the first step is the exact law of the sum. Here every one of the 2^3
+    /// input patterns is listed in the test: u = 1.5 (w . x + b) + 0.05 spikes when above 0.8.
+    @Test func fewSpikeInputsGiveTheExactSpikeProbability() {
+        let weight: [Float] = [0.5, -1.25, 2, 0.75, 1.5, -0.5]
+        let bias: [Float] = [0.1, -0.2]
+        let graph = Self.chain(inputShape: [3], [
+            (.dense(NetworkGraph.Dense(outputs: 2, inputs: 3, weight: weight, bias: bias)), [2]),
+            (.neurons(Self.neurons(2, theta: 0.8, gain: 1.5, bias: 0.05)), [2]),
+        ])
+        let p = 0.3
+        let layer = GraphPrediction(graph, input: .bernoulli(rate: p)).layers[0]
+        #expect(layer.tailMethods == [.exact: 2])
+        for i in 0..<2 {
+            var expected = 0.0
+            for pattern in 0..<8 {
+                var current = Double(bias[i]), probability = 1.0
+                for j in 0..<3 {
+                    let on = pattern >> j & 1 == 1
+                    if on { current += Double(weight[3 * i + j]) }
+                    probability *= on ? p : 1 - p
+                }
+                if 1.5 * current + Double(Float(0.05)) > Double(Float(0.8)) { expected += probability }
+            }
+            #expect(abs(layer.rates![i] - expected) < 1e-12)
+        }
+        // u = 4 s + 0.5, s ~ Bernoulli(0.5), multi-spike at theta 1: floor(4.5) = 4 spikes half the time.
+        let multi = GraphPrediction(Self.chain(inputShape: [1], [
+            (.dense(NetworkGraph.Dense(outputs: 1, inputs: 1, weight: [4], bias: [0.5])), [1]),
+            (.neurons(Self.neurons(1, theta: 1, multiSpike: true)), [1]),
+        ]), input: .bernoulli(rate: 0.5))
+        #expect(abs(multi.layers[0].rates![0] - 2) < 1e-12)
+    }
+
+    /// Neurons fed by the input directly: u = 2 x with x ~ Bernoulli(0.3) spikes (u = 2 > 1) exactly when x = 1, so
+    /// the rate is 0.3 (a Gaussian of mean 0.6 and sd 0.917 would give Q(0.436) = 0.33). Over three steps with leak
+    /// 0.5 and subtract reset the membrane stays at most 2 (u = 0.5 v + 2 x <= 3, less 1 when it spikes), so u[t] =
+    /// 0.5 v[t-1] + 2 x[t] spikes iff x[t] = 1 (0.5 v <= 1 alone never exceeds the threshold): rate 0.3 at every
+    /// step; the Monte Carlo (4096 sequences) within 4 of its standard errors.
+    @Test func aNeuronFedByTheInputSpikesAtItsRate() throws {
+        let graph = Self.chain(inputShape: [2], [(.neurons(NetworkGraph.NeuronLayer(
+            leak: [0.5, 0.5], synapticLeak: nil, gain: [2, 2], threshold: [1, 1], resetValue: nil, bias: [0, 0],
+            multiSpike: false)), [2])])
+        let first = GraphPrediction(graph, input: .bernoulli(rate: 0.3)).layers[0]
+        #expect(first.tailMethods == [.exact: 2])
+        #expect(first.rates!.allSatisfy { abs($0 - 0.3) < 1e-12 })
+        let steps = try GraphStepsPrediction(graph, input: .bernoulli(rate: 0.3), steps: 3, samples: 4096)
+        #expect(steps.layers[0].termByTerm == 2)
+        for step in steps.layers[0].steps {
+            #expect(abs(step.meanRate! - 0.3) <= 4 * step.meanRateError!, "t \(step.t): \(step.meanRate!)")
+        }
     }
 
     @Test func aConvolutionPredictsAsTheDenseMatrixItUnrolls() {

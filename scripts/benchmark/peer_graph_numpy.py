@@ -8,7 +8,7 @@ view of the zero-padded input, copied to rows of B x positions by C_g x kh x kw)
 transposed, then the bias; SumPool2d/AvgPool2d as window sums (the average over the full window); Flatten, Scale,
 Output; IF and LIF neurons as the Sinabs importer runs them (the sinabs convention of Sources/NIR/
 NIRDiscretization.swift: leak exp(-1 / tau) or 1, gain 1, bias 0, floor(v / threshold) spikes when v >= threshold,
-reset by subtracting threshold x spikes). Input: Bernoulli(P) spikes per element and step from
+reset by subtracting threshold x spikes; IF membranes then clamped at -threshold, Sinabs' min_v_mem). Input: Bernoulli(P) spikes per element and step from
 numpy.random.default_rng(seed), or a raw float32 file of shape [B, T, input shape] (--input).
 
 Per neuron node and step it keeps what GraphStatistics keeps: per sample the membrane mean, centred sum of squares
@@ -125,6 +125,8 @@ class Neurons:
         self.leak = (np.exp(-1 / np.asarray(tau, dtype=np.float64)).astype(np.float32).reshape(-1)
                      if kind == "LIF" else np.ones(n, dtype=np.float32))
         self.threshold = threshold
+        # sinabs/nir.py imports IF as IAFSqueeze(min_v_mem=-v_threshold), clamped after the reset; LIF has none.
+        self.lower = -threshold if kind == "IF" else None
         self.v = np.zeros((batch, n), dtype=np.float32)
         self.means = np.zeros((steps, batch))
         self.squares = np.zeros((steps, batch))
@@ -143,6 +145,8 @@ class Neurons:
         self.squares[t] = ((u - mean[:, None]) ** 2).sum(axis=1)
         fired = np.where(v >= self.threshold, np.floor(v / self.threshold), np.float32(0)).astype(np.float32)
         v -= self.threshold * fired
+        if self.lower is not None:
+            np.maximum(v, self.lower, out=v)
         per_neuron = fired.sum(axis=0, dtype=np.float64)
         self.spikes[t] = fired.sum(axis=1, dtype=np.float64)
         self.silent[t] = int((per_neuron == 0).sum())

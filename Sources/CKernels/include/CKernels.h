@@ -29,6 +29,29 @@ void snn_list_sums_definition(const float *delta, long stride, long rows, const 
                               const float *values, long fanIn, double *sums, double *squares, float *store,
                               long storeStride);
 
+/// One column of a 32-neuron panel for the forward pass's sparse route: out[i] = (previous[i], or 0 when previous is
+/// NULL) plus panel[32 list[e] + i] for e < additions, in increasing e, then minus it for additions <= e < length,
+/// for the 32 rows i of the panel (entry m of the panel holds its 32 rows' weights from input m).
+typedef struct {
+    const unsigned *list;
+    long length;
+    long additions;
+    float *output;
+    const float *previous;
+} snn_panel_column;
+
+/// `count` (1 to 4) columns of one panel: AVX-512, AVX2 or SSE2 chosen by CPU features at the first call (only the
+/// definition in a build with SNN_PORTABLE_KERNELS defined); the same bits as the definition on every path, since
+/// every lane adds and subtracts its floats in the definition's order with nothing fused.
+void snn_accumulate_panel(const float *panel, const snn_panel_column *columns, long count);
+
+/// The same, one lane at a time: the path of a portable build and the definition the vector paths are tested
+/// against, bit for bit.
+void snn_accumulate_panel_definition(const float *panel, const snn_panel_column *columns, long count);
+
+/// Which path snn_accumulate_panel takes: 2 AVX-512, 1 AVX2, 0 SSE2 or the definition.
+int snn_accumulate_vector_level(void);
+
 /// The fast path of the ziggurat for normals (Sources/SNNSimulator/Ziggurat.swift) over eight xoshiro256** lanes.
 /// `state` holds the lanes' 4 x 8 words, word-major (state[8 w + j] is word w of lane j), and is advanced. Step g
 /// advances every lane once; its 64-bit outputs, as 16 32-bit words in little-endian order (lane 0 low, lane 0 high,

@@ -42,16 +42,27 @@ struct CompareCommand: ParsableCommand {
         --shard I/N runs only cells I, I+N, I+2N, ... of the sweep (1 <= I <= N); `snn-theory merge` joins the shards' \
         files into the output of the whole sweep.
 
+        Gradients (--gradients, --surrogate NAME[:SCALE], --reset-grad detached|attached). Each cell's backward pass \
+        (L = sum_t g^T s_L[t], g a fixed standard-normal readout) is simulated over --networks networks and compared \
+        layer by layer with the backward mean field of THEORY.md section 10: Var[delta_l] pooled over the steps and \
+        the per-item weight-gradient variance, each relative to the last layer, with the first step's finite-width \
+        correction where it applies (T = 1, Bernoulli input). A layer agrees within 4 standard errors; the verdict \
+        says how far the simulated gradients vanish or explode and where the theory stops following them. --plot \
+        draws Var[delta_l] / Var[delta_L] against depth per cell. Fixed initializations only; no --output, --resume \
+        or --shard.
+
         Examples:
           snn-theory compare --widths 100,300,1000 --thetas 0.5,1,2 --depth 100
           snn-theory compare --thetas 1 --inits paper,kaiming --resume cells.jsonl
           snn-theory compare --widths 1000,20000 --thetas 1 --depth 50 --steps 20 --betas 0.5 --inits target-rate:0.1 --method reduced
           snn-theory compare --shard 2/4 --resume shard-2.jsonl --quiet
           snn-theory merge shard-*.jsonl --format json
+          snn-theory compare --gradients --surrogate atan:2 --widths 100,300,1000 --thetas 1 --depth 20 --networks 200 --plot grads.svg
         """
     )
 
     @OptionGroup var network: NetworkOptions
+    @OptionGroup(title: "Gradients: the backward mean field against the simulator's backward pass") var backward: GradientOptions
     @OptionGroup(title: "Your own network (a NIR file): its first step predicted and simulated, layer by layer") var graph: GraphOptions
 
     @Option(name: .customLong("input-file"),
@@ -156,6 +167,7 @@ struct CompareCommand: ParsableCommand {
     }
 
     func validate() throws {
+        try checkGradientOptions()
         try GraphRun.checkOptions(nir: graph.nir, inputFile: inputFile,
                                   unsupported: [("output", output), ("resume", resume), ("shard", shard.map { "\($0)" })])
         do { _ = try plan() } catch let error as SimulationError { throw ValidationError("memory: " + error.description) }
@@ -194,6 +206,7 @@ struct CompareCommand: ParsableCommand {
         do { plan = try self.plan() } catch let error as SimulationError {
             throw CommandFailure(message: "memory: " + error.description)
         }
+        if backward.gradients { return try runGradients(plan) }
         let header = SweepHeader.make(plan.settings, widths: widths.text, thetas: thetas.text, betas: betas.text,
                                       inits: inits.text, version: SNNTheoryCommand.version)
         let sweep = try open(plan, header: header)

@@ -4,6 +4,7 @@ import NIR
 import SNNModel
 import SNNFormats
 import SNNReports
+import SNNTheory
 
 struct InitCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -37,6 +38,7 @@ struct InitCommand: ParsableCommand {
           snn-theory init --widths 784,1000,1000,10 --init paper --npy weights/
           snn-theory init --widths 1,32:3x3,64:3x3,flatten:24x24,10 --format json
           snn-theory init --widths 784,500,500,10 --target-rate 0.05
+          snn-theory init --widths 784,1000,1000,10 --init paper --surrogate gaussian --format json
           snn-theory init --widths 1000,1000,1000 --init paper --weights-from solved.json --npy weights/
           snn-theory init --widths 784,1000,1000,10 --init paper --out net.nir --convention snntorch
           snn-theory init --nir model.nir --convention snntorch --init paper --out model-paper.nir
@@ -93,6 +95,10 @@ struct InitCommand: ParsableCommand {
     @Option(help: "With --nir: keep the file's biases, or zero them.")
     var bias: BiasChoice = .zero
 
+    @Option(help: ArgumentHelp("Also the scale of this surrogate (\(Surrogate.allowedSpelling); its scale is solved for) that holds the first step's gradient at each initialization's weights: Var[delta_1] = Var[delta_L] (THEORY.md section 10). Fully connected layers, spike input.",
+                               valueName: "name"))
+    var surrogate: String?
+
     @Option(help: "Seed of the --npy and --out weights.")
     var seed: UInt64 = 1
 
@@ -111,8 +117,24 @@ struct InitCommand: ParsableCommand {
         if let out, !out.hasSuffix(".nir"), format != .nir {
             throw ModelError.invalid(parameter: "out", value: out, allowed: "a file name ending in .nir, or --format nir")
         }
-        if graph.nir != nil { return }
+        if graph.nir != nil {
+            if let surrogate {
+                throw ModelError.invalid(parameter: "surrogate", value: surrogate, allowed: "--widths layers (not --nir)")
+            }
+            return
+        }
         let plan = try self.plan()
+        if let surrogate {
+            let parsed = try Surrogate(parsing: surrogate)
+            if parsed.kind == .straightThrough {
+                throw ModelError.invalid(parameter: "surrogate", value: surrogate,
+                                         allowed: "a surrogate with a scale (straight_through has none)")
+            }
+            if plan.layers.contains(where: { $0.kind != .linear }) {
+                throw ModelError.invalid(parameter: "surrogate", value: surrogate,
+                                         allowed: "fully connected layers only (the gradient theory has no convolutions yet)")
+            }
+        }
         if let npy {
             guard !npy.isEmpty else { throw ModelError.invalid(parameter: "npy", value: npy, allowed: "a directory path") }
             try plan.checkNPYSize()
@@ -155,9 +177,31 @@ struct InitCommand: ParsableCommand {
             FileHandle.standardError.write(Data((["snn-theory: wrote \(out) (NIR, \(graph.convention.rawValue) convention)"]
                 + notes.map { "snn-theory: note: \($0)" }).joined(separator: "\n").utf8 + [10]))
         }
-        let report = InitReport(plan: plan, widthsSpec: widths?.text ?? "", npyDirectory: npy, files: files)
+        var report = InitReport(plan: plan, widthsSpec: widths?.text ?? "", npyDirectory: npy, files: files)
+        if let surrogate { report.surrogates = try solvedSurrogates(plan, Surrogate(parsing: surrogate)) }
         print((format.output ?? .table).text(json: report.json(), csv: report.csv(), table: report.table()),
               terminator: "")
+    }
+}
+
+extension InitCommand {
+    /// Per initialization, `h` with the scale at which the first step's Var[delta_1] = Var[delta_L] at its weights, or
+    /// nil where no scale does.
+    func solvedSurrogates(_ plan: InitPlan, _ h: Surrogate) throws -> [String: Surrogate?] {
+        let architecture = try Architecture(widths: [plan.layers[0].fanIn] + plan.layers.map(\.outputs))
+        var solved: [String: Surrogate?] = [:]
+        for s in plan.scales {
+            let network = try Network(architecture: architecture, neuron: plan.neuron, input: plan.input,
+                                      initialization: .variances(s.variances, name: s.name))
+            do {
+                let scale = try GradientRecursion.criticalScale(network, kind: h.kind, amplitude: h.amplitude,
+                                                                resetGradient: .detached)
+                solved[s.name] = try Surrogate(h.kind, scale: scale, amplitude: h.amplitude)
+            } catch is GradientSolveError {
+                solved[s.name] = .some(nil)
+            }
+        }
+        return solved
     }
 }
 

@@ -18,6 +18,13 @@ struct PredictCommand: ParsableCommand {
 
           # A non-uniform architecture, as JSON for a script.
           snn-theory predict --widths 784,1000,1000,10 --init paper --format json
+
+          # Gradients (THEORY.md section 10): per layer Var[delta_l] and Var[dL/dW_l] relative to the last layer.
+          snn-theory predict --depth 20 --gradients --surrogate atan:2
+          snn-theory predict --depth 20 --steps 10 --beta 0.9 --gradients --surrogate fast_sigmoid:25
+
+          # The surrogate scale that holds the gradient, with the paper's weights.
+          snn-theory predict --depth 50 --gradients --surrogate gaussian --solve both
         """
     )
 
@@ -36,6 +43,11 @@ struct PredictCommand: ParsableCommand {
     var allLayers = false
 
     @OptionGroup(title: "Several time steps (used when steps > 1)") var temporal: TemporalOptions
+
+    @OptionGroup(title: "Gradients") var gradient: GradientOptions
+
+    @Option(help: "With --gradients: solve for the surrogate's scale holding Var[delta_1] = Var[delta_L], under --init (surrogate) or with the paper's weights at --target-variance (both).")
+    var solve: GradientSolve?
 
     @Option(help: ArgumentHelp("Also write an SVG figure: variance and rate against depth per initialization.",
                                valueName: "file.svg"))
@@ -69,9 +81,10 @@ struct PredictCommand: ParsableCommand {
     func validate() throws {
         if let plot { try Figures.checkDestination(plot) }
         try network.validateAll()
-        if graph.nir != nil, try network.checkedSteps() > 1 {
+        if graph.nir != nil, try network.checkedSteps() > GraphStepsPrediction.maximumSteps {
             throw ModelError.invalid(parameter: "steps", value: "\(network.shared.steps) with --nir",
-                                     allowed: "1: predict --nir gives the first step (simulate --nir runs every step)")
+                                     allowed: "1 to \(GraphStepsPrediction.maximumSteps) for predict --nir (simulate --nir runs "
+                                         + "any number)")
         }
         if finiteWidth, let widest = try network.architecture().widths.max(), widest > FiniteWidthChain.widthLimit {
             throw ModelError.invalid(parameter: "finite-width", value: "width \(widest)",
@@ -80,6 +93,7 @@ struct PredictCommand: ParsableCommand {
         }
         _ = try temporal.settings(steps: network.checkedSteps(),
                                   layerEvaluations: layerEvaluations(depth: network.architecture().depth))
+        try gradient.validatePredict(solve: solve, nir: graph.nir != nil, inits: `init`.value)
         if let targetRate, !(targetRate > 0 && targetRate < 1) {
             throw ModelError.invalid(parameter: "target-rate", value: "\(targetRate)", allowed: "a number in (0, 1)")
         }
@@ -95,8 +109,45 @@ struct PredictCommand: ParsableCommand {
                               settings: settings)
     }
 
+    /// `p` with its backward mean field: the given surrogate, or the one whose scale --solve finds.
+    func withGradient(_ p: SchemePrediction, _ unset: Network, target: Double, settings: TemporalKernelSettings) throws
+        -> SchemePrediction
+    {
+        let network = try unset.initialized(.variances(p.layers.map(\.weightVariance), name: p.scheme))
+        var surrogate = try gradient.parsedSurrogate()
+        let reset = gradient.resetGradient ?? .detached
+        if solve != nil {
+            do {
+                let scale = try GradientRecursion.criticalScale(network, kind: surrogate.kind,
+                                                                amplitude: surrogate.amplitude, resetGradient: reset,
+                                                                settings: settings)
+                surrogate = try Surrogate(surrogate.kind, scale: scale, amplitude: surrogate.amplitude)
+            } catch let error as GradientSolveError {
+                throw CommandFailure(message: "\(p.scheme): " + error.description)
+            }
+        }
+        let prediction = try GradientRecursion.propagate(network, firstStep: p.layers, temporal: p.temporal,
+                                                         surrogate: surrogate, resetGradient: reset, settings: settings)
+        var finite: FiniteWidthGradient?
+        if finiteWidth, unset.steps == 1, case .bernoulli = unset.input {
+            finite = try GradientRecursion.finiteWidthFirstStep(network, surrogate: surrogate)
+        }
+        var result = p
+        result.gradient = SchemeGradient(prediction: prediction, finiteWidth: finite, solved: solve?.rawValue)
+        return result
+    }
+
     func run() throws {
         if let (model, _) = try graph.graph() {
+            if try network.checkedSteps() > 1 {
+                let prediction = try GraphStepsPrediction(model, input: network.input, steps: network.checkedSteps(),
+                                                          samples: graph.neuronSamples, seed: 1,
+                                                          threads: GraphStepsPrediction.defaultThreads)
+                let report = GraphStepsReport(file: graph.nir!, convention: graph.convention.rawValue, step: graph.dt,
+                                              input: network.input, prediction: prediction)
+                print(format.text(json: report.json(), csv: report.csv(), table: report.table()), terminator: "")
+                return
+            }
             let report = GraphPredictReport(file: graph.nir!, convention: graph.convention.rawValue, step: graph.dt,
                                             input: network.input, prediction: GraphPrediction(model, input: network.input))
             print(format.text(json: report.json(), csv: report.csv(), table: report.table()), terminator: "")
@@ -112,6 +163,9 @@ struct PredictCommand: ParsableCommand {
         }
         if let solved = try solvedPrediction(unset, settings: settings) {
             predictions.append(solved)
+        }
+        if gradient.gradients {
+            predictions = try predictions.map { try withGradient($0, unset, target: target, settings: settings) }
         }
         let report = PredictReport(architecture: unset.architecture, neuron: unset.neuron, input: unset.input,
                                    steps: unset.steps, targetVariance: target, predictions: predictions)

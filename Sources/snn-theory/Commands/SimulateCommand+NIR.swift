@@ -50,7 +50,15 @@ struct GraphRun {
         let statistics = try simulation.run(progress: update)
         progress?.finish()
         let prediction = compare ? GraphPrediction(model, input: input) : nil
+        // Several steps are predicted where the theory runs them (section 9.2: a feed-forward graph, T <= 64, the
+        // encoding's input rather than a user's array).
+        let stepsPrediction = compare && inputFile == nil && steps > 1 && steps <= GraphStepsPrediction.maximumSteps
+            && !model.isRecurrent
+            ? try GraphStepsPrediction(model, input: input, steps: steps, samples: graph.neuronSamples, seed: seed,
+                                       threads: threads)
+            : nil
         return GraphSimulationReport(file: graph.nir!, convention: graph.convention.rawValue, step: graph.dt,
-                                     input: inputText, statistics: statistics, prediction: prediction)
+                                     input: inputText, statistics: statistics, prediction: prediction,
+                                     stepsPrediction: stepsPrediction)
     }
 }

@@ -1,6 +1,7 @@
 import ArgumentParser
 import NIR
 import SNNModel
+import SNNTheory
 
 /// `--nir FILE`: the user's own network instead of the one the flags describe, its neurons discretized by
 /// `--convention` at `--dt` (THEORY.md section 8).
@@ -15,7 +16,15 @@ struct GraphOptions: ParsableArguments {
     @Option(help: "Time step in seconds for --convention exact and norse (snnTorch's importer fixes 1e-4).")
     var dt: Double = 1e-3
 
+    @Option(help: "Monte Carlo input sequences per neuron for the prediction of --nir over several --steps (THEORY.md section 9.2).")
+    var neuronSamples: Int = 1024
+
     func validate() throws {
+        guard GraphStepsPrediction.sampleRange.contains(neuronSamples) else {
+            throw ModelError.invalid(parameter: "neuron-samples", value: "\(neuronSamples)",
+                                     allowed: "an integer from \(GraphStepsPrediction.sampleRange.lowerBound) to "
+                                         + "\(GraphStepsPrediction.sampleRange.upperBound)")
+        }
         guard dt.isFinite, dt > 0 else {
             throw ModelError.invalid(parameter: "dt", value: "\(dt)", allowed: "a positive number of seconds")
         }
