@@ -39,9 +39,10 @@ let package = Package(
         // Each library's README (its numerical choices) is documentation, not a resource.
         .target(name: "SNNTheory", dependencies: ["SNNSupport", "SNNModel", "CGSL"],
                 exclude: ["README.md", "THEORY.md"]),
-        // The simulator's hot loops in C: the forward pass's sparse sums (AVX-512, AVX2 or SSE2) and the backward pass's
-        // dense product W^T delta with fused multiply-adds (AVX2, or the C library's fmaf), each path chosen by a
-        // run-time check of the CPU and giving the same bits as the others (see Sources/SNNSimulator/README.md).
+        // The simulator's hot loops in C: the forward pass's sparse sums (AVX-512, AVX2 or SSE2), the normal
+        // generator's fast path over eight lanes and the input lists (AVX-512 or AVX2), and the backward pass's dense
+        // product W^T delta with fused multiply-adds (AVX2, or the C library's fmaf), each path chosen by a run-time
+        // check of the CPU and giving the same bits as the others (see Sources/SNNSimulator/README.md).
         .target(name: "CKernels", cSettings: portableKernels),
         .target(name: "SNNSimulator", dependencies: ["SNNSupport", "SNNModel", "SNNLinearAlgebra", "CKernels"],
                 exclude: ["README.md"]),

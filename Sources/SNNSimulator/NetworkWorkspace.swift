@@ -42,6 +42,11 @@ final class NetworkWorkspace: @unchecked Sendable {
     var spikeCountOut: UnsafeMutablePointer<Float>
     /// Indices of the active inputs of the current layer.
     let activeIndices: UnsafeMutablePointer<Int>
+    /// Per worker, the block of weight columns it draws before copying them into panels (`weightColumnsPerItem`
+    /// columns of max_l n_l): allocated once, so no draw frees a temporary (a 128 KB temporary per item made the C
+    /// library hand its pages back to the system, about 1,100 `madvise` calls per standard workload).
+    let drawBlocks: UnsafeMutablePointer<Float>
+    let drawBlockSize: Int
     /// Per (tile, column): sum of u, sum of u^2, spike count.
     let tileSums: UnsafeMutablePointer<Double>
     let tileSquares: UnsafeMutablePointer<Double>
@@ -83,6 +88,8 @@ final class NetworkWorkspace: @unchecked Sendable {
         spikeCountIn = .allocate(capacity: maxWidth)
         spikeCountOut = .allocate(capacity: maxWidth)
         activeIndices = .allocate(capacity: maxWidth)
+        drawBlockSize = Simulator.weightColumnsPerItem * maxLayerWidth
+        drawBlocks = .allocate(capacity: threads * drawBlockSize)
         tileSums = .allocate(capacity: tiles * columns)
         tileSquares = .allocate(capacity: tiles * columns)
         tileSpikes = .allocate(capacity: tiles * columns)
@@ -102,6 +109,7 @@ final class NetworkWorkspace: @unchecked Sendable {
         spikeCountIn.deallocate()
         spikeCountOut.deallocate()
         activeIndices.deallocate()
+        drawBlocks.deallocate()
         tileSums.deallocate()
         tileSquares.deallocate()
         tileSpikes.deallocate()
@@ -282,7 +290,8 @@ final class NetworkWorkspace: @unchecked Sendable {
                 let list = lists + 2 * c * stride, switchedOff = list + stride
                 var incremental = false
                 if c % steps != 0 {
-                    let (spikes, on, off) = Self.packChanges(now, now - fanIn, fanIn, list, switchedOff)
+                    var on = 0, off = 0
+                    let spikes = snn_list_changes(now, now - fanIn, fanIn, list, switchedOff, &on, &off)
                     if on + off < spikes {
                         (list + on).update(from: switchedOff, count: off)
                         listLengths[c] = on + off
@@ -291,69 +300,13 @@ final class NetworkWorkspace: @unchecked Sendable {
                     }
                 }
                 if !incremental {
-                    let n = Self.pack(now, fanIn, list)
+                    let n = snn_list_spikes(now, fanIn, list)
                     listLengths[c] = n
                     listAdditions[c] = n
                 }
                 listIncremental[c] = incremental
             }
         }
-    }
-
-    /// Four inputs at a time: the 4-bit pattern of a vector of 0/1 flags selects its packed lane indices, stored as
-    /// one vector at the list's end, so up to 3 slots past the end are written.
-    @inline(__always)
-    private static func put(_ list: UnsafeMutablePointer<UInt32>, _ length: inout Int, _ flags: SIMD4<Float>, _ j: Int) {
-        let pattern = Int((flags * SIMD4<Float>(1, 2, 4, 8)).sum())
-        UnsafeMutableRawPointer(list + length).storeBytes(of: Simulator.packedLanes[pattern] &+ UInt32(j),
-                                                          as: SIMD4<UInt32>.self)
-        length += pattern.nonzeroBitCount
-    }
-
-    /// Lists the j < count with now[j] = 1, increasing; returns the length.
-    @inline(__always)
-    private static func pack(_ now: UnsafeMutablePointer<Float>, _ count: Int, _ list: UnsafeMutablePointer<UInt32>) -> Int {
-        var n = 0
-        var j = 0
-        while j + 4 <= count {
-            put(list, &n, load(now + j), j)
-            j += 4
-        }
-        while j < count {
-            list[n] = UInt32(j)
-            n += now[j] != 0 ? 1 : 0
-            j += 1
-        }
-        return n
-    }
-
-    /// Lists the j < count that switched on (now 1, before 0) into `on` and those that switched off into `off`,
-    /// increasing; returns the number of spiking inputs and the two lengths.
-    @inline(__always)
-    private static func packChanges(_ now: UnsafeMutablePointer<Float>, _ before: UnsafeMutablePointer<Float>,
-                                    _ count: Int, _ on: UnsafeMutablePointer<UInt32>,
-                                    _ off: UnsafeMutablePointer<UInt32>) -> (spiking: Int, on: Int, off: Int) {
-        var spiking = SIMD4<Float>()
-        var nOn = 0, nOff = 0
-        var j = 0
-        while j + 4 <= count {
-            let s = load(now + j), p = load(before + j)
-            spiking += s
-            put(on, &nOn, s * (.one - p), j)
-            put(off, &nOff, p * (.one - s), j)
-            j += 4
-        }
-        var total = Int(spiking.sum())
-        while j < count {
-            let s = now[j], p = before[j]
-            total += s != 0 ? 1 : 0
-            on[nOn] = UInt32(j)
-            nOn += s != 0 && p == 0 ? 1 : 0
-            off[nOff] = UInt32(j)
-            nOff += s == 0 && p != 0 ? 1 : 0
-            j += 1
-        }
-        return (total, nOn, nOff)
     }
 
     /// Draws the weights from input j = activeIndices[m] to the n_l neurons from stream (seed, r, l, j):
@@ -367,23 +320,22 @@ final class NetworkWorkspace: @unchecked Sendable {
         let perItem = Simulator.weightColumnsPerItem
         let items = (k + perItem - 1) / perItem
         let entries = compacted ? k : fanIn
-        parallelFor(items, threads: threads) { item in
-            withUnsafeTemporaryAllocation(of: Float.self, capacity: perItem * width) { buffer in
-                let block = item * perItem..<min(k, (item + 1) * perItem)
-                for m in block {
-                    var rng = Xoshiro256StarStar(seed: seed, network: r, layer: l, block: activeIndices[m])
-                    let column = buffer.baseAddress! + (m - block.lowerBound) * width
-                    switch distribution {
-                    case .gaussian: rng.fillNormal(column, count: width, scale: Float(variance.squareRoot()))
-                    case .uniform: rng.fillUniform(column, count: width, halfWidth: Float((3 * variance).squareRoot()))
-                    }
+        parallelFor(items, threads: threads) { worker, item in
+            let buffer = drawBlocks + worker * drawBlockSize
+            let block = item * perItem..<min(k, (item + 1) * perItem)
+            for m in block {
+                var rng = Xoshiro256StarStar(seed: seed, network: r, layer: l, block: activeIndices[m])
+                let column = buffer + (m - block.lowerBound) * width
+                switch distribution {
+                case .gaussian: rng.fillNormal(column, count: width, scale: Float(variance.squareRoot()))
+                case .uniform: rng.fillUniform(column, count: width, halfWidth: Float((3 * variance).squareRoot()))
                 }
-                for panel in 0..<(width + 31) / 32 {
-                    let rows = min(32, width - 32 * panel)
-                    for m in block {
-                        (weights + panel * 32 * entries + 32 * (compacted ? m : activeIndices[m]))
-                            .update(from: buffer.baseAddress! + (m - block.lowerBound) * width + 32 * panel, count: rows)
-                    }
+            }
+            for panel in 0..<(width + 31) / 32 {
+                let rows = min(32, width - 32 * panel)
+                for m in block {
+                    (weights + panel * 32 * entries + 32 * (compacted ? m : activeIndices[m]))
+                        .update(from: buffer + (m - block.lowerBound) * width + 32 * panel, count: rows)
                 }
             }
         }

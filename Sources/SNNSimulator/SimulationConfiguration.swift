@@ -109,7 +109,8 @@ public struct SimulationConfiguration: Sendable, Equatable, Codable {
     /// The bytes a run of these sizes plans to allocate, saturating at `Int.max`: per concurrent network (min(threads,
     /// networks)), 4 bytes per Float32 of the largest W_l (n_l, rounded up to a multiple of 32, x n_{l-1}), the input
     /// and output spikes (2 x max_l n_l x B T), the currents (max_l n_l x B T), the compacted inputs or input lists
-    /// (2 (max_l n_{l-1} + 4) x B T), per-tile statistics (24 bytes x tiles x B T); plus the kept results, per network,
+    /// (2 (max_l n_{l-1} + 4) x B T), per-tile statistics (24 bytes x tiles x B T), per worker a block of 32 drawn
+    /// weight columns (4 x 32 x max_l n_l; at most `threads` workers in all); plus the kept results, per network,
     /// layer and step the mean, variance and rate, and once more as the summary's per-network lists (48 bytes x R x L x
     /// T, as `ReducedSampler.estimatedBytes`). Needs no network: a guard can weigh a run before building one.
     public static func estimatedBytes(widths layerWidths: [Int], steps: Int, batch: Int, networks: Int,
@@ -123,7 +124,8 @@ public struct SimulationConfiguration: Sendable, Equatable, Codable {
         let floats = maxWeights + (2 * maxWidth + maxLayerWidth + 2 * (maxFanIn + 4)) * columns + 3 * maxWidth
         let perNetwork = 4 * floats + 24 * tiles * columns + 17 * columns + 8 * maxWidth
         let results = 48 * Double(networks) * Double(widths.count - 1) * Double(steps)
-        let total = perNetwork * Double(min(threads, networks)) + results
+        let drawBlocks = 4 * Double(Simulator.weightColumnsPerItem) * maxLayerWidth * Double(threads)
+        let total = perNetwork * Double(min(threads, networks)) + drawBlocks + results
         return total >= Double(Int.max) ? .max : Int(total)
     }
 

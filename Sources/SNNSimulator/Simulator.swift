@@ -36,17 +36,6 @@ public enum Simulator {
     /// n_l rounded up to whole panels of 32 neurons (the sparse route's weight layout).
     static func paddedWidth(_ width: Int) -> Int { (width + 31) / 32 * 32 }
 
-    /// For each 4-bit pattern, the indices of its set bits packed to the front.
-    static let packedLanes: [SIMD4<UInt32>] = (0..<16).map { pattern in
-        var lanes = SIMD4<UInt32>()
-        var n = 0
-        for bit in 0..<4 where pattern & (1 << bit) != 0 {
-            lanes[n] = UInt32(bit)
-            n += 1
-        }
-        return lanes
-    }
-
     /// Runs the simulation. `progress` is called after each network with (networks finished, R) and `onNetwork` with
     /// each finished network's record, both from worker threads and possibly concurrently (the counts in order of
     /// finishing, the calls not necessarily), so both must be thread-safe. The networks in `completed` (from an earlier, interrupted run) are taken as they are.
@@ -100,13 +89,19 @@ final class WorkQueue: @unchecked Sendable {
 
 /// Runs `body(i)` for i in 0..<count on up to `threads` workers. The caller makes each item independent.
 func parallelFor(_ count: Int, threads: Int, _ body: @Sendable (Int) -> Void) {
+    parallelFor(count, threads: threads) { _, i in body(i) }
+}
+
+/// Runs `body(worker, i)` for i in 0..<count on up to `threads` workers, numbered 0..<min(threads, count): no two
+/// items run at once on the same worker number, so a worker's scratch may be indexed by it.
+func parallelFor(_ count: Int, threads: Int, _ body: @Sendable (_ worker: Int, _ item: Int) -> Void) {
     if threads <= 1 || count <= 1 {
-        for i in 0..<count { body(i) }
+        for i in 0..<count { body(0, i) }
         return
     }
     let queue = WorkQueue(count: count)
-    DispatchQueue.concurrentPerform(iterations: min(threads, count)) { _ in
-        while let i = queue.take() { body(i) }
+    DispatchQueue.concurrentPerform(iterations: min(threads, count)) { worker in
+        while let i = queue.take() { body(worker, i) }
     }
 }
 

@@ -1,3 +1,4 @@
+import CKernels
 import Foundation
 
 /// Marsaglia and Tsang's ziggurat (2000) for the standard normal, 256 layers, in the 32-bit form NumPy uses for
@@ -17,11 +18,13 @@ enum Ziggurat {
     /// The tables, allocated once and never freed, so the sampling loop reads them through plain pointers.
     final class Tables: @unchecked Sendable {
         /// k[i] = floor(2^23 x_{i-1} / x_i): abscissae below it lie under the curve in layer i (k[0] for the base strip).
-        let k = UnsafeMutablePointer<Int>.allocate(capacity: 256)
+        let k = UnsafeMutablePointer<Int32>.allocate(capacity: 256)
         /// w[i] = x_i / 2^23, the abscissa per unit of the 23-bit integer.
         let w = UnsafeMutablePointer<Float>.allocate(capacity: 256)
         /// f[i] = exp(-x_i^2 / 2), the density at the right edge of layer i (f[0] = 1 at the top).
         let f = UnsafeMutablePointer<Double>.allocate(capacity: 256)
+        /// layers[i] = (bits of w[i]) << 32 | k[i]: one 64-bit load gives the vector fast path both.
+        let layers = UnsafeMutablePointer<UInt64>.allocate(capacity: 256)
 
         /// The layer edges x_255 = r > x_254 > ... > x_1 > 0 solve x_{i-1} = f^-1(v / x_i + f(x_i)); layer 0 is the
         /// base strip of virtual width q = v / f(r) whose part beyond r stands for the tail.
@@ -30,7 +33,7 @@ enum Ziggurat {
             var dn = r
             var tn = r
             let q = v / exp(-0.5 * dn * dn)
-            k[0] = Int((dn / q) * m)
+            k[0] = Int32((dn / q) * m)
             k[1] = 0
             w[0] = Float(q / m)
             w[255] = Float(dn / m)
@@ -38,19 +41,24 @@ enum Ziggurat {
             f[255] = exp(-0.5 * dn * dn)
             for i in stride(from: 254, through: 1, by: -1) {
                 dn = (-2 * log(v / dn + exp(-0.5 * dn * dn))).squareRoot()
-                k[i + 1] = Int((dn / tn) * m)
+                k[i + 1] = Int32((dn / tn) * m)
                 tn = dn
                 f[i] = exp(-0.5 * dn * dn)
                 w[i] = Float(dn / m)
             }
+            for i in 0..<256 { layers[i] = UInt64(w[i].bitPattern) &<< 32 | UInt64(UInt32(k[i])) }
         }
     }
 
     static let tables = Tables()
 
+    /// Slots per call of the lane kernel (a multiple of 16, so the lanes' steps continue across calls): bounds the
+    /// misses it can record.
+    static let chunk = 1024
+
     /// One standard normal from the 32-bit word `bits` (in a UInt64); `rng` supplies more words only on the slow path.
     @inline(__always)
-    static func sample(_ bits: UInt64, k: UnsafePointer<Int>, w: UnsafePointer<Float>, f: UnsafePointer<Double>,
+    static func sample(_ bits: UInt64, k: UnsafePointer<Int32>, w: UnsafePointer<Float>, f: UnsafePointer<Double>,
                        rng: inout Xoshiro256StarStar) -> Float {
         var bits = bits
         while true {
@@ -58,49 +66,10 @@ enum Ziggurat {
             let negative = bits & 0x100 != 0
             let abscissa = Int(truncatingIfNeeded: bits &>> 9)
             let x = Float(abscissa) * w[layer]
-            if abscissa < k[layer] { return negative ? -x : x }
+            if abscissa < Int(k[layer]) { return negative ? -x : x }
             if layer == 0 { return Float(negative ? -tail(&rng) : tail(&rng)) }
             if wedge(layer: layer, x: x, f: f, rng: &rng) { return negative ? -x : x }
             bits = rng.next() & 0xFFFF_FFFF
-        }
-    }
-
-    /// The fast path for the slots `range` of `buffer`: writes x * scale where the 32-bit word lands in a layer's
-    /// inner rectangle and records (slot << 32 | word) in `missed` otherwise. Takes and returns the generator by value
-    /// so that its state stays in registers. Returns the generator and the number of misses. (Words are held in
-    /// UInt64 and converted through Int: concrete operations, fast in unoptimized builds too.)
-    @inline(__always)
-    static func fastPass(_ rng: Xoshiro256StarStar, _ buffer: UnsafeMutablePointer<Float>, _ range: Range<Int>,
-                         scale: Float, k: UnsafePointer<Int>, w: UnsafePointer<Float>,
-                         missed: UnsafeMutablePointer<UInt64>) -> (Xoshiro256StarStar, Int) {
-        var rng = rng
-        var misses = 0
-        var i = range.lowerBound
-        let end = range.upperBound
-        while i &+ 1 < end {
-            let word = rng.next()
-            one(word & 0xFFFF_FFFF, i, buffer, scale, k, w, missed, &misses)
-            one(word &>> 32, i &+ 1, buffer, scale, k, w, missed, &misses)
-            i &+= 2
-        }
-        if i < end { one(rng.next() & 0xFFFF_FFFF, i, buffer, scale, k, w, missed, &misses) }
-        return (rng, misses)
-    }
-
-    /// One slot of `fastPass` (transparent: inlined in unoptimized builds too, where calls dominate the cost).
-    @_transparent
-    static func one(_ bits: UInt64, _ slot: Int, _ buffer: UnsafeMutablePointer<Float>, _ scale: Float,
-                    _ k: UnsafePointer<Int>, _ w: UnsafePointer<Float>, _ missed: UnsafeMutablePointer<UInt64>,
-                    _ misses: inout Int) {
-        let layer = Int(truncatingIfNeeded: bits & 0xFF)
-        let abscissa = Int(truncatingIfNeeded: bits &>> 9)
-        let x = Float(abscissa) * w[layer]
-        // The sign bit moved to bit 31: a branch on it would be mispredicted half the time.
-        let sign = UInt32(truncatingIfNeeded: (bits & 0x100) &<< 23)
-        buffer[slot] = Float(bitPattern: x.bitPattern ^ sign) * scale
-        if abscissa >= k[layer] {
-            missed[misses] = UInt64(truncatingIfNeeded: slot) &<< 32 | bits
-            misses &+= 1
         }
     }
 
@@ -126,26 +95,32 @@ enum Ziggurat {
 extension Xoshiro256StarStar {
     /// Writes `count` draws of N(0, scale^2) (standard normals times `scale`, in Float32) to `buffer`.
     ///
-    /// Two draws per 64-bit output: the low 32 bits, then the high 32 bits. Draws proceed in chunks: a first pass
-    /// takes the fast path for every slot of the chunk (keeping the generator in registers) and notes the slots that
-    /// miss it; a second pass resolves those, in slot order, with the slow path, which draws further words.
+    /// Eight xoshiro256** lanes feed the ziggurat's fast path (`snn_normal_lanes`, vector kernels in CKernels): lane j
+    /// is `Xoshiro256StarStar(seed: key + 4 j 0x9E3779B97F4A7C15)`, i.e. the lanes take consecutive SplitMix64 outputs
+    /// from the key, one `next()` of this generator; each step of the lanes fills 16 slots, two per 64-bit output
+    /// (low 32 bits first), lane 0 first. The slots that miss the fast path (about 1.2%) are then resolved in slot
+    /// order by the exact slow path, which draws further words from this generator. So the draws depend on the
+    /// stream alone: not on the vector width the CPU offers (the kernels give the scalar definition's bits), nor on
+    /// threads. Draws nothing when `count` is 0.
     public mutating func fillNormal(_ buffer: UnsafeMutablePointer<Float>, count: Int, scale: Float) {
+        guard count > 0 else { return }
         let tables = Ziggurat.tables
         let k = UnsafePointer(tables.k), w = UnsafePointer(tables.w), f = UnsafePointer(tables.f)
-        let chunk = 1024
-        withUnsafeTemporaryAllocation(of: UInt64.self, capacity: chunk) { missed in
-            let missed = missed.baseAddress!
+        let layers = UnsafePointer(tables.layers)
+        let key = next()
+        // Lanes and misses share one small stack allocation: nothing reaches the heap per call.
+        withUnsafeTemporaryAllocation(of: UInt64.self, capacity: 32 + Ziggurat.chunk) { space in
+            let lanes = space.baseAddress!, missed = lanes + 32
+            snn_normal_lanes_seed(key, lanes)
             var start = 0
             while start < count {
-                let end = min(count, start + chunk)
-                let misses: Int
-                (self, misses) = Ziggurat.fastPass(self, buffer, start..<end, scale: scale, k: k, w: w, missed: missed)
+                let length = min(count - start, Ziggurat.chunk)
+                let misses = snn_normal_lanes(lanes, buffer + start, length, scale, layers, missed)
                 for m in 0..<misses {
-                    let slot = Int(truncatingIfNeeded: missed[m] &>> 32)
-                    buffer[slot] = Ziggurat.sample(missed[m] & 0xFFFF_FFFF, k: k, w: w, f: f, rng: &self)
-                        * scale
+                    let slot = start &+ Int(truncatingIfNeeded: missed[m] &>> 32)
+                    buffer[slot] = Ziggurat.sample(missed[m] & 0xFFFF_FFFF, k: k, w: w, f: f, rng: &self) * scale
                 }
-                start = end
+                start &+= length
             }
         }
     }

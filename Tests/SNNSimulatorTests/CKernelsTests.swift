@@ -194,4 +194,31 @@ import Testing
             for i in 0..<k { #expect(Double(scaled[c * k + i]) * inverse[c] == Double(x[c * k + i]), "(\(c), \(i))") }
         }
     }
+
+    /// The input lists (AVX-512 where the CPU has it) against the scalar definitions and against lists built here
+    /// from the flags: the same indices in the same order, the same counts; spike probabilities from all-off to all-on,
+    /// lengths around the 16-flag step.
+    @Test(arguments: [(1, 0.5), (15, 0.2), (16, 0.9), (17, 0.0), (33, 1.0), (1000, 0.2), (1001, 0.5)])
+    func inputListsGiveTheDefinitionsLists(count: Int, p: Double) {
+        var rng = Xoshiro256StarStar(seed: UInt64(count))
+        let now = (0..<count).map { _ in rng.nextUnitDouble() < p ? Float(1) : 0 }
+        let before = (0..<count).map { _ in rng.nextUnitDouble() < p ? Float(1) : 0 }
+        let spikes = (0..<count).filter { now[$0] != 0 }.map(UInt32.init)
+        let up = (0..<count).filter { now[$0] != 0 && before[$0] == 0 }.map(UInt32.init)
+        let down = (0..<count).filter { now[$0] == 0 && before[$0] != 0 }.map(UInt32.init)
+
+        var list = [UInt32](repeating: .max, count: count + 1), definition = list
+        let n = snn_list_spikes(now, count, &list)
+        let nDefinition = snn_list_spikes_definition(now, count, &definition)
+        #expect(Array(list[..<n]) == spikes && Array(definition[..<nDefinition]) == spikes)
+
+        var on = [UInt32](repeating: .max, count: count + 1), off = on, onDefinition = on, offDefinition = on
+        var nOn = 0, nOff = 0, nOnDefinition = 0, nOffDefinition = 0
+        let spiking = snn_list_changes(now, before, count, &on, &off, &nOn, &nOff)
+        let spikingDefinition = snn_list_changes_definition(now, before, count, &onDefinition, &offDefinition,
+                                                            &nOnDefinition, &nOffDefinition)
+        #expect(spiking == spikes.count && spikingDefinition == spikes.count)
+        #expect(Array(on[..<nOn]) == up && Array(onDefinition[..<nOnDefinition]) == up)
+        #expect(Array(off[..<nOff]) == down && Array(offDefinition[..<nOffDefinition]) == down)
+    }
 }

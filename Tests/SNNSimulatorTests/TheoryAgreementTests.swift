@@ -37,10 +37,11 @@ func tailProbability(_ z: Double) -> Double { erfc(z / 2.0.squareRoot()) / 2 }
             #expect(standardError > 0)
             #expect(abs(rate.mean - expected) <= 4 * standardError,
                     "layer \(layer): \(rate.mean) vs \(expected) +- 4 x \(standardError)")
-            // At layer 50 the chain's deficit (0.006) is about four standard errors: the simulation sits below the
-            // mean field there too, not only near the chain. (Notebook 03 (a) separates the two at layer 20 with
-            // 200 networks x 16 inputs.)
-            if layer == 50 { #expect(rate.mean < 0.158655 - 2 * standardError, "\(rate.mean) ± \(standardError)") }
+            // At layer 50 the chain's deficit below the mean field (0.158655 - 0.152678 = 0.006) is about three
+            // standard errors (0.002 with 100 networks): under the chain the mean lies below the mean field except
+            // with probability Q(3) = 0.13%. (Two standard errors below it would fail with probability Q(1) = 16%;
+            // notebook 03 (a) separates the two at layer 20 with 200 networks x 16 inputs.)
+            if layer == 50 { #expect(rate.mean < 0.158655, "\(rate.mean) ± \(standardError)") }
         }
     }
 

@@ -15,14 +15,25 @@ import Testing
     }
 
     /// When the solver's scales drift at finite width, the table names the width-aware solver; with the paper's
-    /// scales it does not. (Width 300, 20 layers, T = 8, beta 0.5: a drift from layer 7 in a release run.)
+    /// scales it does not. Width 300, 20 layers, T = 8, beta 0.5, target rate 0.1: the time-averaged rate at the
+    /// last layer lies 23-36% below the multi-step mean field (about ten standard errors) in every seed tried (1 to 6,
+    /// with the generator of this version and the one before), so its "outside from" layer is always set. Whether the
+    /// t = 1 comparison still holds at that layer, which marks the row "(drift)", is chance (chi = 1.04 > 1 amplifies
+    /// finite-width fluctuations): 3 of those 6 seeds now, 4 of 6 before. So the test holds the hint to the rows: it is
+    /// printed exactly when a target-rate row is marked "(drift)".
     @Test func aDriftOfTheSolversScalesPointsToTheSamplerSolver() throws {
         let sweep = ["compare", "--widths", "300", "--thetas", "1", "--betas", "0.5", "--steps", "8", "--depth", "20",
                      "--method", "reduced", "--networks", "30", "--qmc-points", "1024", "--quiet"]
         let solved = try CLI.run(sweep + ["--inits", "target-rate:0.1"], timeout: 300)
         #expect(solved.status == 0, "\(solved.stderr)")
-        #expect(solved.stdout.contains("(drift)"), "\(solved.stdout)")
-        #expect(solved.stdout.contains("--solve-on sampler"), "\(solved.stdout)")
+        let row = try #require(solved.stdout.split(separator: "\n").first { $0.contains("target-rate:0.1  0.") },
+                               "\(solved.stdout)")
+        let fields = row.split(separator: " ")
+        let deviation = try #require(fields.first { $0.hasSuffix("%") }.flatMap { Double($0.dropLast()) }, "\(row)")
+        #expect(deviation < -15, "\(row)")
+        let outside = try #require(fields.firstIndex { $0.hasSuffix("%") }.map { fields[($0 + 1)...] }, "\(row)")
+        #expect(outside.first.flatMap { Int($0) } != nil, "the drift has a first layer: \(row)")
+        #expect(solved.stdout.contains("--solve-on sampler") == row.contains("(drift)"), "\(solved.stdout)")
         let paper = try CLI.run(sweep + ["--inits", "paper"], timeout: 300)
         #expect(paper.status == 0)
         #expect(!paper.stdout.contains("--solve-on sampler"))

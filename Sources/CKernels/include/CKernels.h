@@ -1,6 +1,8 @@
 #ifndef SNN_CKERNELS_H
 #define SNN_CKERNELS_H
 
+#include <stdint.h>
+
 /// out[c][i] = sum over m = 0..k-1, in increasing m, of fma(panel[32 m + i], input[c][m], .), from 0, for the
 /// rows i < rows (<= 32) of one panel and the columns c < columns: a panel of 32 rows of a matrix (entry m holds
 /// its 32 rows' values at column m) times `columns` vectors (column c at input + c * inputStride), each output written
@@ -76,5 +78,49 @@ void snn_bit_overlaps(const unsigned long long *bits, long words, long first, lo
 /// The same with the portable bit count: the definition the other paths are tested against.
 void snn_bit_overlaps_definition(const unsigned long long *bits, long words, long first, long count, double *out,
                                  long ldOut);
+
+/// The fast path of the ziggurat for normals (Sources/SNNSimulator/Ziggurat.swift) over eight xoshiro256** lanes.
+/// `state` holds the lanes' 4 x 8 words, word-major (state[8 w + j] is word w of lane j), and is advanced. Step g
+/// advances every lane once; its 64-bit outputs, as 16 32-bit words in little-endian order (lane 0 low, lane 0 high,
+/// lane 1 low, ...), go to slots 16 g .. 16 g + 15; slots from `count` on are dropped. Per slot, from its word: layer
+/// = bits 0-7, sign = bit 8, abscissa = bits 9-31; with the layer's entry layers[layer] = (bits of w) << 32 | k,
+/// out[slot] = (+-abscissa * w) * scale, each product rounded once; when abscissa >= k (outside the layer's inner
+/// rectangle) it also appends slot << 32 | word to `missed` (room for `count` entries), in increasing slot. Returns
+/// the number appended. AVX-512 or AVX2 where the CPU has them (checked at run time), scalar otherwise, the same bits.
+long snn_normal_lanes(uint64_t *state, float *out, long count, float scale, const uint64_t *layers,
+                      uint64_t *missed);
+
+/// The same with a chosen kernel: 0 the scalar definition, 1 AVX2, 2 AVX-512; -1 when the CPU lacks it.
+long snn_normal_lanes_with(int kernel, uint64_t *state, float *out, long count, float scale, const uint64_t *layers,
+                           uint64_t *missed);
+
+/// The scalar definition the vector kernels are tested against, bit for bit.
+long snn_normal_lanes_definition(uint64_t *state, float *out, long count, float scale, const uint64_t *layers,
+                                 uint64_t *missed);
+
+/// The lanes' state for the key `key`: lane j takes SplitMix64's outputs 4 j + 1 .. 4 j + 4 from `key`, i.e.
+/// state[8 w + j] = mix(key + (4 j + w + 1) 0x9E3779B97F4A7C15) with mix SplitMix64's finalizer: lane j is
+/// xoshiro256** seeded with key + 4 j 0x9E3779B97F4A7C15. AVX-512 (with DQ) where the CPU has it, the same words.
+void snn_normal_lanes_seed(uint64_t key, uint64_t *state);
+void snn_normal_lanes_seed_definition(uint64_t key, uint64_t *state);
+
+/// The kernel snn_normal_lanes uses on this CPU: 2 AVX-512, 1 AVX2, 0 scalar.
+int snn_normal_lanes_best(void);
+
+/// The simulator's input lists (`NetworkWorkspace.buildInputLists`): the j < count with now[j] != 0, increasing, into
+/// `list`; returns their number. May write one slot past the list's end (room for count + 1 entries).
+/// AVX-512 where the CPU has it (checked at run time), the scalar definition otherwise, the same lists.
+long snn_list_spikes(const float *now, long count, uint32_t *list);
+
+/// The j < count that switched on (now[j] != 0, before[j] == 0) into `on` and those that switched off into `off`,
+/// increasing, their numbers in *switchedOn and *switchedOff; returns the number of j with now[j] != 0. May write one
+/// slot past each list's end. AVX-512 where the CPU has it, the scalar definition otherwise, the same lists.
+long snn_list_changes(const float *now, const float *before, long count, uint32_t *on, uint32_t *off,
+                      long *switchedOn, long *switchedOff);
+
+/// The scalar definitions the vector paths are tested against.
+long snn_list_spikes_definition(const float *now, long count, uint32_t *list);
+long snn_list_changes_definition(const float *now, const float *before, long count, uint32_t *on, uint32_t *off,
+                                 long *switchedOn, long *switchedOff);
 
 #endif
