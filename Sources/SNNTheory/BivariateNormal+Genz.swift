@@ -37,11 +37,10 @@ extension BivariateNormal {
         var k = b, hk = a * b, value = 0.0
         if abs(rho) < 0.925 {
             let hs = (h * h + k * k) / 2, asr = asin(rho) / 2
-            for (w, x) in zip(weights, nodes) {
-                for t in [1 - x, 1 + x] {
-                    let sn = sin(asr * t)
-                    value += w * exp((sn * hk - hs) / (1 - sn * sn))
-                }
+            for i in weights.indices {
+                let below = sin(asr * (1 - nodes[i])), above = sin(asr * (1 + nodes[i]))
+                value += weights[i] * (exp((below * hk - hs) / (1 - below * below))
+                                       + exp((above * hk - hs) / (1 - above * above)))
             }
             return value * asr / twoPi
         }
@@ -63,11 +62,12 @@ extension BivariateNormal {
                 * (1 - c * bs * (1 - d * bs / 5) / 3)
         }
         s /= 2
-        for (w, x) in zip(weights, nodes) {
-            for t in [1 - x, 1 + x] {
-                let xs = (s * t) * (s * t)
+        for i in weights.indices {
+            for t in 0..<2 {
+                let point = s * (t == 0 ? 1 - nodes[i] : 1 + nodes[i])
+                let xs = point * point
                 let rs = (1 - xs).squareRoot()
-                value += s * w * exp(-(bs / xs + hk) / 2)
+                value += s * weights[i] * exp(-(bs / xs + hk) / 2)
                     * (exp(-hk * (1 - rs) / (2 * (1 + rs))) / rs - (1 + c * xs * (1 + d * xs)))
             }
         }
