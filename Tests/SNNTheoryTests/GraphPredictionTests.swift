@@ -208,6 +208,51 @@ import Testing
         }
     }
 
+    /// Section 9.4's neuron pairs where its Gaussian is exact: two neurons reading the same two N(0, 1) inputs have
+    /// jointly Gaussian potentials, so the variance of their summed spikes is Var[n_1] + Var[n_2] + 2 Cov(n_1, n_2),
+    /// the covariance from the adaptive-quadrature orthant (not the Genz rule the prediction uses): single spikes
+    /// (P(u_1 > theta, u_2 > theta) - Q Q) and multi-spike counts (the sum over levels k, l).
+    @Test func neuronPairsOfGaussianInputsTakeTheBivariateNormal() throws {
+        let weight: [Float] = [1, 0.5, 0.8, -0.3]
+        let w = weight.map(Double.init)
+        let variances = [w[0] * w[0] + w[1] * w[1], w[2] * w[2] + w[3] * w[3]]
+        let rho = (w[0] * w[2] + w[1] * w[3]) / (variances[0] * variances[1]).squareRoot()
+        for multiSpike in [false, true] {
+            let theta = multiSpike ? 0.5 : 0.7
+            // A convolution (one channel in, two out, kernel 2 over 2 inputs): its outputs carry their pair.
+            let graph = Self.chain(inputShape: [1, 2], [
+                (.convolution(NetworkGraph.Convolution(outputChannels: 2, inputChannels: 1, kernel: [2], stride: [1],
+                                                       padding: [0], dilation: [1], groups: 1, weight: weight,
+                                                       bias: [])), [2, 1]),
+                (.neurons(Self.neurons(2, theta: Float(theta), multiSpike: multiSpike)), [2, 1]),
+                (.flatten, [2]),
+                (.dense(NetworkGraph.Dense(outputs: 1, inputs: 2, weight: [1, 1], bias: [])), [1]),
+                (.neurons(Self.neurons(1, theta: 1e9)), [1]),
+            ])
+            let prediction = GraphPrediction(graph, input: .gaussian(std: 1))
+            let levels = multiSpike ? Array(1...40) : [1]
+            var variance = 0.0, covariance = 0.0
+            for i in 0..<2 {
+                var first = 0.0, second = 0.0
+                for k in levels {
+                    let q = Self.q(Double(k) * Double(Float(theta)) / variances[i].squareRoot())
+                    first += q
+                    second += Double(2 * k - 1) * q
+                }
+                variance += second - first * first
+            }
+            for k in levels { for l in levels {
+                let a = Double(k) * Double(Float(theta)) / variances[0].squareRoot()
+                let b = Double(l) * Double(Float(theta)) / variances[1].squareRoot()
+                covariance += try BivariateNormal.upperOrthant(a, b, correlation: rho).value - Self.q(a) * Self.q(b)
+            } }
+            let expected = variance + 2 * covariance
+            let predicted = prediction.layers[1].membraneVariances[0]
+            #expect(abs(predicted - expected) <= 1e-9 * expected, "multi-spike \(multiSpike): \(predicted) vs \(expected)")
+            #expect(covariance > 0.01 * variance)
+        }
+    }
+
     @Test func poolingSumsMeansAndVariances() {
         let shape = [1, 4, 4]
         let graph = Self.chain(inputShape: shape, [
