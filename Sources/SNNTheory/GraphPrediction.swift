@@ -79,8 +79,8 @@ public struct GraphPrediction: Sendable {
         var pairs: PairCovariance?
     }
 
-    /// The multiply-adds a linear node may spend on its output pairs (about a second); past it its outputs are taken
-    /// as independent (A1).
+    /// The multiply-adds a linear node may spend on its output pairs; past it its outputs are taken as independent
+    /// (A1). The Sinabs CNN's layers stay below it.
     static let pairWorkLimit = 2e9
 
     /// Input elements are Bernoulli(p) spikes or N(0, s^2) values, independent. With `reinitialize`, each dense and
@@ -118,7 +118,8 @@ public struct GraphPrediction: Sendable {
             }
             if incoming.count == 1 {
                 sum.spikes = incoming[0].spikes
-                // (A linear node keeps its outputs' laws only where its own inputs are independent, section 9.4.)
+                // Pairs among these elements leave their laws valid: the law of each is a sum over the node's own
+                // inputs, kept by the dense or convolution node only where those were independent (section 9.4).
                 sum.sums = exactTails ? incoming[0].sums : nil
             }
             let elements = Double(max(sum.mean.count, 1))
@@ -469,8 +470,9 @@ public struct GraphPrediction: Sendable {
             let sdA = variance[a].squareRoot()
             for (bb, c) in zip(input.partners[a], input.values[a]) {
                 let b = Int(bb)
-                guard b > a, !levels[b].isEmpty else { continue }
-                let rho = min(1, max(-1, Double(gain[a]) * Double(gain[b]) * c / (sdA * variance[b].squareRoot())))
+                let sdB = variance[b].squareRoot()
+                guard b > a, !levels[b].isEmpty, sdA > 0, sdB > 0 else { continue }
+                let rho = min(1, max(-1, Double(gain[a]) * Double(gain[b]) * c / (sdA * sdB)))
                 var cov = 0.0
                 if rho >= 1 || rho <= -1 {
                     for la in levels[a] {
