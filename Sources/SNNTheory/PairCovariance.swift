@@ -28,27 +28,59 @@ struct PairCovariance: Sendable {
     /// each other, so only each one's own pairs add).
     static func sum(_ parts: [PairCovariance], count: Int) -> PairCovariance {
         var result = PairCovariance(count: count)
-        var scratch = [Double](repeating: 0, count: count), marked = [Bool](repeating: false, count: count)
+        var scratch = SparseAccumulator(count: count)
         for a in 0..<count {
-            var touched: [Int32] = []
             for part in parts {
-                for (b, c) in zip(part.partners[a], part.values[a]) {
-                    if !marked[Int(b)] {
-                        marked[Int(b)] = true
-                        touched.append(b)
-                    }
-                    scratch[Int(b)] += c
-                }
+                for (b, c) in zip(part.partners[a], part.values[a]) { scratch.add(b, c) }
             }
-            touched.sort()
-            for b in touched {
+            scratch.drain { b, c in
                 result.partners[a].append(b)
-                result.values[a].append(scratch[Int(b)])
-                scratch[Int(b)] = 0
-                marked[Int(b)] = false
+                result.values[a].append(c)
             }
         }
         return result
+    }
+}
+
+/// A dense scratch vector that remembers the entries it touched, so reading them out and clearing costs only those.
+struct SparseAccumulator {
+    private var values: [Double]
+    private var marked: [Bool]
+    private(set) var touched: [Int32] = []
+
+    init(count: Int) {
+        values = Array(repeating: 0, count: count)
+        marked = Array(repeating: false, count: count)
+    }
+
+    subscript(_ i: Int32) -> Double { values[Int(i)] }
+
+    mutating func add(_ i: Int32, _ value: Double) {
+        let index = Int(i)
+        if !marked[index] {
+            marked[index] = true
+            touched.append(i)
+        }
+        values[index] += value
+    }
+
+    /// Calls `body` with every touched entry in increasing index, then clears them.
+    mutating func drain(_ body: (Int32, Double) -> Void) {
+        touched.sort()
+        for i in touched {
+            body(i, values[Int(i)])
+            values[Int(i)] = 0
+            marked[Int(i)] = false
+        }
+        touched.removeAll(keepingCapacity: true)
+    }
+
+    mutating func clear() {
+        for i in touched {
+            values[Int(i)] = 0
+            marked[Int(i)] = false
+        }
+        touched.removeAll(keepingCapacity: true)
     }
 }
 
@@ -76,59 +108,37 @@ struct LinearRows: Sendable {
         }
         var result = [Double](repeating: 0, count: outputs)
         var out = outputPairs ? PairCovariance(count: outputs) : nil
-        var t = [Double](repeating: 0, count: inputCount), tMarked = [Bool](repeating: false, count: inputCount)
-        var s = [Double](repeating: 0, count: outputPairs ? outputs : 0)
-        var sMarked = [Bool](repeating: false, count: outputPairs ? outputs : 0)
-        var touchedIn: [Int32] = [], touchedOut: [Int32] = []
+        var t = SparseAccumulator(count: inputCount), covariance = SparseAccumulator(count: outputPairs ? outputs : 0)
         for a in 0..<outputs {
             // t = (row a of A) times the input covariance.
             for (j, w) in zip(inputs[a], weights[a]) {
-                let jj = Int(j)
-                if !tMarked[jj] { tMarked[jj] = true; touchedIn.append(j) }
-                t[jj] += w * variance[jj]
+                t.add(j, w * variance[Int(j)])
                 if let pairs {
-                    for (k, c) in zip(pairs.partners[jj], pairs.values[jj]) {
-                        let kk = Int(k)
-                        if !tMarked[kk] { tMarked[kk] = true; touchedIn.append(k) }
-                        t[kk] += w * c
-                    }
+                    for (k, c) in zip(pairs.partners[Int(j)], pairs.values[Int(j)]) { t.add(k, w * c) }
                 }
             }
             var v = 0.0
-            for (j, w) in zip(inputs[a], weights[a]) { v += w * t[Int(j)] }
+            for (j, w) in zip(inputs[a], weights[a]) { v += w * t[j] }
             result[a] = max(0, v)
             if outputPairs {
-                for k in touchedIn {
-                    let tk = t[Int(k)]
+                for k in t.touched {
+                    let tk = t[k]
                     guard tk != 0 else { continue }
                     work += Double(columns[Int(k)].count)
-                    for (b, w) in columns[Int(k)] {
-                        let bb = Int(b)
-                        if !sMarked[bb] { sMarked[bb] = true; touchedOut.append(b) }
-                        s[bb] += tk * w
-                    }
+                    for (b, w) in columns[Int(k)] { covariance.add(b, tk * w) }
                 }
-                touchedOut.sort()
-                for b in touchedOut {
-                    let bb = Int(b)
-                    if bb != a && s[bb] != 0 {
+                covariance.drain { b, c in
+                    if Int(b) != a && c != 0 {
                         out!.partners[a].append(b)
-                        out!.values[a].append(s[bb])
+                        out!.values[a].append(c)
                     }
-                    s[bb] = 0
-                    sMarked[bb] = false
                 }
-                touchedOut.removeAll(keepingCapacity: true)
                 if work > workLimit {
                     outputPairs = false
                     out = nil
                 }
             }
-            for k in touchedIn {
-                t[Int(k)] = 0
-                tMarked[Int(k)] = false
-            }
-            touchedIn.removeAll(keepingCapacity: true)
+            t.clear()
         }
         return (result, out.flatMap { $0.pairCount > 0 ? $0 : nil })
     }
