@@ -88,6 +88,6 @@ let package = Package(
         .testTarget(name: "NIRTests", dependencies: ["NIR", "SNNTestSupport"]),
         .testTarget(name: "SNNReportsTests",
                     dependencies: ["SNNReports", "SNNModel", "SNNTheory", "SNNSimulator", "SNNVerification", "SNNFormats",
-                                   "SNNTestSupport"]),
+                                   "SNNTestSupport", "NIR"]),
     ]
 )

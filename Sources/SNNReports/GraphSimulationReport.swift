@@ -134,11 +134,15 @@ public struct GraphSimulationReport {
     }
 
     /// The assumptions of THEORY.md section 9 a layer can break: A2 (a Gaussian sum) where the prediction flagged it,
-    /// A1 (independent inputs) past the first neuron layer, whose neurons share the inputs of the layer below.
+    /// A1 (independent inputs) past the first neuron layer, whose neurons share the inputs of the layer below; where
+    /// the prediction carried pair covariances (section 9.4), what is left: higher-order dependence and the Gaussian.
     func reasons(index: Int, node: Int) -> [String] {
         var reasons = prediction?.layers.first { $0.node == node }.map(GraphPredictReport.warnings) ?? []
         let gaussian = prediction?.layers.first { $0.node == node }.map { $0.tailMethods[.gaussian] ?? 0 } ?? 1
-        if index > 0 {
+        let pairs = prediction?.layers.first { $0.node == node }?.correlatedPairs ?? 0
+        if index > 0 && pairs > 0 {
+            reasons.append("its inputs are correlated beyond their pairs, or the pairs' Gaussian law is off (section 9.4)")
+        } else if index > 0 {
             reasons.append("its inputs are correlated (neurons below share inputs; A1)")
         } else if gaussian > 0 {
             if reasons.isEmpty { reasons.append("the input current is not Gaussian (A2)") }

@@ -222,7 +222,8 @@ public struct NIRInspectReport {
         if prediction != nil { header += ["input rate", "var / paper"] }
         out.append(Format.table(header: header, rows: rows.map(nodeCells)))
         if prediction != nil {
-            out.append("(input rate: the predicted mean of what reaches the node at the first step; var / paper: Var[w] "
+            out.append("(input rate: the predicted mean of what reaches the node at the first step, elements taken as "
+                + "independent; var / paper: Var[w] "
                 + "x fan-in x E[x^2], 1 for the paper's 1 / (fan-in P))")
         }
         let neurons = rows.filter { !$0.discretized.isEmpty }

@@ -34,6 +34,8 @@ public struct GraphPrediction: Sendable {
         /// How many neurons' spike probabilities came from each tail (`BernoulliSum.Method`, section 9.1): exact or
         /// saddle point where the elements reaching them are spikes and few, else the Gaussian.
         public let tailMethods: [BernoulliSum.Method: Int]
+        /// How many pairs of the neurons' inputs carry a covariance (section 9.4); 0 where they are independent (A1).
+        public let correlatedPairs: Int
 
         public var meanRate: Double? { rates.map { $0.reduce(0, +) / Double(max($0.count, 1)) } }
 
@@ -70,16 +72,23 @@ public struct GraphPrediction: Sendable {
         var fanIn: Int?
         /// Every element is a spike, 0 or 1, with probability `mean` (Bernoulli inputs, single-spike neurons).
         var spikes = false
-        /// Per element of a dense or convolution output fed by spikes with at most `BernoulliSum.saddlePointLimit`
-        /// inputs: its law, bias included (section 9.1).
+        /// Per element of a dense or convolution output fed by independent spikes with at most
+        /// `BernoulliSum.saddlePointLimit` inputs: its law, bias included (section 9.1).
         var sums: [BernoulliSum]?
+        /// The covariances between distinct elements (section 9.4); nil: independent (A1).
+        var pairs: PairCovariance?
     }
+
+    /// The multiply-adds a linear node may spend on its output pairs; past it its outputs are taken as independent
+    /// (A1). The Sinabs CNN's layers stay below it.
+    static let pairWorkLimit = 2e9
 
     /// Input elements are Bernoulli(p) spikes or N(0, s^2) values, independent. With `reinitialize`, each dense and
     /// convolution node gets the weights it returns before the prediction reaches it, so that an initialization can
     /// be set layer by layer from the rates the new weights give upstream.
-    /// `exactTails` false takes every neuron's input as Gaussian (section 9's A2 everywhere), for comparison.
-    public init(_ graph: NetworkGraph, input: InputEncoding, exactTails: Bool = true,
+    /// `exactTails` false takes every neuron's input as Gaussian (section 9's A2 everywhere), for comparison;
+    /// `pairCovariances` false takes every node's elements as independent (section 9's A1 everywhere, no 9.4).
+    public init(_ graph: NetworkGraph, input: InputEncoding, exactTails: Bool = true, pairCovariances: Bool = true,
                 reinitialize: Reinitialization? = nil) {
         var moments: [Moments] = []
         var layers: [Layer] = []
@@ -101,8 +110,16 @@ public struct GraphPrediction: Sendable {
                 if let share = m.largestShare { sum.largestShare = share }
                 if let fanIn = m.fanIn { sum.fanIn = min(sum.fanIn ?? fanIn, fanIn) }
             }
+            let paired = incoming.compactMap(\.pairs)
+            if paired.count == 1 {
+                sum.pairs = paired[0]
+            } else if paired.count > 1 {
+                sum.pairs = PairCovariance.sum(paired, count: node.inputCount)
+            }
             if incoming.count == 1 {
                 sum.spikes = incoming[0].spikes
+                // Pairs among these elements leave their laws valid: the law of each is a sum over the node's own
+                // inputs, kept by the dense or convolution node only where those were independent (section 9.4).
                 sum.sums = exactTails ? incoming[0].sums : nil
             }
             let elements = Double(max(sum.mean.count, 1))
@@ -134,12 +151,13 @@ public struct GraphPrediction: Sendable {
                                            variance: Array(repeating: s * s, count: count), meanField: (0, s * s)))
                 }
             case .dense(let dense):
-                moments.append(Self.dense(dense, sum))
+                moments.append(Self.dense(dense, sum, pairCovariances: pairCovariances))
             case .convolution(let convolution):
                 moments.append(Self.convolution(convolution, sum, inputShape: node.inputShape,
-                                                outputShape: node.outputShape))
+                                                outputShape: node.outputShape, pairCovariances: pairCovariances))
             case .pool(let pooling):
-                moments.append(Self.pool(pooling, sum, inputShape: node.inputShape, outputShape: node.outputShape))
+                moments.append(Self.pool(pooling, sum, inputShape: node.inputShape, outputShape: node.outputShape,
+                                         pairCovariances: pairCovariances))
             case .flatten, .output:
                 moments.append(sum)
             case .scale(let scale):
@@ -152,6 +170,7 @@ public struct GraphPrediction: Sendable {
                 }
                 let meanScale = scale.reduce(0.0) { $0 + Double($1) } / Double(count)
                 scaled.meanField = (sum.meanField.mean * meanScale, sum.meanField.variance * meanScale * meanScale)
+                scaled.pairs = sum.pairs?.scaled { Double(scale[$0]) }
                 moments.append(scaled)
             case .neurons(let neurons):
                 let (output, layer) = Self.neurons(neurons, sum, node: index, name: node.name)
@@ -164,7 +183,10 @@ public struct GraphPrediction: Sendable {
         self.inputMoments = inputMoments
     }
 
-    static func dense(_ dense: NetworkGraph.Dense, _ input: Moments) -> Moments {
+    /// With `pairCovariances` and correlated inputs, the variance takes every pair (section 9.4) and, within the work
+    /// limit, the outputs' pairs are computed; independent inputs give outputs taken as independent (their pairs,
+    /// n^2 / 2 of them through every shared input, are the part of A1 this leaves in dense layers).
+    static func dense(_ dense: NetworkGraph.Dense, _ input: Moments, pairCovariances: Bool = false) -> Moments {
         var mean = [Double](repeating: 0, count: dense.outputs)
         var variance = [Double](repeating: 0, count: dense.outputs)
         var largest = [Double](repeating: 0, count: dense.outputs)
@@ -187,7 +209,17 @@ public struct GraphPrediction: Sendable {
         let secondMoment = squares / Double(dense.weight.count)
         let inputSecond = input.meanField.variance + input.meanField.mean * input.meanField.mean
         var sums: [BernoulliSum]?
-        if input.spikes, dense.inputs <= BernoulliSum.saddlePointLimit {
+        var pairs: PairCovariance?
+        if pairCovariances, let inputPairs = input.pairs {
+            let rows = LinearRows(inputs: Array(repeating: (0..<dense.inputs).map(Int32.init), count: dense.outputs),
+                                  weights: (0..<dense.outputs).map { i in
+                                      (0..<dense.inputs).map { Double(dense.weight[i * dense.inputs + $0]) }
+                                  }, inputCount: dense.inputs)
+            (variance, pairs) = rows.propagate(variance: input.variance, pairs: inputPairs,
+                                               outputPairs: true,
+                                               workLimit: pairWorkLimit)
+        }
+        if input.spikes, input.pairs == nil, dense.inputs <= BernoulliSum.saddlePointLimit {
             sums = (0..<dense.outputs).map { i in
                 BernoulliSum(weights: (0..<dense.inputs).map { Double(dense.weight[i * dense.inputs + $0]) }
                                  + [dense.bias.isEmpty ? 0 : Double(dense.bias[i])],
@@ -196,12 +228,14 @@ public struct GraphPrediction: Sendable {
         }
         return Moments(mean: mean, variance: variance,
                        meanField: (0, Double(dense.inputs) * secondMoment * inputSecond), largestShare: largest,
-                       fanIn: dense.inputs, sums: sums)
+                       fanIn: dense.inputs, sums: sums, pairs: pairs)
     }
 
-    /// Direct cross-correlation with zero padding, channels first; one or two spatial dimensions.
+    /// Direct cross-correlation with zero padding, channels first; one or two spatial dimensions. With
+    /// `pairCovariances`, the outputs' pairs (neighbours reading common inputs, or correlated ones) within the work
+    /// limit, and each variance with its inputs' pairs (section 9.4).
     static func convolution(_ c: NetworkGraph.Convolution, _ input: Moments, inputShape: [Int],
-                            outputShape: [Int]) -> Moments {
+                            outputShape: [Int], pairCovariances: Bool = false) -> Moments {
         let rank = c.kernel.count
         let inSize = rank == 2 ? (inputShape[1], inputShape[2]) : (1, inputShape[1])
         let outSize = rank == 2 ? (outputShape[1], outputShape[2]) : (1, outputShape[1])
@@ -214,7 +248,10 @@ public struct GraphPrediction: Sendable {
         var mean = [Double](repeating: 0, count: count)
         var variance = [Double](repeating: 0, count: count)
         var largest = [Double](repeating: 0, count: count)
-        let keepSums = input.spikes && c.fanIn <= BernoulliSum.saddlePointLimit
+        let keepSums = input.spikes && input.pairs == nil && c.fanIn <= BernoulliSum.saddlePointLimit
+        var rows = LinearRows(inputs: Array(repeating: [], count: pairCovariances ? count : 0),
+                              weights: Array(repeating: [], count: pairCovariances ? count : 0),
+                              inputCount: input.mean.count)
         var sums: [BernoulliSum] = []
         var rowWeights: [Double] = [], rowProbabilities: [Double] = []
         for o in 0..<c.outputChannels {
@@ -234,6 +271,11 @@ public struct GraphPrediction: Sendable {
                                 guard ix >= 0, ix < inSize.1 else { continue }
                                 let w = Double(c.weight[((o * perGroupIn + ci) * kernel.0 + ky) * kernel.1 + kx])
                                 let j = (channel * inSize.0 + iy) * inSize.1 + ix
+                                if pairCovariances {
+                                    let i = (o * outSize.0 + y) * outSize.1 + x
+                                    rows.inputs[i].append(Int32(j))
+                                    rows.weights[i].append(w)
+                                }
                                 m += w * input.mean[j]
                                 let term = w * w * input.variance[j]
                                 v += term
@@ -256,20 +298,32 @@ public struct GraphPrediction: Sendable {
                 }
             }
         }
+        var pairs: PairCovariance?
+        if pairCovariances {
+            let propagated = rows.propagate(variance: input.variance, pairs: input.pairs,
+                                            outputPairs: true,
+                                            workLimit: pairWorkLimit)
+            if input.pairs != nil { variance = propagated.0 }
+            pairs = propagated.1
+        }
         let secondMoment = c.weight.reduce(0.0) { $0 + Double($1) * Double($1) } / Double(c.weight.count)
         let inputSecond = input.meanField.variance + input.meanField.mean * input.meanField.mean
         return Moments(mean: mean, variance: variance,
                        meanField: (0, Double(c.fanIn) * secondMoment * inputSecond), largestShare: largest,
-                       fanIn: c.fanIn, sums: keepSums ? sums : nil)
+                       fanIn: c.fanIn, sums: keepSums ? sums : nil, pairs: pairs)
     }
 
-    static func pool(_ p: NetworkGraph.Pooling, _ input: Moments, inputShape: [Int], outputShape: [Int]) -> Moments {
+    static func pool(_ p: NetworkGraph.Pooling, _ input: Moments, inputShape: [Int], outputShape: [Int],
+                     pairCovariances: Bool = false) -> Moments {
         let (channels, height, width) = (inputShape[0], inputShape[1], inputShape[2])
         let (outHeight, outWidth) = (outputShape[1], outputShape[2])
         let window = Double(p.kernel[0] * p.kernel[1])
         let factor = p.average ? 1 / window : 1
         var mean = [Double](repeating: 0, count: channels * outHeight * outWidth)
         var variance = mean
+        var rows = LinearRows(inputs: Array(repeating: [], count: pairCovariances ? mean.count : 0),
+                              weights: Array(repeating: [], count: pairCovariances ? mean.count : 0),
+                              inputCount: input.mean.count)
         for c in 0..<channels {
             for y in 0..<outHeight {
                 for x in 0..<outWidth {
@@ -280,6 +334,10 @@ public struct GraphPrediction: Sendable {
                         for kx in 0..<p.kernel[1] {
                             let ix = x * p.stride[1] - p.padding[1] + kx
                             guard ix >= 0, ix < width else { continue }
+                            if pairCovariances {
+                                rows.inputs[(c * outHeight + y) * outWidth + x].append(Int32((c * height + iy) * width + ix))
+                                rows.weights[(c * outHeight + y) * outWidth + x].append(factor)
+                            }
                             m += input.mean[(c * height + iy) * width + ix]
                             v += input.variance[(c * height + iy) * width + ix]
                         }
@@ -289,11 +347,19 @@ public struct GraphPrediction: Sendable {
                 }
             }
         }
+        var pairs: PairCovariance?
+        if pairCovariances {
+            let propagated = rows.propagate(variance: input.variance, pairs: input.pairs,
+                                            outputPairs: true,
+                                            workLimit: pairWorkLimit)
+            if input.pairs != nil { variance = propagated.0 }
+            pairs = propagated.1
+        }
         return Moments(mean: mean, variance: variance,
                        meanField: (input.meanField.mean * window * factor,
                                    input.meanField.variance * window * factor * factor),
                        largestShare: input.largestShare.map { _ in Array(repeating: 0, count: mean.count) },
-                       fanIn: input.fanIn)
+                       fanIn: input.fanIn, pairs: pairs)
     }
 
     static func neurons(_ neurons: NetworkGraph.NeuronLayer, _ input: Moments, node: Int,
@@ -318,11 +384,16 @@ public struct GraphPrediction: Sendable {
         guard let threshold = neurons.threshold else {
             let layer = Layer(node: node, name: name, rates: nil, membraneMeans: uMean, membraneVariances: uVariance,
                               membraneVariance: membraneVariance, meanFieldVariance: fieldVariance, meanFieldRate: nil,
-                              fanIn: input.fanIn, dominatedFraction: dominated, tailMethods: [:])
-            return (Moments(mean: uMean, variance: uVariance, meanField: (fieldMean, fieldVariance)), layer)
+                              fanIn: input.fanIn, dominatedFraction: dominated, tailMethods: [:],
+                              correlatedPairs: input.pairs?.pairCount ?? 0)
+            return (Moments(mean: uMean, variance: uVariance, meanField: (fieldMean, fieldVariance),
+                            pairs: input.pairs?.scaled { Double(neurons.gain[$0]) }), layer)
         }
         var rates = [Double](repeating: 0, count: count), outMean = rates, outVariance = rates
         var methods: [BernoulliSum.Method: Int] = [:]
+        // Per neuron, the spike levels k (1 alone for single spikes) as standard-normal thresholds z_k with
+        // P(n >= k) = Q(z_k): the pairs' joint law is the bivariate normal with these marginals (section 9.4).
+        var levels = [[(z: Double, q: Double)]](repeating: [], count: input.pairs == nil ? 0 : count)
         for i in 0..<count {
             let theta = Double(threshold[i])
             let gain = Double(neurons.gain[i])
@@ -334,10 +405,21 @@ public struct GraphPrediction: Sendable {
                     sum.tail((x - bias) / gain, inclusive: inclusive)
                 }
                 methods[sum.method, default: 0] += 1
+                if !levels.isEmpty {
+                    levels[i] = spikeLevels(threshold: theta, multiSpike: neurons.multiSpike) { x, inclusive in
+                        sum.tail((x - bias) / gain, inclusive: inclusive)
+                    }
+                }
             } else {
                 (first, second) = spikeMoments(mean: uMean[i], sd: uVariance[i].squareRoot(), threshold: theta,
                                                multiSpike: neurons.multiSpike)
                 methods[.gaussian, default: 0] += 1
+                let sd = uVariance[i].squareRoot()
+                if !levels.isEmpty, sd > 0 {
+                    levels[i] = spikeLevels(threshold: theta, multiSpike: neurons.multiSpike) { x, inclusive in
+                        exceeds(uMean[i], sd, x, inclusive: inclusive)
+                    }
+                }
             }
             rates[i] = first
             outMean[i] = first
@@ -349,10 +431,70 @@ public struct GraphPrediction: Sendable {
         let layer = Layer(node: node, name: name, rates: rates, membraneMeans: uMean, membraneVariances: uVariance,
                           membraneVariance: membraneVariance, meanFieldVariance: fieldVariance,
                           meanFieldRate: fieldFirst,
-                          fanIn: input.fanIn, dominatedFraction: dominated, tailMethods: methods)
+                          fanIn: input.fanIn, dominatedFraction: dominated, tailMethods: methods,
+                          correlatedPairs: input.pairs?.pairCount ?? 0)
+        let pairs = input.pairs.map { spikePairs($0, levels: levels, gain: neurons.gain, variance: uVariance) }
         return (Moments(mean: outMean, variance: outVariance,
                         meanField: (fieldFirst, max(0, fieldSecond - fieldFirst * fieldFirst)),
-                        spikes: !neurons.multiSpike), layer)
+                        spikes: !neurons.multiSpike, pairs: pairs.flatMap { $0.pairCount > 0 ? $0 : nil }), layer)
+    }
+
+    /// The thresholds z_k = Q^-1(P(n >= k)) and P(n >= k) of every spike level with 1e-12 < P(n >= k) < 1 (a level
+    /// certain or impossible adds nothing to a covariance; one of probability p adds at most p).
+    static func spikeLevels(threshold theta: Double, multiSpike: Bool,
+                            tail: (Double, Bool) -> Double) -> [(z: Double, q: Double)] {
+        guard multiSpike, theta > 0 else {
+            let p = tail(theta, false)
+            return p > 1e-12 && p < 1 ? [(StandardNormal.inverseTail(p), p)] : []
+        }
+        var levels: [(z: Double, q: Double)] = []
+        var k = 1
+        while k < 100_000 {
+            let p = tail(Double(k) * theta, true)
+            if p <= 1e-12 { break }
+            if p < 1 { levels.append((StandardNormal.inverseTail(p), p)) }
+            k += 1
+        }
+        return levels
+    }
+
+    /// Cov(n_a, n_b) = sum_k sum_l [P(Z_a > z_ak, Z_b > z_bl; rho_ab) - Q(z_ak) Q(z_bl)] for every pair whose inputs
+    /// have a covariance, rho_ab = gain_a gain_b Cov(x_a, x_b) / (sd_a sd_b) the correlation of u_a and u_b (section
+    /// 9.4: u Gaussian pairwise, with the neurons' own marginals).
+    static func spikePairs(_ input: PairCovariance, levels: [[(z: Double, q: Double)]], gain: [Float],
+                           variance: [Double])
+        -> PairCovariance
+    {
+        var out = PairCovariance(count: input.count)
+        for a in 0..<input.count where !levels[a].isEmpty {
+            let sdA = variance[a].squareRoot()
+            for (bb, c) in zip(input.partners[a], input.values[a]) {
+                let b = Int(bb)
+                let sdB = variance[b].squareRoot()
+                guard b > a, !levels[b].isEmpty, sdA > 0, sdB > 0 else { continue }
+                let rho = min(1, max(-1, Double(gain[a]) * Double(gain[b]) * c / (sdA * sdB)))
+                var cov = 0.0
+                if rho >= 1 || rho <= -1 {
+                    for la in levels[a] {
+                        for lb in levels[b] {
+                            cov += BivariateNormal.upperOrthantFast(la.z, lb.z, correlation: rho) - la.q * lb.q
+                        }
+                    }
+                } else {
+                    for la in levels[a] {
+                        for lb in levels[b] {
+                            cov += BivariateNormal.orthantExcess(la.z, lb.z, correlation: rho, tails: (la.q, lb.q))
+                        }
+                    }
+                }
+                guard cov != 0 else { continue }
+                out.partners[a].append(bb)
+                out.values[a].append(cov)
+                out.partners[b].append(Int32(a))
+                out.values[b].append(cov)
+            }
+        }
+        return out
     }
 
     /// P(u > theta) (or u >= theta) for u ~ N(mean, sd^2); a point mass when sd is 0.

@@ -163,6 +163,96 @@ import Testing
         }
     }
 
+    /// Section 9.4 is exact where every node is linear: input -> 3 x 3 convolution (padding 1) -> neurons without
+    /// threshold (u = 1.5 x + 0.2) -> overlapping 2 x 2 sum pool (stride 1) -> flatten -> dense -> neurons without
+    /// threshold. The last membrane is M s + const for the composite map M, worked here by nested loops, so its
+    /// variance is sum_j M_ij^2 p (1 - p); taking the pooled elements as independent (A1) misses it.
+    @Test func linearNodesCarryPairsExactly() {
+        let p = 0.3, side = 5
+        let kernel: [Float] = (0..<18).map { Float(sin(Double($0) * 1.7)) }
+        let dense: [Float] = (0..<(3 * 32)).map { Float(cos(Double($0) * 0.9)) }
+        func linear(_ count: Int) -> NetworkGraph.NeuronLayer {
+            NetworkGraph.NeuronLayer(leak: Array(repeating: 1, count: count), synapticLeak: nil,
+                                     gain: Array(repeating: 1.5, count: count), threshold: nil, resetValue: nil,
+                                     bias: Array(repeating: 0.2, count: count), multiSpike: false)
+        }
+        let graph = Self.chain(inputShape: [1, side, side], [
+            (.convolution(NetworkGraph.Convolution(outputChannels: 2, inputChannels: 1, kernel: [3, 3], stride: [1, 1],
+                                                   padding: [1, 1], dilation: [1, 1], groups: 1, weight: kernel,
+                                                   bias: [0.1, -0.1])), [2, side, side]),
+            (.neurons(linear(2 * side * side)), [2, side, side]),
+            (.pool(NetworkGraph.Pooling(kernel: [2, 2], stride: [1, 1], padding: [0, 0], average: false)), [2, 4, 4]),
+            (.flatten, [32]),
+            (.dense(NetworkGraph.Dense(outputs: 3, inputs: 32, weight: dense, bias: [])), [3]),
+            (.neurons(linear(3)), [3]),
+        ])
+        // M[i][pixel]: dense row i, through the pool windows, the gain 1.5 and the kernel.
+        var composite = [[Double]](repeating: Array(repeating: 0, count: side * side), count: 3)
+        for i in 0..<3 { for c in 0..<2 { for py in 0..<4 { for px in 0..<4 {
+            let d = 1.5 * Double(dense[i * 32 + (c * 4 + py) * 4 + px])
+            for wy in 0..<2 { for wx in 0..<2 {
+                let (y, x) = (py + wy, px + wx)
+                for ky in 0..<3 { for kx in 0..<3 {
+                    let (iy, ix) = (y - 1 + ky, x - 1 + kx)
+                    guard (0..<side).contains(iy), (0..<side).contains(ix) else { continue }
+                    composite[i][iy * side + ix] += d * Double(kernel[(c * 3 + ky) * 3 + kx])
+                } }
+            } }
+        } } } }
+        let paired = GraphPrediction(graph, input: .bernoulli(rate: p)).layers[1]
+        let independent = GraphPrediction(graph, input: .bernoulli(rate: p), pairCovariances: false).layers[1]
+        for i in 0..<3 {
+            let expected = 1.5 * 1.5 * composite[i].reduce(0) { $0 + $1 * $1 } * p * (1 - p)
+            #expect(abs(paired.membraneVariances[i] - expected) <= 1e-12 * expected, "output \(i)")
+            #expect(abs(independent.membraneVariances[i] - expected) > 0.01 * expected, "output \(i)")
+        }
+    }
+
+    /// Section 9.4's neuron pairs where its Gaussian is exact: two neurons reading the same two N(0, 1) inputs have
+    /// jointly Gaussian potentials, so the variance of their summed spikes is Var[n_1] + Var[n_2] + 2 Cov(n_1, n_2),
+    /// the covariance from the adaptive-quadrature orthant (not the Genz rule the prediction uses): single spikes
+    /// (P(u_1 > theta, u_2 > theta) - Q Q) and multi-spike counts (the sum over levels k, l).
+    @Test func neuronPairsOfGaussianInputsTakeTheBivariateNormal() throws {
+        let weight: [Float] = [1, 0.5, 0.8, -0.3]
+        let w = weight.map(Double.init)
+        let variances = [w[0] * w[0] + w[1] * w[1], w[2] * w[2] + w[3] * w[3]]
+        let rho = (w[0] * w[2] + w[1] * w[3]) / (variances[0] * variances[1]).squareRoot()
+        for multiSpike in [false, true] {
+            let theta = multiSpike ? 0.5 : 0.7
+            // A convolution (one channel in, two out, kernel 2 over 2 inputs): its outputs carry their pair.
+            let graph = Self.chain(inputShape: [1, 2], [
+                (.convolution(NetworkGraph.Convolution(outputChannels: 2, inputChannels: 1, kernel: [2], stride: [1],
+                                                       padding: [0], dilation: [1], groups: 1, weight: weight,
+                                                       bias: [])), [2, 1]),
+                (.neurons(Self.neurons(2, theta: Float(theta), multiSpike: multiSpike)), [2, 1]),
+                (.flatten, [2]),
+                (.dense(NetworkGraph.Dense(outputs: 1, inputs: 2, weight: [1, 1], bias: [])), [1]),
+                (.neurons(Self.neurons(1, theta: 1e9)), [1]),
+            ])
+            let prediction = GraphPrediction(graph, input: .gaussian(std: 1))
+            let levels = multiSpike ? Array(1...40) : [1]
+            var variance = 0.0, covariance = 0.0
+            for i in 0..<2 {
+                var first = 0.0, second = 0.0
+                for k in levels {
+                    let q = Self.q(Double(k) * Double(Float(theta)) / variances[i].squareRoot())
+                    first += q
+                    second += Double(2 * k - 1) * q
+                }
+                variance += second - first * first
+            }
+            for k in levels { for l in levels {
+                let a = Double(k) * Double(Float(theta)) / variances[0].squareRoot()
+                let b = Double(l) * Double(Float(theta)) / variances[1].squareRoot()
+                covariance += try BivariateNormal.upperOrthant(a, b, correlation: rho).value - Self.q(a) * Self.q(b)
+            } }
+            let expected = variance + 2 * covariance
+            let predicted = prediction.layers[1].membraneVariances[0]
+            #expect(abs(predicted - expected) <= 1e-9 * expected, "multi-spike \(multiSpike): \(predicted) vs \(expected)")
+            #expect(covariance > 0.01 * variance)
+        }
+    }
+
     @Test func poolingSumsMeansAndVariances() {
         let shape = [1, 4, 4]
         let graph = Self.chain(inputShape: shape, [

@@ -48,9 +48,10 @@ struct NIRCommand: ParsableCommand {
         func run() throws {
             let graph = try NIRGraph.read(path: file)
             let structure = try graph.structure(file: file)
-            // A graph the model cannot run (a Delay node) is still inspected, without the predicted columns.
+            // A graph the model cannot run (a Delay node) is still inspected, without the predicted columns. The
+            // input rates take the elements as independent (THEORY.md section 9 without 9.4's pairs): a quick look.
             let prediction = (try? graph.networkGraph(file: file, convention: convention, step: dt, structure: structure))
-                .map { GraphPrediction($0, input: input) }
+                .map { GraphPrediction($0, input: input, pairCovariances: false) }
             let report = try NIRInspectReport(file: file, graph: graph, step: dt, prediction: prediction,
                                               structure: structure)
             print(format.text(json: report.json(), csv: report.csv(), table: report.table()), terminator: "")
